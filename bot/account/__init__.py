@@ -1,0 +1,1 @@
+"""The platform side: the account API client, its simulator, and the callback wire format."""

@@ -1,0 +1,200 @@
+"""The composition root: builds every long-lived resource from the configuration (database
+engine, HTTP session, one account client per account, the publisher, drafting, review) and
+closes them in reverse order. The CLI and the web server both start here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.account.client import AccountClient
+from bot.config import Config
+from bot.content.sample import DEFAULT_COVER
+from bot.domain.errors import UserError
+from bot.engine.drafting import Drafting
+from bot.engine.publishing import PostPublisher
+from bot.engine.review import ReviewActions
+from bot.engine.shared_state import DatabaseCallCounter, DatabaseTokenStore
+from bot.engine.worker import Worker
+from bot.store import db
+from bot.store import log as log_store
+
+logger = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    config: Config
+    engine: AsyncEngine
+    clock: Clock
+    session: aiohttp.ClientSession
+    clients: dict[str, AccountClient]
+    publishers: dict[str, PostPublisher]
+    worker: Worker
+    drafting: Drafting
+    review: ReviewActions
+    owner: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, account: str) -> AccountClient:
+        try:
+            return self.clients[account]
+        except KeyError:
+            raise UserError(f"no account named {account!r}") from None
+
+
+def process_owner() -> str:
+    """Who holds leases: host, pid and a random part, so restarts never inherit a lease."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def load_local_or_remote(ref: str, session: aiohttp.ClientSession, base: Path) -> bytes:
+    """Read an image: an http(s) URL is fetched safely, anything else is a local path."""
+    if ref.startswith(("http://", "https://")):
+        from bot.content.images import fetch_image
+
+        return await fetch_image(ref, session=session)
+    path = Path(ref)
+    if not path.is_absolute():
+        path = base / path
+    try:
+        return await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise UserError(f"image {ref}: cannot be read ({exc.strerror})") from None
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    config: Config,
+    *,
+    clock: Clock = utc_now,
+    owner: str | None = None,
+    has_schedule: Callable[[str], bool] | None = None,
+) -> AsyncIterator[Services]:
+    owner = owner or process_owner()
+    engine = db.open_engine(config.database_url)
+    session = aiohttp.ClientSession()
+    try:
+        tokens = DatabaseTokenStore(engine)
+        counter = DatabaseCallCounter(engine)
+        base = config.path.resolve().parent if config.path else Path.cwd()
+
+        async def load_image(ref: str) -> bytes:
+            return await load_local_or_remote(ref, session, base)
+
+        clients: dict[str, AccountClient] = {}
+        publishers: dict[str, PostPublisher] = {}
+        for account in config.accounts:
+            client = AccountClient(
+                account,
+                session,
+                tokens=tokens,
+                counter=counter,
+                clock=clock,
+                owner=f"{owner}:{account.name}",
+                on_call=_logging_observer(engine, account.name, clock),
+            )
+            clients[account.name] = client
+            publishers[account.name] = PostPublisher(
+                engine=engine,
+                account=account,
+                api=client,
+                settings=config.publisher,
+                clock=clock,
+                load_cover=load_image,
+                callback_configured=account.token is not None,
+            )
+
+        async def upload(account: str, data: bytes, filename: str) -> str:
+            return await clients[account].upload_content_image(data, filename)
+
+        worker = Worker(
+            engine=engine,
+            publishers=publishers,
+            clock=clock,
+            owner=owner,
+            concurrency=config.publisher.concurrency,
+            lease_seconds=config.publisher.lease_seconds,
+        )
+        drafting = Drafting(
+            engine=engine,
+            config=config,
+            clock=clock,
+            upload_image=upload,
+            load_image=load_image,
+            has_schedule=has_schedule or _schedules_from_files(config),
+            default_cover=DEFAULT_COVER,
+        )
+        yield Services(
+            config=config,
+            engine=engine,
+            clock=clock,
+            session=session,
+            clients=clients,
+            publishers=publishers,
+            worker=worker,
+            drafting=drafting,
+            review=ReviewActions(engine, clock),
+            owner=owner,
+        )
+    finally:
+        await session.close()
+        await engine.dispose()
+
+
+def _schedules_from_files(config: Config) -> Callable[[str], bool]:
+    """Whether a column has a schedule, read from the schedules directory."""
+
+    def has_schedule(column: str) -> bool:
+        from bot.engine.schedules import load_schedules
+
+        try:
+            return any(s.column == column for s in load_schedules(config))
+        except UserError:
+            return False
+
+    return has_schedule
+
+
+def _logging_observer(engine: AsyncEngine, account: str, clock: Clock) -> Any:
+    """Write every API call to the publish log, attributed to the post being published."""
+    from bot.engine.context import current_post
+
+    async def on_call(endpoint: str, errcode: int | None, latency_ms: int, attempt: int) -> None:
+        post = current_post.get()
+        outcome = "ok" if errcode == 0 else ("unknown" if errcode is None else "error")
+        try:
+            async with engine.begin() as conn:
+                await log_store.append(
+                    conn,
+                    at=clock(),
+                    step=endpoint,
+                    outcome=outcome,
+                    post_id=post.id if post else None,
+                    account=account,
+                    column=post.column if post else "",
+                    errcode=errcode,
+                    latency_ms=latency_ms,
+                    attempt=attempt,
+                )
+        except Exception:  # the log must never break a publish
+            logger.exception("could not write the API call to the publish log")
+
+    return on_call

@@ -1,0 +1,171 @@
+"""Drafting a post for a column: choose resources, render the column's template, re-host the
+images on the platform, check the result, and store it as the exact body that will be sent."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import ColumnConfig, Config
+from bot.content import lint, render, selection
+from bot.content.images import rehost_images
+from bot.domain.errors import ContentRejectedError, UserError
+from bot.domain.models import Post, PostStatus, Resource
+from bot.store import accounts as account_store
+from bot.store import catalogue as catalogue_store
+from bot.store import posts as post_store
+
+Clock = Callable[[], datetime]
+Uploader = Callable[[str, bytes, str], Awaitable[str]]  # (account, data, filename) -> url
+
+
+@dataclass(frozen=True)
+class Draft:
+    post: Post
+    findings: list[lint.Finding]
+
+
+class Drafting:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        config: Config,
+        clock: Clock,
+        upload_image: Uploader,
+        load_image: Callable[[str], Awaitable[bytes]],
+        has_schedule: Callable[[str], bool],
+        default_cover: Path,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+        self.upload_image = upload_image
+        self.load_image = load_image
+        self.has_schedule = has_schedule
+        self.default_cover = default_cover
+
+    async def draft(
+        self,
+        column_name: str,
+        *,
+        resource_ids: Sequence[str] = (),
+        at: datetime | None = None,
+        due_now: bool = False,
+        actor: str = "",
+        review: bool | None = None,
+    ) -> Draft:
+        """Create a post for the column. Raises ContentRejectedError with the findings when
+        the checks fail (nothing is stored), UserError for unknown ids or an empty catalogue."""
+        column = self.config.column(column_name)
+        chosen = await self._resources(column, resource_ids)
+        rendered = render.render_post(
+            column.template,
+            templates_dir=self.config.templates_dir,
+            context=self._context(column, chosen),
+        )
+        html = await rehost_images(
+            rendered.html,
+            upload=lambda data, name: self._upload(column.account, data, name),
+            load=self.load_image,
+        )
+        cover = (
+            chosen[0].cover
+            if chosen and chosen[0].cover
+            else (column.cover or str(self.default_cover))
+        )
+        findings = lint.check_post(
+            rendered.title,
+            column.author,
+            rendered.digest,
+            html,
+            rendered.content_source_url,
+            markdown=rendered.markdown,
+        ) + lint.check_cover(cover)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise ContentRejectedError(
+                f"the post for column {column.name!r} failed {len(errors)} check(s): "
+                + "; ".join(f.message for f in errors[:3]),
+                findings,
+            )
+        needs_review = column.require_review if review is None else review
+        status = PostStatus.REVIEW if needs_review else PostStatus.QUEUED
+        scheduled_for = at
+        if scheduled_for is None and (due_now or not self.has_schedule(column.name)):
+            scheduled_for = self.clock()
+        new = post_store.NewPost(
+            column=column.name,
+            account=column.account,
+            title=rendered.title,
+            author=column.author,
+            digest=rendered.digest,
+            markdown=rendered.markdown,
+            content_html=html,
+            content_source_url=rendered.content_source_url,
+            cover=cover,
+            delivery=column.delivery.value,
+            status=status,
+            resources=[(r.id, r.kind) for r in chosen],
+            scheduled_for=scheduled_for,
+        )
+        async with self.engine.begin() as conn:
+            post_id = await post_store.create(conn, new, now=self.clock(), actor=actor)
+            post = await post_store.get(conn, post_id)
+        return Draft(post, findings)
+
+    async def _resources(self, column: ColumnConfig, ids: Sequence[str]) -> list[Resource]:
+        async with self.engine.connect() as conn:
+            if ids:
+                chosen = await catalogue_store.get_many(conn, list(ids))
+                for resource in chosen:
+                    if column.kinds and resource.kind not in column.kinds:
+                        raise UserError(
+                            f"resource {resource.id!r} is of kind {resource.kind!r}, which column "
+                            f"{column.name!r} does not feature ({', '.join(column.kinds)})"
+                        )
+                return chosen
+            candidates = await catalogue_store.list_resources(conn, kinds=column.kinds)
+            featured = await post_store.last_featured(conn, column.name)
+        chosen = selection.choose_resources(
+            candidates,
+            kinds=column.kinds,
+            last_featured=featured,
+            now=self.clock(),
+            cooldown_days=column.cooldown_days,
+            count=column.resources_per_post,
+        )
+        if not chosen:
+            raise UserError(
+                f"column {column.name!r}: no catalogue resource is left to feature "
+                f"(kinds: {', '.join(column.kinds) or 'all'}; cooldown {column.cooldown_days} days)"
+            )
+        return chosen
+
+    def _context(self, column: ColumnConfig, chosen: list[Resource]) -> dict[str, Any]:
+        return {
+            "column": {"name": column.name, "author": column.author},
+            "resource": chosen[0],
+            "resources": chosen,
+            "now": self.clock(),
+        }
+
+    async def _upload(self, account: str, data: bytes, filename: str) -> str:
+        """Upload a body image once per account (by content hash)."""
+        digest = hashlib.sha256(data).hexdigest()
+        async with self.engine.connect() as conn:
+            cached = await account_store.cached_media(conn, account, digest, "content")
+        if cached:
+            return cached[1]
+        url = await self.upload_image(account, data, filename)
+        async with self.engine.begin() as conn:
+            await account_store.remember_media(
+                conn, account, digest, "content", media_id="", url=url, now=self.clock()
+            )
+        return url

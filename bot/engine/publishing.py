@@ -1,0 +1,632 @@
+"""One post's resumable publish.
+
+Every step's result is committed before the next step starts: the cover's media id, then the
+draft's media id, then an intent ("submitting"), then the publish_id (or mass-send msg_id).
+A crash or a lost answer between intent and result leaves the post in stage ``unknown``; it is
+reconciled from what the platform can tell (the PUBLISHJOBFINISH event, freepublish/batchget,
+the draft box) and submitted again only when proven unpublished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.account.client import AccountClient, PublishResult
+from bot.account.errors import DuplicateMassSendError
+from bot.config import AccountConfig, PublisherConfig
+from bot.domain.errors import (
+    BotError,
+    ConflictError,
+    PermanentError,
+    QuotaExhaustedError,
+    TokenError,
+    TransientError,
+    UnknownOutcomeError,
+    describe_errcode,
+)
+from bot.domain.models import Delivery, Post, PostStatus, PublishStage
+from bot.engine.quota import next_quota_day_start, poll_budget_left, poll_delay, quota_day
+from bot.store import accounts as account_store
+from bot.store import events as event_store
+from bot.store import log
+from bot.store import posts as post_store
+
+Clock = Callable[[], datetime]
+
+# publish_status values of freepublish/get and PUBLISHJOBFINISH (wechat-api.md §4.2)
+PUBLISH_OK = 0
+PUBLISH_RUNNING = 1
+PUBLISH_FAILURES = {
+    2: "the originality (原创) check failed",
+    3: "the platform reported a generic failure",
+    4: "the platform's review rejected the article",
+}
+PUBLISH_DELETED = {5: "published, then deleted by the account", 6: "published, then banned"}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one call of ``advance`` did: ``waiting_until`` is when the post wants attention
+    again (a poll, a retry), ``None`` when it reached a final state or needs a person."""
+
+    post: Post
+    waiting_until: datetime | None
+    retry_scheduled: bool = False
+
+
+class PostPublisher:
+    """Advances one claimed post as far as it can go now."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        account: AccountConfig,
+        api: AccountClient,
+        settings: PublisherConfig,
+        clock: Clock,
+        load_cover: Callable[[str], Awaitable[bytes]],
+        rng: random.Random | None = None,
+        callback_configured: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.account = account
+        self.api = api
+        self.settings = settings
+        self.clock = clock
+        self.load_cover = load_cover
+        self.rng = rng or random.Random()
+        self.callback_configured = callback_configured
+
+    # --- entry point --------------------------------------------------------------------
+
+    async def advance(self, post: Post) -> StepResult:
+        """Run the post's next steps until it must wait. Typed errors from the platform are
+        turned into the post's state here; only bugs escape."""
+        try:
+            if post.status is PostStatus.QUEUED:
+                post = await self._start(post)
+            while post.status is PostStatus.PUBLISHING:
+                step = await self._step(post)
+                if isinstance(step, StepResult):
+                    return step
+                post = step
+            return StepResult(post, None)
+        except QuotaExhaustedError as exc:
+            return await self._park(post, exc)
+        except PermanentError as exc:
+            return await self._fail(post, exc)
+        except (TransientError, TokenError) as exc:
+            return await self._retry_later(post, exc)
+
+    async def _step(self, post: Post) -> Post | StepResult:
+        stage = post.stage
+        if post.delivery is Delivery.MASS_SEND and stage in (
+            PublishStage.SUBMITTING,
+            PublishStage.UNKNOWN,
+        ):
+            # sendall carries a clientmsgid derived from the post: a repeat within 24 h is
+            # refused by the platform with 45065 and the existing msg_id, so resending is safe.
+            return await self._record(post, stage=PublishStage.DRAFTED)
+        if stage is PublishStage.NEW:
+            return await self._upload_cover(post)
+        if stage is PublishStage.COVER:
+            return await self._add_draft(post)
+        if stage is PublishStage.DRAFTED:
+            return await self._submit(post)
+        if stage is PublishStage.SUBMITTING:
+            # A crash between the intent and its answer: the submit may or may not have
+            # been accepted.
+            await self._log(post, "reconcile", "unknown", detail="resumed after an unclear submit")
+            return await self._record(post, stage=PublishStage.UNKNOWN)
+        if stage is PublishStage.SUBMITTED:
+            return await self._await_result(post)
+        if stage is PublishStage.UNKNOWN:
+            return await self._reconcile(post)
+        return StepResult(post, None)  # ATTENTION: a person decides
+
+    # --- steps --------------------------------------------------------------------------
+
+    async def _start(self, post: Post) -> Post:
+        now = self.clock()
+        changes: dict[str, Any] = {"attempts": post.attempts + 1, "error": "", "errcode": None}
+        if post.stage is not PublishStage.NEW and post.status is PostStatus.QUEUED:
+            # Re-queued after a failure: keep the cover, redo the draft and the submit.
+            changes.update(
+                stage=PublishStage.COVER.value if post.thumb_media_id else "new",
+                draft_media_id="",
+                publish_id="",
+                msg_id="",
+                polls=0,
+            )
+        async with self.engine.begin() as conn:
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.PUBLISHING,
+                now=now,
+                changes=changes,
+                detail=f"attempt {post.attempts + 1}",
+            )
+
+    async def _upload_cover(self, post: Post) -> Post:
+        data = await self.load_cover(post.cover)
+        digest = hashlib.sha256(data).hexdigest()
+        async with self.engine.connect() as conn:
+            cached = await account_store.cached_media(conn, self.account.name, digest, "cover")
+        if cached:
+            media_id = cached[0]
+        else:
+            media_id, url = await self.api.add_material(data, "cover.jpg", "image")
+            async with self.engine.begin() as conn:
+                await account_store.remember_media(
+                    conn,
+                    self.account.name,
+                    digest,
+                    "cover",
+                    media_id=media_id,
+                    url=url,
+                    now=self.clock(),
+                )
+        return await self._record(post, stage=PublishStage.COVER, thumb_media_id=media_id)
+
+    def _article(self, post: Post) -> dict[str, Any]:
+        article: dict[str, Any] = {
+            "title": post.title,
+            "author": post.author,
+            "digest": post.digest,
+            "content": post.content_html,
+            "content_source_url": post.content_source_url,
+            "thumb_media_id": post.thumb_media_id,
+            "need_open_comment": 0,
+            "only_fans_can_comment": 0,
+        }
+        return article
+
+    async def _add_draft(self, post: Post) -> Post:
+        try:
+            media_id = await self.api.draft_add([self._article(post)])
+        except UnknownOutcomeError:
+            # A lost draft/add answer may have left a draft behind; adopt it if we can find
+            # it, otherwise add again (a stray draft is harmless, a lost post is not).
+            await self._log(post, "draft/add", "unknown", detail="answer lost; looking for it")
+            found = await self._find_draft(post)
+            if not found:
+                return post  # loop: the next step adds it again
+            media_id = found
+        return await self._record(post, stage=PublishStage.DRAFTED, draft_media_id=media_id)
+
+    async def _find_draft(self, post: Post) -> str:
+        listing = await self.api.draft_batchget(0, 20, no_content=True)
+        for item in listing.get("item") or []:
+            news = (item.get("content") or {}).get("news_item") or []
+            if news and _same_article(news[0], post):
+                return str(item.get("media_id", ""))
+        return ""
+
+    async def _submit(self, post: Post) -> Post:
+        now = self.clock()
+        post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=now)
+        if post.delivery is Delivery.MASS_SEND:
+            return await self._mass_send(post)
+        try:
+            publish_id = await self.api.freepublish_submit(post.draft_media_id)
+        except UnknownOutcomeError as exc:
+            await self._log(post, "freepublish/submit", "unknown", detail=str(exc))
+            return await self._record(
+                post,
+                stage=PublishStage.UNKNOWN,
+                next_attempt_at=self.clock() + timedelta(seconds=self._recheck_seconds()),
+            )
+        return await self._record(
+            post,
+            stage=PublishStage.SUBMITTED,
+            publish_id=str(publish_id),
+            polls=0,
+            next_attempt_at=self.clock() + timedelta(seconds=self._first_poll_seconds()),
+        )
+
+    async def _mass_send(self, post: Post) -> Post:
+        try:
+            msg_id = await self.api.mass_sendall(post.draft_media_id, post.clientmsgid)
+        except DuplicateMassSendError as exc:
+            # Our earlier send (whose answer was lost) went through: adopt its msg_id.
+            msg_id = str(getattr(exc, "msg_id", None) or "")
+            await self._log(
+                post,
+                "message/mass/sendall",
+                "ok",
+                detail=f"already sent earlier (msg_id {msg_id or 'unknown'})",
+            )
+        return await self._record(
+            post,
+            stage=PublishStage.SUBMITTED,
+            msg_id=msg_id,
+            polls=0,
+            next_attempt_at=self.clock() + timedelta(seconds=self._first_poll_seconds()),
+        )
+
+    async def _await_result(self, post: Post) -> Post | StepResult:
+        now = self.clock()
+        if post.next_attempt_at and post.next_attempt_at > now:
+            return await self._wait(post, post.next_attempt_at)
+        if post.delivery is Delivery.MASS_SEND:
+            return await self._await_mass_send(post)
+        async with self.engine.connect() as conn:
+            event = await event_store.publish_event_for(conn, self.account.name, post.publish_id)
+        if event is not None and int(event.get("publish_status", 1)) != PUBLISH_RUNNING:
+            return await self._finish(post, event, source="event")
+        if not await self._may_poll():
+            # Out of polling budget: the event (if configured) or tomorrow's budget decides.
+            return await self._wait(post, next_quota_day_start(now))
+        status = await self.api.freepublish_get(post.publish_id)
+        if status.in_progress:
+            delay = poll_delay(
+                post.polls,
+                first=self.settings.poll_first_seconds,
+                maximum=self.settings.poll_max_seconds,
+            )
+            post = await self._record(
+                post, polls=post.polls + 1, next_attempt_at=now + timedelta(seconds=delay)
+            )
+            return await self._wait(post, post.next_attempt_at or now)
+        return await self._finish(post, _status_dict(status), source="poll")
+
+    async def _await_mass_send(self, post: Post) -> Post | StepResult:
+        now = self.clock()
+        result = await self.api.mass_get(post.msg_id)
+        status = str(result.get("msg_status", ""))
+        if status == "SEND_SUCCESS":
+            return await self._published(post, article_id="", article_url="", source="mass/get")
+        if status in {"SEND_FAIL", "DELETE"}:
+            return await self._fail(post, PermanentError(f"mass send ended as {status}"))
+        delay = poll_delay(
+            post.polls,
+            first=self.settings.poll_first_seconds,
+            maximum=self.settings.poll_max_seconds,
+        )
+        post = await self._record(
+            post, polls=post.polls + 1, next_attempt_at=now + timedelta(seconds=delay)
+        )
+        return await self._wait(post, post.next_attempt_at or now)
+
+    async def _finish(self, post: Post, status: dict[str, Any], *, source: str) -> Post:
+        code = int(status.get("publish_status", -1))
+        if code == PUBLISH_OK or code in PUBLISH_DELETED:
+            article_id = str(status.get("article_id", "")).strip()
+            items = (status.get("article_detail") or {}).get("item") or []
+            url = str(items[0].get("article_url", "")) if items else ""
+            return await self._published(
+                post,
+                article_id=article_id,
+                article_url=url,
+                source=source,
+                note=PUBLISH_DELETED.get(code, ""),
+            )
+        reason = PUBLISH_FAILURES.get(code, f"publish_status {code}")
+        fail_idx = status.get("fail_idx") or []
+        if fail_idx:
+            reason += f" (articles {', '.join(str(i) for i in fail_idx)})"
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.FAILED,
+                now=now,
+                outcome="error",
+                detail=f"{reason} [{source}]",
+                changes={
+                    "error": reason,
+                    "stage": PublishStage.NEW.value,
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "next_attempt_at": None,
+                },
+            )
+
+    async def _published(
+        self, post: Post, *, article_id: str, article_url: str, source: str, note: str = ""
+    ) -> Post:
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.PUBLISHED,
+                now=now,
+                detail=f"published [{source}]" + (f"; {note}" if note else ""),
+                changes={
+                    "published_at": now,
+                    "article_id": article_id,
+                    "article_url": article_url,
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "next_attempt_at": None,
+                    "error": note,
+                },
+            )
+
+    # --- reconciliation -----------------------------------------------------------------
+
+    async def _reconcile(self, post: Post) -> Post | StepResult:
+        """Prove whether an unclear submit was published. Only a post proven not published is
+        submitted again; one that stays unclear past the window waits for a person."""
+        now = self.clock()
+        if post.next_attempt_at and post.next_attempt_at > now:
+            return await self._wait(post, post.next_attempt_at)
+        match = await self._find_published(post)
+        if match is not None:
+            await self._log(post, "reconcile", "ok", detail="found in freepublish/batchget")
+            return await self._published(
+                post, article_id=match[0], article_url=match[1], source="reconcile"
+            )
+        draft_present = await self._draft_present(post.draft_media_id)
+        age = (now - (post.submitted_at or now)).total_seconds()
+        if age < self.settings.reconcile_window_seconds:
+            await self._log(
+                post,
+                "reconcile",
+                "info",
+                detail=f"not yet provable (draft {'present' if draft_present else 'gone'})",
+            )
+            return await self._wait_in_stage(post, now + timedelta(seconds=self._recheck_seconds()))
+        if draft_present:
+            await self._log(
+                post,
+                "reconcile",
+                "ok",
+                detail="proven not published (draft still in the box, not in the "
+                "published list); submitting again",
+            )
+            return await self._record(post, stage=PublishStage.DRAFTED)
+        reason = (
+            "submit answer was lost, the draft left the draft box but the article is not "
+            "in the published list: check the account before retrying"
+        )
+        await self._log(post, "reconcile", "error", detail=reason)
+        async with self.engine.begin() as conn:
+            await post_store.update_fields(
+                conn,
+                post.id,
+                now=now,
+                stage=PublishStage.ATTENTION.value,
+                needs_attention=True,
+                error=reason,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            return StepResult(await post_store.get(conn, post.id), None)
+
+    async def _find_published(self, post: Post) -> tuple[str, str] | None:
+        listing = await self.api.freepublish_batchget(0, 20, no_content=True)
+        since = (post.submitted_at or self.clock()) - timedelta(minutes=5)
+        for item in listing.get("item") or []:
+            updated = int(item.get("update_time") or 0)
+            if updated and updated < since.timestamp():
+                continue
+            news = (item.get("content") or {}).get("news_item") or []
+            if news and _same_article(news[0], post):
+                return str(item.get("article_id", "")), str(news[0].get("url", ""))
+        return None
+
+    async def _draft_present(self, media_id: str) -> bool:
+        if not media_id:
+            return False
+        try:
+            await self.api.draft_get(media_id)
+        except PermanentError as exc:
+            if exc.fields.get("errcode") == 40007:
+                return False
+            raise
+        return True
+
+    # --- waiting, failing, parking ------------------------------------------------------
+
+    async def _may_poll(self) -> bool:
+        async with self.engine.connect() as conn:
+            used = await account_store.calls_on(conn, self.account.name, quota_day(self.clock()))
+        limit = self.account.quota.daily.get("freepublish/get", 100)
+        return (
+            poll_budget_left(used.get("freepublish/get", 0), limit, self.account.quota.poll_share)
+            > 0
+        )
+
+    def _first_poll_seconds(self) -> float:
+        # With the callback configured the event usually arrives first; poll later.
+        first = self.settings.poll_first_seconds
+        return first * 4 if self.callback_configured else first
+
+    def _recheck_seconds(self) -> float:
+        return max(1.0, min(60.0, self.settings.reconcile_window_seconds / 4))
+
+    async def _wait(self, post: Post, until: datetime) -> StepResult:
+        return await self._wait_in_stage(post, until)
+
+    async def _wait_in_stage(self, post: Post, until: datetime) -> StepResult:
+        async with self.engine.begin() as conn:
+            await post_store.update_fields(
+                conn,
+                post.id,
+                now=self.clock(),
+                next_attempt_at=until,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            return StepResult(await post_store.get(conn, post.id), until)
+
+    async def _fail(self, post: Post, exc: BotError) -> StepResult:
+        errcode = _errcode(exc)
+        explanation = describe_errcode(errcode)
+        reason = f"{exc}" + (
+            f" — {explanation}" if explanation and explanation not in str(exc) else ""
+        )
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            current = await post_store.get(conn, post.id)
+            if current.status is not PostStatus.PUBLISHING:
+                return StepResult(current, None)
+            failed = await post_store.transition(
+                conn,
+                current,
+                PostStatus.FAILED,
+                now=now,
+                outcome="error",
+                errcode=errcode,
+                detail=reason,
+                changes={
+                    "error": reason,
+                    "errcode": errcode,
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "next_attempt_at": None,
+                },
+            )
+            await account_store.note_error(conn, post.account, error=reason, now=now)
+        return StepResult(failed, None)
+
+    async def _retry_later(self, post: Post, exc: BotError) -> StepResult:
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            current = await post_store.get(conn, post.id)
+        transient_failures = current.attempts
+        if transient_failures >= self.settings.max_attempts and current.stage in (
+            PublishStage.NEW,
+            PublishStage.COVER,
+            PublishStage.DRAFTED,
+        ):
+            return await self._fail(
+                current,
+                PermanentError(f"gave up after {transient_failures} attempts: {exc}", **exc.fields),
+            )
+        retry_after = getattr(exc, "retry_after", None)
+        delay = retry_after if retry_after is not None else self._backoff(transient_failures)
+        until = now + timedelta(seconds=delay)
+        async with self.engine.begin() as conn:
+            await post_store.update_fields(
+                conn,
+                post.id,
+                now=now,
+                attempts=current.attempts + 1,
+                next_attempt_at=until,
+                error=str(exc),
+                errcode=_errcode(exc),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            await log.append(
+                conn,
+                at=now,
+                step="retry",
+                outcome="error",
+                post_id=post.id,
+                account=post.account,
+                column=post.column,
+                errcode=_errcode(exc),
+                attempt=current.attempts + 1,
+                detail=f"{exc}; next try at {until.isoformat()}",
+            )
+            return StepResult(await post_store.get(conn, post.id), until, retry_scheduled=True)
+
+    def _backoff(self, failures: int) -> float:
+        """Exponential backoff with full jitter, in seconds."""
+        ceiling = min(600.0, 2.0 * (2 ** min(failures, 10)))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    async def _park(self, post: Post, exc: QuotaExhaustedError) -> StepResult:
+        now = self.clock()
+        until = next_quota_day_start(now)
+        reason = f"{exc} (parked until {until.isoformat()})"
+        async with self.engine.begin() as conn:
+            await account_store.park(conn, post.account, until=until, reason=reason, now=now)
+            await post_store.update_fields(
+                conn,
+                post.id,
+                now=now,
+                next_attempt_at=until,
+                error=reason,
+                errcode=_errcode(exc),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            await log.append(
+                conn,
+                at=now,
+                step="quota",
+                outcome="error",
+                post_id=post.id,
+                account=post.account,
+                column=post.column,
+                errcode=_errcode(exc),
+                detail=reason,
+            )
+            return StepResult(await post_store.get(conn, post.id), until, retry_scheduled=True)
+
+    # --- records ------------------------------------------------------------------------
+
+    async def _record(
+        self, post: Post, *, stage: PublishStage | None = None, **values: Any
+    ) -> Post:
+        """Commit progress before the next step starts."""
+        if stage is not None:
+            values["stage"] = stage.value
+        async with self.engine.begin() as conn:
+            ok = await post_store.update_if_status(
+                conn, post.id, [PostStatus.PUBLISHING], now=self.clock(), **values
+            )
+            if not ok:
+                raise ConflictError(f"post {post.id} left publishing while being published")
+            if stage is not None:
+                await log.append(
+                    conn,
+                    at=self.clock(),
+                    step="stage",
+                    outcome="ok",
+                    post_id=post.id,
+                    account=post.account,
+                    column=post.column,
+                    detail=f"stage {stage.value}",
+                )
+            return await post_store.get(conn, post.id)
+
+    async def _log(self, post: Post, step: str, outcome: str, *, detail: str = "") -> None:
+        async with self.engine.begin() as conn:
+            await log.append(
+                conn,
+                at=self.clock(),
+                step=step,
+                outcome=outcome,
+                post_id=post.id,
+                account=post.account,
+                column=post.column,
+                detail=detail,
+            )
+
+
+def _same_article(news_item: dict[str, Any], post: Post) -> bool:
+    return (
+        str(news_item.get("title", "")) == post.title
+        and str(news_item.get("author", "")) == post.author
+        and str(news_item.get("content_source_url", "")) == post.content_source_url
+    )
+
+
+def _status_dict(result: PublishResult) -> dict[str, Any]:
+    return {
+        "publish_status": result.status,
+        "article_id": result.article_id,
+        "article_detail": {"item": [{"article_url": u} for u in result.article_urls]},
+        "fail_idx": list(result.fail_idx),
+    }
+
+
+def _errcode(exc: BotError) -> int | None:
+    code = exc.fields.get("errcode")
+    return int(code) if isinstance(code, int) else None

@@ -1,0 +1,195 @@
+"""Review and queue actions a person takes on a post: approve, reject, cancel, retry,
+reschedule, prioritise, resolve a post that needs attention. Each is one guarded transition
+with a log row naming who did it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.errors import ConflictError
+from bot.domain.models import Post, PostStatus, PublishStage
+from bot.store import log
+from bot.store import posts as post_store
+
+Clock = Callable[[], datetime]
+
+
+class ReviewActions:
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    async def approve(self, post_id: int, *, actor: str = "", comment: str = "") -> Post:
+        """review (or draft) → queued."""
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            if post.status not in (PostStatus.REVIEW, PostStatus.DRAFT):
+                raise ConflictError(
+                    f"post {post_id} is {post.status}; only a post in review "
+                    "or draft can be approved"
+                )
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.QUEUED,
+                now=self.clock(),
+                step="approve",
+                detail=_by(actor, comment),
+                changes={"review_comment": comment},
+            )
+
+    async def reject(self, post_id: int, *, actor: str = "", comment: str = "") -> Post:
+        """review → draft, with the reviewer's comment for the editor."""
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            if post.status is not PostStatus.REVIEW:
+                raise ConflictError(
+                    f"post {post_id} is {post.status}; only a post in review can be rejected"
+                )
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.DRAFT,
+                now=self.clock(),
+                step="reject",
+                detail=_by(actor, comment),
+                changes={"review_comment": comment},
+            )
+
+    async def submit_for_review(self, post_id: int, *, actor: str = "") -> Post:
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.REVIEW,
+                now=self.clock(),
+                step="submit-review",
+                detail=_by(actor, ""),
+            )
+
+    async def cancel(self, post_id: int, *, actor: str = "") -> Post:
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            if post.status in (PostStatus.PUBLISHING, PostStatus.PUBLISHED):
+                raise ConflictError(
+                    f"post {post_id} is {post.status}; a post cannot be cancelled once "
+                    "publishing has started"
+                )
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.CANCELLED,
+                now=self.clock(),
+                step="cancel",
+                detail=_by(actor, ""),
+            )
+
+    async def retry(self, post_id: int, *, actor: str = "") -> Post:
+        """failed → queued, due at once. A post that needs attention is retried only through
+        ``resolve`` (a person has checked the account)."""
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            if post.status is not PostStatus.FAILED:
+                raise ConflictError(
+                    f"post {post_id} is {post.status}; only a failed post can be retried"
+                )
+            now = self.clock()
+            return await post_store.transition(
+                conn,
+                post,
+                PostStatus.QUEUED,
+                now=now,
+                step="retry",
+                detail=_by(actor, ""),
+                changes={
+                    "scheduled_for": post.scheduled_for or now,
+                    "next_attempt_at": None,
+                    "error": "",
+                    "errcode": None,
+                    "attempts": 0,
+                },
+            )
+
+    async def resolve(
+        self, post_id: int, *, published: bool, actor: str = "", article_url: str = ""
+    ) -> Post:
+        """A person checked the account for a post that needs attention: it was published
+        (record it) or it was not (submit again)."""
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            if not post.needs_attention:
+                raise ConflictError(f"post {post_id} does not need attention")
+            now = self.clock()
+            if published:
+                return await post_store.transition(
+                    conn,
+                    post,
+                    PostStatus.PUBLISHED,
+                    now=now,
+                    step="resolve",
+                    detail=_by(actor, "confirmed published by a person"),
+                    changes={
+                        "needs_attention": False,
+                        "published_at": now,
+                        "article_url": article_url,
+                        "error": "",
+                    },
+                )
+            await post_store.update_fields(
+                conn,
+                post_id,
+                now=now,
+                needs_attention=False,
+                stage=PublishStage.DRAFTED.value,
+                next_attempt_at=None,
+                error="",
+            )
+            await log.append(
+                conn,
+                at=now,
+                step="resolve",
+                outcome="ok",
+                post_id=post_id,
+                account=post.account,
+                column=post.column,
+                detail=_by(actor, "confirmed not published; submitting again"),
+            )
+            return await post_store.get(conn, post_id)
+
+    async def reschedule(
+        self, post_id: int, *, at: datetime | None, priority: int | None = None, actor: str = ""
+    ) -> Post:
+        async with self.engine.begin() as conn:
+            post = await post_store.get(conn, post_id)
+            if post.status not in (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED):
+                raise ConflictError(
+                    f"post {post_id} is {post.status}; it can no longer be rescheduled"
+                )
+            values: dict[str, object] = {"scheduled_for": at, "slot_id": None}
+            if priority is not None:
+                values["priority"] = priority
+            ok = await post_store.update_if_status(
+                conn, post_id, [post.status], now=self.clock(), **values
+            )
+            if not ok:
+                raise ConflictError(f"post {post_id} changed while you looked at it")
+            await log.append(
+                conn,
+                at=self.clock(),
+                step="reschedule",
+                outcome="ok",
+                post_id=post_id,
+                account=post.account,
+                column=post.column,
+                detail=_by(actor, f"due {at.isoformat() if at else 'next slot'}"),
+            )
+            return await post_store.get(conn, post_id)
+
+
+def _by(actor: str, comment: str) -> str:
+    parts = [f"by {actor}" if actor else "", comment]
+    return "; ".join(p for p in parts if p)

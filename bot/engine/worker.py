@@ -1,0 +1,140 @@
+"""The loop that claims due posts and advances them: accounts in parallel (bounded), one
+account's posts in order. ``bot publish --due`` and the service's publisher share it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.errors import ConflictError
+from bot.domain.models import Post, PostStatus
+from bot.engine.context import current_post
+from bot.engine.publishing import PostPublisher, StepResult
+from bot.store import accounts as account_store
+from bot.store import posts as post_store
+
+logger = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        publishers: Mapping[str, PostPublisher],
+        clock: Clock,
+        owner: str,
+        concurrency: int,
+        lease_seconds: int,
+    ) -> None:
+        self.engine = engine
+        self.publishers = publishers
+        self.clock = clock
+        self.owner = owner
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.concurrency = concurrency
+        self.wake = asyncio.Event()
+
+    async def run_once(self) -> list[StepResult]:
+        """Claim what is due now and advance each claimed post until it must wait."""
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            parked = await account_store.parked_accounts(conn, now)
+        excluded = list(parked)
+        async with self.engine.begin() as conn:
+            claimed = await post_store.claim_due(
+                conn,
+                now=now,
+                owner=self.owner,
+                lease=self.lease,
+                accounts_excluded=excluded,
+                limit=self.concurrency * 4,
+            )
+        if not claimed:
+            return []
+        results = await asyncio.gather(*(self._advance(post_id) for post_id in claimed))
+        return [r for r in results if r is not None]
+
+    async def _advance(self, post_id: int) -> StepResult | None:
+        async with self.semaphore:
+            async with self.engine.connect() as conn:
+                post = await post_store.get(conn, post_id)
+            publisher = self.publishers.get(post.account)
+            if publisher is None:
+                logger.error("post %s names unknown account %s", post.id, post.account)
+                await self._release(post_id)
+                return None
+            token = current_post.set(post)
+            try:
+                result = await publisher.advance(post)
+            except ConflictError as exc:  # someone cancelled or moved it meanwhile
+                logger.info("post %s: %s", post_id, exc)
+                result = None
+            except Exception:
+                logger.exception("post %s: unexpected error while publishing", post_id)
+                result = None
+            finally:
+                current_post.reset(token)
+            await self._release(post_id)
+            return result
+
+    async def _release(self, post_id: int) -> None:
+        async with self.engine.begin() as conn:
+            await post_store.release(conn, post_id, owner=self.owner)
+
+    async def run_due(
+        self, *, max_wait: float = 900.0, sleep: Callable[[float], Awaitable[object]] | None = None
+    ) -> list[Post]:
+        """One pass for ``bot publish --due``: publish every post due now and wait until each
+        reaches a final state, needs a person, or has its retry scheduled."""
+        sleeper = sleep or asyncio.sleep
+        deadline = self.clock() + timedelta(seconds=max_wait)
+        retrying: set[int] = set()
+        touched: set[int] = set()
+        while True:
+            for result in await self.run_once():
+                touched.add(result.post.id)
+                if result.retry_scheduled:
+                    retrying.add(result.post.id)
+                else:
+                    retrying.discard(result.post.id)
+            async with self.engine.connect() as conn:
+                current = [await post_store.get(conn, pid) for pid in sorted(touched)]
+            pending = [p for p in current if is_waiting(p) and p.id not in retrying]
+            now = self.clock()
+            if not pending or now >= deadline:
+                return current
+            wake_at = min(p.next_attempt_at or now for p in pending)
+            pause = min((wake_at - now).total_seconds(), (deadline - now).total_seconds())
+            await sleeper(max(0.05, pause))
+
+    async def run_forever(self, stop: asyncio.Event, *, tick: float) -> None:
+        """The service's publisher: a pass every ``tick`` seconds or when woken."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("publisher pass failed; trying again next tick")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+def is_waiting(post: Post) -> bool:
+    return post.status is PostStatus.PUBLISHING and not post.needs_attention

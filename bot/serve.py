@@ -1,0 +1,199 @@
+"""``bot serve``: web admin, JSON API, scheduler and publisher in one process; ``--demo`` also
+writes a demo configuration, starts the simulator in-process and loads the sample catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import open_services
+from bot.config import PROJECT_ROOT, Config, find_config_path, load_config
+from bot.domain.errors import UserError
+from bot.store import db
+
+logger = logging.getLogger(__name__)
+
+DEMO_DIR = Path("var/demo")
+DEMO_SIM_PORT = 8089
+DEMO_CALLBACK_TOKEN = "demo-callback-token"
+DEMO_APPID = "wxdemo0000000001"
+DEMO_SECRET = "demo-secret-for-the-simulator"
+
+
+def demo_config_text(base: Path, port: int) -> str:
+    """The demo's configuration: one account on the in-process simulator, the 学习平台 column,
+    the project's schedules (one fires every minute) and fast polling so the demo shows a
+    published post within two minutes."""
+    return f"""# Written by `bot serve --demo` on first start; edit freely, delete to regenerate.
+[database]
+url = "sqlite+aiosqlite:///{(base / 'bot.db').resolve()}"
+
+[[accounts]]
+name = "demo"
+appid = "{DEMO_APPID}"
+secret = "{DEMO_SECRET}"          # the simulator's; a real account uses secret_env
+api_base = "http://127.0.0.1:{DEMO_SIM_PORT}"
+timezone = "Asia/Shanghai"
+token = "{DEMO_CALLBACK_TOKEN}"   # callback token; a real account uses token_env
+
+[[columns]]
+name = "学习平台"
+account = "demo"
+author = "团区委"
+kinds = ["platform", "exhibit", "lesson", "course"]
+cooldown_days = 0
+
+[web]
+host = "127.0.0.1"
+port = {port}
+base_url = "http://127.0.0.1:{port}"
+
+[bot]
+schedules_dir = "{(PROJECT_ROOT / 'schedules').resolve()}"
+templates_dir = "{(PROJECT_ROOT / 'templates').resolve()}"
+
+[publisher]
+poll_first_seconds = 2
+poll_max_seconds = 30
+reconcile_window_seconds = 30
+tick_seconds = 2
+"""
+
+
+def prepare_demo(port: int) -> Path:
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    path = DEMO_DIR / "config.toml"
+    if not path.exists():
+        path.write_text(demo_config_text(DEMO_DIR, port), encoding="utf-8")
+    return path
+
+
+def demo_password() -> str:
+    """The demo admin's password, made once and kept beside the demo database."""
+    path = DEMO_DIR / "admin-password.txt"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+@contextlib.asynccontextmanager
+async def demo_simulator(config: Config) -> AsyncIterator[object]:
+    from bot.account.simulator import SimulatorConfig, start_simulator
+
+    account = config.accounts[0]
+    sim = await start_simulator(
+        SimulatorConfig(
+            appid=account.appid,
+            secret=account.secret.value,
+            publish_delay_seconds=2.0,
+            callback_url=f"{config.web.base_url}/callback/{account.name}",
+            callback_token=account.token.value if account.token else "",
+            seed=7,
+        ),
+        host="127.0.0.1",
+        port=DEMO_SIM_PORT,
+    )
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+async def seed_demo(svc: object, config: Config) -> None:
+    """Load the sample catalogue (if the catalogue is empty) and the demo admin user."""
+    from bot.content.sample import sample_catalogue_path
+    from bot.engine.importing import import_file
+    from bot.store import catalogue as catalogue_store
+    from bot.web.users import create_user, user_exists
+
+    engine = svc.engine  # type: ignore[attr-defined]
+    clock = svc.clock  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
+        empty = await catalogue_store.count(conn) == 0
+    if empty:
+        await import_file(engine, sample_catalogue_path(), kinds=config.kinds, clock=clock)
+    if not await user_exists(engine, "admin"):
+        await create_user(engine, "admin", "admin", demo_password(), now=clock())
+
+
+async def serve(args: argparse.Namespace) -> int:
+    from bot.engine.scheduling import Scheduler
+    from bot.engine.schedules import load_schedules
+    from bot.web.app import build_web_app
+
+    if args.demo:
+        config_path = prepare_demo(args.port or 8080)
+    else:
+        config_path = find_config_path(args.config)
+    config = load_config(config_path)
+    host = args.host or config.web.host
+    port = args.port or config.web.port
+    specs = load_schedules(config)
+    engine = db.open_engine(config.database_url)
+    try:
+        await db.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async with contextlib.AsyncExitStack() as stack:
+        if args.demo:
+            await stack.enter_async_context(demo_simulator(config))
+        svc = await stack.enter_async_context(
+            open_services(config, has_schedule=lambda column: any(s.column == column
+                                                                  for s in specs))
+        )
+        if args.demo:
+            await seed_demo(svc, config)
+        scheduler = Scheduler(svc.engine, config, specs, svc.clock, svc.drafting,
+                              svc.worker.wake.set)
+        app = build_web_app(svc, scheduler=scheduler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        announce(config, host, port, demo=args.demo)
+        tasks = [
+            asyncio.create_task(scheduler.run(stop), name="scheduler"),
+            asyncio.create_task(
+                svc.worker.run_forever(stop, tick=config.publisher.tick_seconds), name="publisher"
+            ),
+        ]
+        await stop.wait()
+        print("stopping…", file=sys.stderr)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return 0
+
+
+def announce(config: Config, host: str, port: int, *, demo: bool) -> None:
+    url = f"http://{host}:{port}/"
+    lines = [f"admin: {url}"]
+    if demo:
+        lines.append(f"log in as: admin / {demo_password()}  (password kept in "
+                     f"{DEMO_DIR / 'admin-password.txt'})")
+        lines.append(f"config: {DEMO_DIR / 'config.toml'}  — try: "
+                     f".venv/bin/bot --config {DEMO_DIR / 'config.toml'} log")
+    else:
+        lines.append("log in with a user made by `bot user add NAME --role admin`")
+    lines.append("Ctrl-C stops the service.")
+    print("\n".join(lines), file=sys.stderr, flush=True)

@@ -1,0 +1,69 @@
+"""Callback events received from the platform, deduplicated by a key per account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.store.tables import callback_events
+
+
+async def record_event(
+    engine: AsyncEngine,
+    *,
+    account: str,
+    dedupe_key: str,
+    event: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int | None:
+    """Store the event; returns its id, or None if this key was seen before (a duplicate)."""
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(
+                callback_events.insert().values(
+                    account=account,
+                    dedupe_key=dedupe_key,
+                    event=event,
+                    payload=payload,
+                    received_at=now,
+                )
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+    except IntegrityError:
+        return None
+
+
+async def unhandled(conn: AsyncConnection, limit: int = 100) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(callback_events)
+        .where(callback_events.c.handled_at.is_(None))
+        .order_by(callback_events.c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def mark_handled(conn: AsyncConnection, event_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        callback_events.update().where(callback_events.c.id == event_id).values(handled_at=now)
+    )
+
+
+async def publish_event_for(
+    conn: AsyncConnection, account: str, publish_id: str
+) -> dict[str, Any] | None:
+    """The final PUBLISHJOBFINISH payload received for a publish_id, if any."""
+    rows = await conn.execute(
+        sa.select(callback_events.c.payload)
+        .where(callback_events.c.account == account, callback_events.c.event == "publish")
+        .order_by(callback_events.c.id.desc())
+    )
+    for (payload,) in rows:
+        if str(payload.get("publish_id")) == publish_id:
+            return dict(payload)
+    return None

@@ -1,0 +1,376 @@
+"""Posts: creation, reads, status transitions (compare-and-set plus a log row in the same
+transaction), claims with leases, and the publishing progress a lease holder records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.errors import ConflictError, NotFoundError
+from bot.domain.models import Post, PostStatus, PublishStage, can_transition
+from bot.store import log
+from bot.store.records import post_from_row
+from bot.store.tables import UTCDateTime, post_resources, posts
+
+
+@dataclass(frozen=True)
+class NewPost:
+    column: str
+    account: str
+    title: str
+    author: str
+    digest: str
+    markdown: str
+    content_html: str
+    content_source_url: str
+    cover: str
+    delivery: str
+    status: PostStatus
+    resources: Sequence[tuple[str, str]]  # (resource id, kind)
+    scheduled_for: datetime | None = None
+    priority: int = 0
+
+
+async def create(conn: AsyncConnection, new: NewPost, *, now: datetime, actor: str = "") -> int:
+    result = await conn.execute(
+        posts.insert().values(
+            column_name=new.column,
+            account=new.account,
+            title=new.title,
+            author=new.author,
+            digest=new.digest,
+            markdown=new.markdown,
+            content_html=new.content_html,
+            content_source_url=new.content_source_url,
+            cover=new.cover,
+            delivery=new.delivery,
+            status=new.status.value,
+            stage=PublishStage.NEW.value,
+            priority=new.priority,
+            scheduled_for=new.scheduled_for,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    post_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if new.resources:
+        await conn.execute(
+            post_resources.insert(),
+            [
+                {"post_id": post_id, "resource_id": rid, "kind": kind, "position": i}
+                for i, (rid, kind) in enumerate(new.resources)
+            ],
+        )
+    await log.append(
+        conn,
+        at=now,
+        step="create",
+        outcome="ok",
+        post_id=post_id,
+        account=new.account,
+        column=new.column,
+        to_status=new.status.value,
+        detail=f"created by {actor}" if actor else "created",
+    )
+    return post_id
+
+
+async def _resource_ids(conn: AsyncConnection, post_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(post_ids)
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = await conn.execute(
+        sa.select(post_resources.c.post_id, post_resources.c.resource_id)
+        .where(post_resources.c.post_id.in_(ids))
+        .order_by(post_resources.c.post_id, post_resources.c.position)
+    )
+    for post_id, resource_id in rows:
+        found[post_id].append(resource_id)
+    return found
+
+
+async def get(conn: AsyncConnection, post_id: int) -> Post:
+    row = (await conn.execute(sa.select(posts).where(posts.c.id == post_id))).first()
+    if row is None:
+        raise NotFoundError(f"no post with id {post_id}")
+    ids = await _resource_ids(conn, [post_id])
+    return post_from_row(row._mapping, ids[post_id])
+
+
+async def list_posts(
+    conn: AsyncConnection,
+    *,
+    statuses: Sequence[PostStatus] | None = None,
+    column: str | None = None,
+    account: str | None = None,
+    needs_attention: bool | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[Post]:
+    query = sa.select(posts).order_by(posts.c.id.desc()).limit(limit).offset(offset)
+    if statuses:
+        query = query.where(posts.c.status.in_([s.value for s in statuses]))
+    if column:
+        query = query.where(posts.c.column_name == column)
+    if account:
+        query = query.where(posts.c.account == account)
+    if needs_attention is not None:
+        query = query.where(posts.c.needs_attention == needs_attention)
+    rows = [r._mapping for r in await conn.execute(query)]
+    ids = await _resource_ids(conn, [r["id"] for r in rows])
+    return [post_from_row(r, ids[r["id"]]) for r in rows]
+
+
+async def transition(
+    conn: AsyncConnection,
+    post: Post,
+    target: PostStatus,
+    *,
+    now: datetime,
+    detail: str = "",
+    step: str = "transition",
+    changes: dict[str, Any] | None = None,
+    outcome: str = "ok",
+    errcode: int | None = None,
+) -> Post:
+    """Move ``post`` to ``target`` if it is still in the status the caller saw. Raises
+    ConflictError when the move is illegal or someone else moved the post first."""
+    if not can_transition(post.status, target):
+        raise ConflictError(f"post {post.id} is {post.status}; it cannot become {target}")
+    values: dict[str, Any] = {"status": target.value, "updated_at": now, **(changes or {})}
+    result = await conn.execute(
+        posts.update()
+        .where(posts.c.id == post.id, posts.c.status == post.status.value)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(f"post {post.id} changed while you looked at it; reload and retry")
+    await log.append(
+        conn,
+        at=now,
+        step=step,
+        outcome=outcome,
+        post_id=post.id,
+        account=post.account,
+        column=post.column,
+        from_status=post.status.value,
+        to_status=target.value,
+        errcode=errcode,
+        detail=detail,
+    )
+    return await get(conn, post.id)
+
+
+async def update_fields(
+    conn: AsyncConnection, post_id: int, *, now: datetime, **values: Any
+) -> None:
+    """Record progress on a post the caller holds (lease) or edits; no status change."""
+    await conn.execute(posts.update().where(posts.c.id == post_id).values(updated_at=now, **values))
+
+
+async def update_if_status(
+    conn: AsyncConnection,
+    post_id: int,
+    statuses: Sequence[PostStatus],
+    *,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    result = await conn.execute(
+        posts.update()
+        .where(posts.c.id == post_id, posts.c.status.in_([s.value for s in statuses]))
+        .values(updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+
+def _due_condition(now: datetime) -> sa.ColumnElement[bool]:
+    queued_due = sa.and_(
+        posts.c.status == PostStatus.QUEUED.value,
+        posts.c.scheduled_for.is_not(None),
+        posts.c.scheduled_for <= now,
+        sa.or_(posts.c.next_attempt_at.is_(None), posts.c.next_attempt_at <= now),
+    )
+    # A post in ``publishing`` is worked on again when its lease has expired (a crashed
+    # holder) or when it is waiting for a later step (poll, reconcile) that has come due.
+    publishing_due = sa.and_(
+        posts.c.status == PostStatus.PUBLISHING.value,
+        posts.c.needs_attention.is_(False),
+        sa.or_(posts.c.lease_expires_at.is_(None), posts.c.lease_expires_at <= now),
+        sa.or_(posts.c.next_attempt_at.is_(None), posts.c.next_attempt_at <= now),
+    )
+    return sa.or_(queued_due, publishing_due)
+
+
+async def claim_due(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    accounts_excluded: Sequence[str] = (),
+    limit: int = 10,
+) -> list[int]:
+    """Claim due posts for ``owner``: at most one per account (an account's posts go in order:
+    priority, then scheduled time, then id). Returns the claimed ids."""
+    candidates = (
+        sa.select(posts.c.id, posts.c.account)
+        .where(_due_condition(now))
+        .order_by(posts.c.priority.desc(), posts.c.scheduled_for, posts.c.id)
+        .limit(limit * 20)
+    )
+    if accounts_excluded:
+        candidates = candidates.where(posts.c.account.not_in(list(accounts_excluded)))
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=posts)
+    chosen: list[int] = []
+    seen_accounts: set[str] = set()
+    busy = await _accounts_with_live_lease(conn, now)
+    for post_id, account in await conn.execute(candidates):
+        if account in seen_accounts or account in busy:
+            continue
+        seen_accounts.add(account)
+        chosen.append(post_id)
+        if len(chosen) >= limit:
+            break
+    claimed: list[int] = []
+    for post_id in chosen:
+        result = await conn.execute(
+            posts.update()
+            .where(posts.c.id == post_id, _due_condition(now))
+            .values(lease_owner=owner, lease_expires_at=now + lease)
+        )
+        if result.rowcount == 1:
+            claimed.append(post_id)
+    return claimed
+
+
+async def _accounts_with_live_lease(conn: AsyncConnection, now: datetime) -> set[str]:
+    rows = await conn.execute(
+        sa.select(posts.c.account)
+        .where(posts.c.lease_expires_at.is_not(None), posts.c.lease_expires_at > now)
+        .distinct()
+    )
+    return {r[0] for r in rows}
+
+
+async def renew_lease(
+    conn: AsyncConnection, post_id: int, *, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    result = await conn.execute(
+        posts.update()
+        .where(posts.c.id == post_id, posts.c.lease_owner == owner)
+        .values(lease_expires_at=now + lease)
+    )
+    return result.rowcount == 1
+
+
+async def release(conn: AsyncConnection, post_id: int, *, owner: str) -> None:
+    await conn.execute(
+        posts.update()
+        .where(posts.c.id == post_id, posts.c.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+    )
+
+
+async def holds_lease(conn: AsyncConnection, post_id: int, *, owner: str, now: datetime) -> bool:
+    row = (
+        await conn.execute(
+            sa.select(posts.c.lease_owner, posts.c.lease_expires_at).where(posts.c.id == post_id)
+        )
+    ).first()
+    return bool(row and row[0] == owner and row[1] is not None and row[1] > now)
+
+
+# --- slots take posts ------------------------------------------------------------------------
+
+
+async def waiting_for_slot(conn: AsyncConnection, column: str, limit: int) -> list[Post]:
+    """The next queued posts of a column that wait for a slot: priority, then queue order."""
+    rows = await conn.execute(
+        sa.select(posts)
+        .where(
+            posts.c.column_name == column,
+            posts.c.status == PostStatus.QUEUED.value,
+            posts.c.scheduled_for.is_(None),
+        )
+        .order_by(posts.c.priority.desc(), posts.c.id)
+        .limit(limit)
+    )
+    return [post_from_row(r._mapping) for r in rows]
+
+
+async def assign_to_slot(
+    conn: AsyncConnection, post: Post, *, slot_id: int, due: datetime, now: datetime
+) -> bool:
+    result = await conn.execute(
+        posts.update()
+        .where(
+            posts.c.id == post.id,
+            posts.c.status == PostStatus.QUEUED.value,
+            posts.c.scheduled_for.is_(None),
+        )
+        .values(slot_id=slot_id, scheduled_for=due, updated_at=now)
+    )
+    if result.rowcount != 1:
+        return False
+    await log.append(
+        conn,
+        at=now,
+        step="slot",
+        outcome="ok",
+        post_id=post.id,
+        account=post.account,
+        column=post.column,
+        detail=f"taken by slot {slot_id}, due {due.isoformat()}",
+    )
+    return True
+
+
+async def last_featured(conn: AsyncConnection, column: str | None = None) -> dict[str, datetime]:
+    """When each resource was last featured by a post that is not cancelled or failed."""
+    when = sa.func.coalesce(posts.c.published_at, posts.c.scheduled_for, posts.c.created_at)
+    query = (
+        sa.select(post_resources.c.resource_id, sa.func.max(when))
+        .join(posts, posts.c.id == post_resources.c.post_id)
+        .where(posts.c.status.not_in([PostStatus.CANCELLED.value, PostStatus.FAILED.value]))
+        .group_by(post_resources.c.resource_id)
+    )
+    if column:
+        query = query.where(posts.c.column_name == column)
+    result: dict[str, datetime] = {}
+    decode = UTCDateTime().process_result_value
+    for resource_id, at in await conn.execute(query):
+        value = decode(at, conn.dialect)
+        if value is not None:
+            result[resource_id] = value
+    return result
+
+
+async def find_by_publish_id(conn: AsyncConnection, account: str, publish_id: str) -> Post | None:
+    row = (
+        await conn.execute(
+            sa.select(posts.c.id).where(
+                posts.c.account == account, posts.c.publish_id == publish_id
+            )
+        )
+    ).first()
+    return await get(conn, row[0]) if row else None
+
+
+async def find_by_msg_id(conn: AsyncConnection, account: str, msg_id: str) -> Post | None:
+    row = (
+        await conn.execute(
+            sa.select(posts.c.id).where(posts.c.account == account, posts.c.msg_id == msg_id)
+        )
+    ).first()
+    return await get(conn, row[0]) if row else None

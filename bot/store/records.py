@@ -1,0 +1,90 @@
+"""Rows to domain objects and back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain.models import Delivery, LogEntry, Post, PostStatus, PublishStage, Resource, Slot
+
+
+def post_from_row(row: Mapping[str, Any], resource_ids: list[str] | None = None) -> Post:
+    return Post(
+        id=row["id"],
+        column=row["column_name"],
+        account=row["account"],
+        title=row["title"],
+        status=PostStatus(row["status"]),
+        author=row["author"],
+        digest=row["digest"],
+        markdown=row["markdown"],
+        content_html=row["content_html"],
+        content_source_url=row["content_source_url"],
+        cover=row["cover"],
+        delivery=Delivery(row["delivery"]),
+        resource_ids=list(resource_ids or []),
+        priority=row["priority"],
+        scheduled_for=row["scheduled_for"],
+        slot_id=row["slot_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        published_at=row["published_at"],
+        article_url=row["article_url"],
+        article_id=row["article_id"],
+        attempts=row["attempts"],
+        error=row["error"],
+        errcode=row["errcode"],
+        stage=PublishStage(row["stage"]),
+        thumb_media_id=row["thumb_media_id"],
+        draft_media_id=row["draft_media_id"],
+        publish_id=row["publish_id"],
+        msg_id=row["msg_id"],
+        next_attempt_at=row["next_attempt_at"],
+        submitted_at=row["submitted_at"],
+        polls=row["polls"],
+        review_comment=row["review_comment"],
+        needs_attention=row["needs_attention"],
+    )
+
+
+def resource_from_row(row: Mapping[str, Any]) -> Resource:
+    return Resource(
+        id=row["id"],
+        kind=row["kind"],
+        title=row["title"],
+        summary=row["summary"],
+        url=row["url"],
+        cover=row["cover"],
+        tags=tuple(row["tags"] or ()),
+        source=row["source"],
+    )
+
+
+def log_from_row(row: Mapping[str, Any]) -> LogEntry:
+    return LogEntry(
+        id=row["id"],
+        at=row["at"],
+        post_id=row["post_id"],
+        account=row["account"],
+        column=row["column_name"],
+        step=row["step"],
+        outcome=row["outcome"],
+        from_status=row["from_status"],
+        to_status=row["to_status"],
+        errcode=row["errcode"],
+        latency_ms=row["latency_ms"],
+        attempt=row["attempt"],
+        detail=row["detail"],
+    )
+
+
+def slot_from_row(row: Mapping[str, Any]) -> Slot:
+    return Slot(
+        id=row["id"],
+        schedule=row["schedule"],
+        column=row["column_name"],
+        fire_at=row["fire_at"],
+        opened_at=row["opened_at"],
+        state=row["state"],
+        posts=row["posts"],
+    )

@@ -1,0 +1,235 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``bot/store/migrations`` create it;
+a test checks that they agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (SQLite keeps no offset); always read back as aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite aggregate results come back as text
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, default=""),
+    sa.Column("url", sa.Text, nullable=False, default=""),
+    sa.Column("cover", sa.Text, nullable=False, default=""),
+    sa.Column("tags", sa.JSON, nullable=False, default=list),
+    sa.Column("source", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+posts = sa.Table(
+    "posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("column_name", sa.String(100), nullable=False, index=True),
+    sa.Column("account", sa.String(100), nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("digest", sa.Text, nullable=False, default=""),
+    sa.Column("markdown", sa.Text, nullable=False, default=""),
+    sa.Column("content_html", sa.Text, nullable=False, default=""),
+    sa.Column("content_source_url", sa.Text, nullable=False, default=""),
+    sa.Column("cover", sa.Text, nullable=False, default=""),
+    sa.Column("delivery", sa.String(20), nullable=False, default="publish"),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("stage", sa.String(20), nullable=False, default="new"),
+    sa.Column("priority", sa.Integer, nullable=False, default=0),
+    sa.Column("scheduled_for", UTCDateTime, nullable=True, index=True),
+    sa.Column("slot_id", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=True, index=True),
+    sa.Column("article_url", sa.Text, nullable=False, default=""),
+    sa.Column("article_id", sa.Text, nullable=False, default=""),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("errcode", sa.Integer, nullable=True),
+    sa.Column("thumb_media_id", sa.Text, nullable=False, default=""),
+    sa.Column("draft_media_id", sa.Text, nullable=False, default=""),
+    sa.Column("publish_id", sa.String(64), nullable=False, default="", index=True),
+    sa.Column("msg_id", sa.String(64), nullable=False, default=""),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("submitted_at", UTCDateTime, nullable=True),
+    sa.Column("polls", sa.Integer, nullable=False, default=0),
+    sa.Column("review_comment", sa.Text, nullable=False, default=""),
+    sa.Column("needs_attention", sa.Boolean, nullable=False, default=False),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_expires_at", UTCDateTime, nullable=True),
+    sa.Column("source", sa.String(20), nullable=False, default="bot"),  # or "platform" (sync)
+)
+
+post_resources = sa.Table(
+    "post_resources",
+    metadata,
+    sa.Column(
+        "post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("resource_id", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),  # the kind when featured
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+
+publish_log = sa.Table(
+    "publish_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("post_id", sa.Integer, nullable=True, index=True),
+    sa.Column("account", sa.String(100), nullable=False, default=""),
+    sa.Column("column_name", sa.String(100), nullable=False, default=""),
+    sa.Column("step", sa.String(60), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("from_status", sa.String(20), nullable=False, default=""),
+    sa.Column("to_status", sa.String(20), nullable=False, default=""),
+    sa.Column("errcode", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Integer, nullable=True),
+    sa.Column("attempt", sa.Integer, nullable=False, default=0),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+)
+
+slots = sa.Table(
+    "slots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("schedule", sa.String(100), nullable=False),
+    sa.Column("column_name", sa.String(100), nullable=False),
+    sa.Column("fire_at", UTCDateTime, nullable=False),
+    sa.Column("opened_at", UTCDateTime, nullable=True),
+    sa.Column("state", sa.String(20), nullable=False),  # opened | missed | empty
+    sa.Column("posts", sa.Integer, nullable=False, default=0),
+    sa.UniqueConstraint("schedule", "fire_at", name="uq_slots_schedule_fire_at"),
+)
+
+schedule_state = sa.Table(
+    "schedule_state",
+    metadata,
+    sa.Column("schedule", sa.String(100), primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+account_tokens = sa.Table(
+    "account_tokens",
+    metadata,
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("access_token", sa.String(1024), nullable=False, default=""),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("refresh_owner", sa.String(100), nullable=True),
+    sa.Column("refresh_until", UTCDateTime, nullable=True),
+)
+
+account_state = sa.Table(
+    "account_state",
+    metadata,
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("parked_until", UTCDateTime, nullable=True),
+    sa.Column("park_reason", sa.Text, nullable=False, default=""),
+    sa.Column("last_error", sa.Text, nullable=False, default=""),
+    sa.Column("last_error_at", UTCDateTime, nullable=True),
+)
+
+api_calls = sa.Table(
+    "api_calls",
+    metadata,
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("endpoint", sa.String(60), primary_key=True),
+    sa.Column("quota_day", sa.Date, primary_key=True),  # the Asia/Shanghai calendar day
+    sa.Column("calls", sa.Integer, nullable=False, default=0),
+    sa.Column("errors", sa.Integer, nullable=False, default=0),
+)
+
+media_cache = sa.Table(
+    "media_cache",
+    metadata,
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("purpose", sa.String(20), primary_key=True),  # "content" | "cover"
+    sa.Column("media_id", sa.Text, nullable=False, default=""),
+    sa.Column("url", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+callback_events = sa.Table(
+    "callback_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("dedupe_key", sa.String(200), nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("handled_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("account", "dedupe_key", name="uq_callback_events_account_key"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_name", sa.String(100), nullable=False, index=True),
+    sa.Column("address", sa.String(100), nullable=False, index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+)
+
+sa.Index("ix_posts_due", posts.c.status, posts.c.scheduled_for)
+sa.Index("ix_publish_log_post_at", publish_log.c.post_id, publish_log.c.at)
