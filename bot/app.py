@@ -23,13 +23,13 @@ from bot.account.client import AccountClient
 from bot.config import Config
 from bot.content.sample import DEFAULT_COVER
 from bot.domain.errors import UserError
+from bot.engine.call_log import api_call_logger
 from bot.engine.drafting import Drafting
 from bot.engine.publishing import PostPublisher
 from bot.engine.review import ReviewActions
 from bot.engine.shared_state import DatabaseCallCounter, DatabaseTokenStore
 from bot.engine.worker import Worker
 from bot.store import db
-from bot.store import log as log_store
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -109,7 +109,7 @@ async def open_services(
                 counter=counter,
                 clock=clock,
                 owner=f"{owner}:{account.name}",
-                on_call=_logging_observer(engine, account.name, clock),
+                on_call=api_call_logger(engine, account.name, clock),
             )
             clients[account.name] = client
             publishers[account.name] = PostPublisher(
@@ -171,30 +171,3 @@ def _schedules_from_files(config: Config) -> Callable[[str], bool]:
             return False
 
     return has_schedule
-
-
-def _logging_observer(engine: AsyncEngine, account: str, clock: Clock) -> Any:
-    """Write every API call to the publish log, attributed to the post being published."""
-    from bot.engine.context import current_post
-
-    async def on_call(endpoint: str, errcode: int | None, latency_ms: int, attempt: int) -> None:
-        post = current_post.get()
-        outcome = "ok" if errcode == 0 else ("unknown" if errcode is None else "error")
-        try:
-            async with engine.begin() as conn:
-                await log_store.append(
-                    conn,
-                    at=clock(),
-                    step=endpoint,
-                    outcome=outcome,
-                    post_id=post.id if post else None,
-                    account=account,
-                    column=post.column if post else "",
-                    errcode=errcode,
-                    latency_ms=latency_ms,
-                    attempt=attempt,
-                )
-        except Exception:  # the log must never break a publish
-            logger.exception("could not write the API call to the publish log")
-
-    return on_call

@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbp = commands.add_parser("db", help="database schema")
     dbc = dbp.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    dbc.add_parser("upgrade", help="create or migrate the schema").set_defaults(handler=cmd_db_upgrade)
+    dbc.add_parser("upgrade", help="create or migrate the schema").set_defaults(
+        handler=cmd_db_upgrade
+    )
 
     cat = commands.add_parser("catalogue", help="the catalogue of learning resources")
     catc = cat.add_subparsers(dest="catalogue_command", metavar="ACTION", required=True)
@@ -128,8 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     logp = commands.add_parser("log", help="the publish log")
     logp.add_argument("--since", help="ISO 8601 date or time")
-    logp.add_argument("--status", choices=[s.value for s in PostStatus],
-                      help="entries of posts now in this status")
+    logp.add_argument(
+        "--status",
+        choices=[s.value for s in PostStatus],
+        help="entries of posts now in this status",
+    )
     logp.add_argument("--post", type=int)
     logp.add_argument("--limit", type=int, default=1000)
     logp.add_argument("--json", action="store_true")
@@ -347,8 +352,10 @@ async def cmd_publish_due(args: argparse.Namespace) -> int:
         if not done:
             print("nothing was due")
         for p in done:
-            extra = p.article_url or p.error or (
-                f"next try {p.next_attempt_at.isoformat()}" if p.next_attempt_at else ""
+            extra = (
+                p.article_url
+                or p.error
+                or (f"next try {p.next_attempt_at.isoformat()}" if p.next_attempt_at else "")
             )
             print(f"post {p.id} {p.status}: {p.title} {extra}".rstrip())
     return 0
@@ -393,8 +400,11 @@ async def cmd_log(args: argparse.Namespace) -> int:
     since = parse_when(args.since, ZoneInfo(config.report_timezone)) if args.since else None
     async with services(config) as svc, svc.engine.connect() as conn:
         entries = await log_store.list_entries(
-            conn, since=since, post_status=args.status,
-            post_ids=[args.post] if args.post else None, limit=args.limit,
+            conn,
+            since=since,
+            post_status=args.status,
+            post_ids=[args.post] if args.post else None,
+            limit=args.limit,
         )
     if args.json:
         print_json([log_json(e, config) for e in entries])
@@ -404,8 +414,10 @@ async def cmd_log(args: argparse.Namespace) -> int:
             ms = f" {e.latency_ms}ms" if e.latency_ms is not None else ""
             move = f" {e.from_status}->{e.to_status}" if e.to_status else ""
             post = f"post {e.post_id}" if e.post_id else "-"
-            print(f"{e.at.isoformat()} {post:<9} {e.step:<20} {e.outcome:<7}{move}{code}{ms}"
-                  f" {e.detail}".rstrip())
+            print(
+                f"{e.at.isoformat()} {post:<9} {e.step:<20} {e.outcome:<7}{move}{code}{ms}"
+                f" {e.detail}".rstrip()
+            )
     return 0
 
 
@@ -426,9 +438,14 @@ async def cmd_simulator(args: argparse.Namespace) -> int:
     from bot.account.simulator import SimulatorConfig, run_forever
 
     config = SimulatorConfig(
-        appid=args.appid, secret=args.secret, latency_ms=args.latency_ms,
-        fault_rate=args.fault_rate, lost_answer_rate=args.lost_answer_rate, seed=args.seed,
-        publish_delay_seconds=args.publish_delay, callback_url=args.callback_url,
+        appid=args.appid,
+        secret=args.secret,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        lost_answer_rate=args.lost_answer_rate,
+        seed=args.seed,
+        publish_delay_seconds=args.publish_delay,
+        callback_url=args.callback_url,
         callback_token=args.callback_token,
     )
     print(f"simulator listening on http://{args.host}:{args.port}", file=sys.stderr)
@@ -437,17 +454,15 @@ async def cmd_simulator(args: argparse.Namespace) -> int:
 
 
 async def cmd_schedule_list(args: argparse.Namespace) -> int:
-    from bot.engine.scheduling import Scheduler
     from bot.engine.schedules import load_schedules
+    from bot.engine.scheduling import Scheduler
 
     config = read_config(args)
     specs = load_schedules(config)
     async with services(config) as svc:
         scheduler = Scheduler(svc.engine, config, specs, svc.clock, svc.drafting, lambda: None)
         upcoming = await scheduler.upcoming(5)
-    shaped = [
-        {**item, "next": [t.isoformat() for t in item.get("next", [])]} for item in upcoming
-    ]
+    shaped = [{**item, "next": [t.isoformat() for t in item.get("next", [])]} for item in upcoming]
     if args.json:
         print_json(shaped)
     else:
@@ -458,8 +473,8 @@ async def cmd_schedule_list(args: argparse.Namespace) -> int:
 
 
 async def cmd_schedule_pause(args: argparse.Namespace) -> int:
-    from bot.engine.scheduling import Scheduler
     from bot.engine.schedules import load_schedules
+    from bot.engine.scheduling import Scheduler
 
     config = read_config(args)
     specs = load_schedules(config)

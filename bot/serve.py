@@ -35,7 +35,7 @@ def demo_config_text(base: Path, port: int) -> str:
     published post within two minutes."""
     return f"""# Written by `bot serve --demo` on first start; edit freely, delete to regenerate.
 [database]
-url = "sqlite+aiosqlite:///{(base / 'bot.db').resolve()}"
+url = "sqlite+aiosqlite:///{(base / "bot.db").resolve()}"
 
 [[accounts]]
 name = "demo"
@@ -58,8 +58,8 @@ port = {port}
 base_url = "http://127.0.0.1:{port}"
 
 [bot]
-schedules_dir = "{(PROJECT_ROOT / 'schedules').resolve()}"
-templates_dir = "{(PROJECT_ROOT / 'templates').resolve()}"
+schedules_dir = "{(PROJECT_ROOT / "schedules").resolve()}"
+templates_dir = "{(PROJECT_ROOT / "templates").resolve()}"
 
 [publisher]
 poll_first_seconds = 2
@@ -127,8 +127,8 @@ async def seed_demo(svc: object, config: Config) -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    from bot.engine.scheduling import Scheduler
     from bot.engine.schedules import load_schedules
+    from bot.engine.scheduling import Scheduler
     from bot.web.app import build_web_app
 
     if args.demo:
@@ -154,13 +154,15 @@ async def serve(args: argparse.Namespace) -> int:
         if args.demo:
             await stack.enter_async_context(demo_simulator(config))
         svc = await stack.enter_async_context(
-            open_services(config, has_schedule=lambda column: any(s.column == column
-                                                                  for s in specs))
+            open_services(
+                config, has_schedule=lambda column: any(s.column == column for s in specs)
+            )
         )
         if args.demo:
             await seed_demo(svc, config)
-        scheduler = Scheduler(svc.engine, config, specs, svc.clock, svc.drafting,
-                              svc.worker.wake.set)
+        scheduler = Scheduler(
+            svc.engine, config, specs, svc.clock, svc.drafting, svc.worker.wake.set
+        )
         app = build_web_app(svc, scheduler=scheduler)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -189,10 +191,14 @@ def announce(config: Config, host: str, port: int, *, demo: bool) -> None:
     url = f"http://{host}:{port}/"
     lines = [f"admin: {url}"]
     if demo:
-        lines.append(f"log in as: admin / {demo_password()}  (password kept in "
-                     f"{DEMO_DIR / 'admin-password.txt'})")
-        lines.append(f"config: {DEMO_DIR / 'config.toml'}  — try: "
-                     f".venv/bin/bot --config {DEMO_DIR / 'config.toml'} log")
+        lines.append(
+            f"log in as: admin / {demo_password()}  (password kept in "
+            f"{DEMO_DIR / 'admin-password.txt'})"
+        )
+        lines.append(
+            f"config: {DEMO_DIR / 'config.toml'}  — try: "
+            f".venv/bin/bot --config {DEMO_DIR / 'config.toml'} log"
+        )
     else:
         lines.append("log in with a user made by `bot user add NAME --role admin`")
     lines.append("Ctrl-C stops the service.")

@@ -119,8 +119,8 @@ class _Request:
     endpoint: str  # the path after /cgi-bin/, e.g. "draft/add"
     idempotent: bool
     method: str = "POST"
-    body: Mapping[str, Any] | None = None
-    upload: _Upload | None = None
+    body: Mapping[str, Any] | None = field(default=None, repr=False)  # may hold the secret
+    upload: _Upload | None = field(default=None, repr=False)
     params: Mapping[str, str] = field(default_factory=dict)
     needs_token: bool = True
 

@@ -16,6 +16,13 @@ Formats, chosen by the file's suffix:
 - ``.yaml`` / ``.yml``: a list of mappings (safe loading only).
 - ``.toml``: an array of tables under the key ``resource`` (``[[resource]]``), nothing else.
 
+Fields: ``id`` (required, unique in the file, at most 200 characters, no whitespace), ``kind``
+(required, one of the kinds given), ``title`` (required), ``summary`` (may span lines),
+``url`` (http or https), ``cover`` (an http(s) URL, or a JPEG/PNG/GIF/BMP file that must
+exist, relative to the catalogue file's directory; stored as an absolute path), ``tags``.
+Values are stripped; text with encoding damage (U+FFFD, "锟斤拷", UTF-8 read as Latin-1) or
+control characters is refused. Rows whose cells are all empty are skipped.
+
 Every file is decoded the same way: UTF-8 (with or without a byte-order mark) when the whole
 file is valid UTF-8, else GB18030 (a superset of GBK, which is what Excel writes on Chinese
 Windows). Columns or keys the importer does not know are errors naming them, since they are
@@ -37,6 +44,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.content.sample import sample_catalogue_path as sample_catalogue_path  # re-exported
 from bot.domain.errors import ImportFileError
 from bot.domain.models import Resource
 
@@ -48,7 +56,6 @@ PROGRESS_EVERY = 1000  # on_progress is called after this many resources, and on
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
 
 _CHUNK = 1 << 16
-_SAMPLE = Path(__file__).parent / "sample" / "catalogue.csv"
 
 # C0/C1 controls except tab and newline (checked separately), lone surrogates (JSON allows
 # "\ud800"), and a byte-order mark in the middle of text (two files pasted together).
@@ -75,11 +82,6 @@ class _Row:
     item: int | None = None  # 1-based position in a JSON/YAML/TOML list
     field_lines: Mapping[str, int] = field(default_factory=dict)  # YAML knows each value's line
     separated_tags: bool = False  # CSV: tags are one ";"-separated cell
-
-
-def sample_catalogue_path() -> Path:
-    """The sample catalogue shipped with the project (GBK CSV with CRLF, as Excel writes it)."""
-    return _SAMPLE
 
 
 def read_catalogue(path: Path, *, kinds: Sequence[str]) -> list[Resource]:
@@ -470,7 +472,7 @@ def _jsonl_rows(path: Path) -> Iterator[_Row]:
             if not text.strip():
                 continue
             try:
-                value = decoder.decode(text)
+                value = decoder.decode(text.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 raise _fail(path, line, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
             except _DuplicateKey as exc:

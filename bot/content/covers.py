@@ -16,13 +16,13 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.content.sample import DEFAULT_COVER, SAMPLE_DIR
 from bot.domain.models import BUILTIN_KINDS
 
 COVER_SIZE = (900, 383)  # 2.35:1, the platform's cover ratio
 MAX_COVER_BYTES = 64 * 1024  # the platform's limit for a thumbnail
 JPEG_QUALITY = 85
-SAMPLE_DIR = Path(__file__).parent / "sample"
-DEFAULT_COVER_NAME = "default-cover.jpg"
+DEFAULT_COVER_NAME = DEFAULT_COVER.name
 DEFAULT_LABEL = "LEARNING"
 DEFAULT_COLOUR = (176, 32, 36)  # League red
 
@@ -40,7 +40,7 @@ _FALLBACK_COLOUR = (96, 96, 96)  # kinds a configuration adds
 
 def default_cover_path() -> Path:
     """The cover the project uses for a column that names none."""
-    return SAMPLE_DIR / DEFAULT_COVER_NAME
+    return DEFAULT_COVER
 
 
 def kind_cover_name(kind: str) -> str:

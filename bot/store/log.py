@@ -78,3 +78,14 @@ async def list_entries(
     newest = query.order_by(None).order_by(publish_log.c.id.desc()).limit(limit).subquery()
     rows = await conn.execute(sa.select(newest).order_by(newest.c.at, newest.c.id))
     return [log_from_row(row._mapping) for row in rows]
+
+
+async def api_call_counts(conn: AsyncConnection) -> list[tuple[str, str, int | None, int]]:
+    """(account, endpoint, errcode, calls) over the whole log: the API calls are the rows that
+    carry a latency."""
+    rows = await conn.execute(
+        sa.select(publish_log.c.account, publish_log.c.step, publish_log.c.errcode, sa.func.count())
+        .where(publish_log.c.latency_ms.is_not(None))
+        .group_by(publish_log.c.account, publish_log.c.step, publish_log.c.errcode)
+    )
+    return [(account, step, errcode, int(n)) for account, step, errcode, n in rows]

@@ -94,3 +94,12 @@ async def set_paused(conn: AsyncConnection, schedule: str, paused: bool, *, now:
         await conn.execute(
             schedule_state.insert().values(schedule=schedule, paused=paused, updated_at=now)
         )
+
+
+async def schedule_states(conn: AsyncConnection) -> dict[str, tuple[bool, datetime]]:
+    """Each schedule's run-time paused flag (as ``set_paused`` stored it) and when it was set;
+    schedules never paused or resumed at run time are absent."""
+    rows = await conn.execute(
+        sa.select(schedule_state.c.schedule, schedule_state.c.paused, schedule_state.c.updated_at)
+    )
+    return {r.schedule: (bool(r.paused), r.updated_at) for r in rows}

@@ -1,0 +1,382 @@
+"""Images of a post: fetching them from the network without reaching inside ours, converting
+them to what the platform accepts, the cover's crop boxes, and re-hosting every body image on
+the platform.
+
+Fetching is where a catalogue row could point the service at an internal address
+(``http://169.254.169.254/…``, ``http://10.0.0.5/admin``), so every hop is checked: only
+http/https, the host resolved by us, every address it resolves to must be public, and the
+request goes to that checked address (no second lookup that could answer differently);
+redirects are followed by hand, at most three, each checked again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import ipaddress
+import socket
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
+
+import aiohttp
+import yarl
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from bot.content.render import image_ref
+from bot.content.sanitize import (
+    Attrs,
+    is_uploaded_image,
+    rewrite_start_tags,
+    sanitize_html,
+    start_tags,
+    will_be_rehosted,
+)
+from bot.domain.errors import ContentRejectedError, TransientError
+
+MAX_FETCH_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 3
+FETCH_TIMEOUT = 20.0  # seconds, for the whole fetch including redirects
+BODY_IMAGE_BYTES = 1024 * 1024 - 1  # media/uploadimg: jpg/png under 1 MB
+THUMB_BYTES = 64 * 1024  # add_material type=thumb: JPG, 64 KB
+COVER_IMAGE_BYTES = 10 * 1024 * 1024  # add_material type=image: 10 MB
+THUMB_MAX_SIDE = 900  # the platform shows covers at 900x383; more pixels only cost bytes
+MAX_PIXELS = 50_000_000  # refuse decompression bombs before Pillow decodes them
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str], Awaitable[Sequence[str]]]
+AddressPolicy = Callable[[IPAddress], bool]
+Upload = Callable[[bytes, str], Awaitable[str]]  # (data, filename) -> platform URL
+Load = Callable[[str], Awaitable[bytes]]  # image ref (URL or local path) -> bytes
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+
+async def resolve_host(host: str) -> list[str]:
+    """Every address ``host`` resolves to (the system resolver, off the event loop)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """True only for a globally routable unicast address. IPv6 forms that carry an IPv4
+    address (mapped, 6to4, Teredo, NAT64) are judged by the IPv4 address inside too."""
+    embedded: list[IPAddress] = []
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            embedded.append(address.ipv4_mapped)
+        if address.sixtofour is not None:
+            embedded.append(address.sixtofour)
+        if address.teredo is not None:
+            embedded.extend(address.teredo)
+        if address in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(_is_public_one(ip) for ip in [address, *embedded])
+
+
+def _is_public_one(ip: IPAddress) -> bool:
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+
+async def fetch_image(
+    url: str,
+    *,
+    session: aiohttp.ClientSession,
+    max_bytes: int = MAX_FETCH_BYTES,
+    resolver: Resolver = resolve_host,
+    address_allowed: AddressPolicy = is_public_address,
+    timeout: float = FETCH_TIMEOUT,
+    max_redirects: int = MAX_REDIRECTS,
+) -> bytes:
+    """The bytes at ``url``, at most ``max_bytes``.
+
+    Raises ContentRejectedError for a URL that is not http(s), a host that resolves to an
+    address ``address_allowed`` refuses (on the first hop or any redirect), more than
+    ``max_redirects`` redirects, an answer other than 200, or a body over ``max_bytes``;
+    TransientError for a timeout, a network failure or HTTP 5xx."""
+    current = url
+    try:
+        async with asyncio.timeout(timeout):
+            for _hop in range(max_redirects + 1):
+                target, headers, server_hostname = await _pinned_request(
+                    current, resolver, address_allowed
+                )
+                async with session.get(
+                    target,
+                    headers=headers,
+                    allow_redirects=False,
+                    server_hostname=server_hostname,
+                ) as response:
+                    if response.status in REDIRECT_STATUSES:
+                        current = _redirect_target(current, response)
+                        continue
+                    _check_status(current, response.status)
+                    return await _read_capped(response, max_bytes, current)
+    except TimeoutError:
+        raise TransientError(f"image {url}: no complete answer within {timeout:g} s") from None
+    except aiohttp.ClientError as exc:
+        raise TransientError(f"image {url}: {type(exc).__name__}: {exc}") from exc
+    raise ContentRejectedError(f"image {url}: more than {max_redirects} redirects")
+
+
+async def _pinned_request(
+    url: str, resolver: Resolver, address_allowed: AddressPolicy
+) -> tuple[yarl.URL, dict[str, str], str | None]:
+    """The request to send for ``url``: aimed at a checked address, with the original host
+    in the Host header and (for https) in TLS SNI and certificate checks."""
+    try:
+        parsed = yarl.URL(url)
+        host = parsed.host
+    except (ValueError, TypeError):
+        raise ContentRejectedError(f"image {url}: not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ContentRejectedError(f"image {url}: only http and https URLs are fetched")
+    if parsed.user is not None or parsed.password is not None:
+        raise ContentRejectedError(f"image {url}: URLs with credentials are not fetched")
+    address = await _checked_address(host, resolver, address_allowed, url)
+    headers = {"Host": parsed.raw_authority.rpartition("@")[2], "Accept": "image/*"}
+    target = parsed.with_host(str(address))
+    return target, headers, host if parsed.scheme == "https" else None
+
+
+async def _checked_address(
+    host: str, resolver: Resolver, address_allowed: AddressPolicy, url: str
+) -> IPAddress:
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            resolved = await resolver(host)
+        except OSError as exc:
+            raise ContentRejectedError(f"image {url}: host {host} cannot be resolved") from exc
+        try:
+            addresses = [ipaddress.ip_address(str(a).split("%")[0]) for a in resolved]
+        except ValueError:
+            raise ContentRejectedError(f"image {url}: host {host} resolved oddly") from None
+    if not addresses:
+        raise ContentRejectedError(f"image {url}: host {host} has no address")
+    refused = [a for a in addresses if not address_allowed(a)]
+    if refused:
+        # One private answer is enough to refuse: the connection could land on any of them.
+        raise ContentRejectedError(
+            f"image {url}: host {host} resolves to a non-public address ({refused[0]})"
+        )
+    return addresses[0]
+
+
+def _redirect_target(current: str, response: aiohttp.ClientResponse) -> str:
+    location = response.headers.get("Location", "")
+    if not location:
+        raise ContentRejectedError(f"image {current}: redirect without a Location")
+    return str(yarl.URL(current).join(yarl.URL(location)))
+
+
+def _check_status(url: str, status: int) -> None:
+    if status >= 500:
+        raise TransientError(f"image {url}: the server answered HTTP {status}")
+    if status != 200:
+        raise ContentRejectedError(f"image {url}: the server answered HTTP {status}")
+
+
+async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int, url: str) -> bytes:
+    if response.content_length is not None and response.content_length > max_bytes:
+        raise ContentRejectedError(
+            f"image {url}: {response.content_length} bytes, more than {max_bytes}"
+        )
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > max_bytes:  # a lying or missing Content-Length
+            raise ContentRejectedError(f"image {url}: more than {max_bytes} bytes")
+    return bytes(data)
+
+
+# --- converting -------------------------------------------------------------------------------
+
+ImageFormat = Literal["jpeg", "png"]
+_JPEG_QUALITIES = (88, 78, 68, 58, 48)
+
+
+def prepare_image(
+    data: bytes,
+    *,
+    max_bytes: int,
+    formats: Sequence[ImageFormat] = ("jpeg", "png"),
+    max_side: int | None = None,
+) -> tuple[bytes, ImageFormat]:
+    """``data`` re-encoded as one of ``formats`` in at most ``max_bytes``: turned upright by
+    its EXIF orientation, all metadata (EXIF, GPS, text chunks) dropped, recompressed and
+    downscaled as needed. PNG is kept for PNG sources and transparency when it fits.
+
+    Raises ContentRejectedError for data that is not an image, too many pixels, or an image
+    that cannot be made small enough."""
+    image = _open_image(data)
+    source_format = image.format
+    image = ImageOps.exif_transpose(image)
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    try_png = "png" in formats and (source_format == "PNG" or transparent or "jpeg" not in formats)
+    scale = 1.0
+    if max_side and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+    while True:
+        candidate = _scaled(image, scale)
+        if try_png:
+            encoded = _encode_png(candidate)
+            if len(encoded) <= max_bytes:
+                return encoded, "png"
+        if "jpeg" in formats:
+            for quality in _JPEG_QUALITIES:
+                encoded = _encode_jpeg(candidate, quality)
+                if len(encoded) <= max_bytes:
+                    return encoded, "jpeg"
+        if min(candidate.size) <= 16:
+            raise ContentRejectedError(f"the image cannot be made smaller than {max_bytes} bytes")
+        scale *= 0.7
+
+
+def prepare_cover(data: bytes, *, kind: Literal["thumb", "image"] = "thumb") -> bytes:
+    """A cover as JPEG: ``thumb`` (add_material type=thumb) at most 64 KB and 900 px on its
+    longest side, ``image`` (type=image) at most 10 MB. Raises ContentRejectedError."""
+    if kind == "thumb":
+        encoded, _ = prepare_image(
+            data, max_bytes=THUMB_BYTES, formats=("jpeg",), max_side=THUMB_MAX_SIDE
+        )
+    else:
+        encoded, _ = prepare_image(data, max_bytes=COVER_IMAGE_BYTES, formats=("jpeg",))
+    return encoded
+
+
+def _open_image(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise ContentRejectedError(
+                    f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
+                )
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ContentRejectedError(f"not a readable image ({exc})") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ContentRejectedError("the image has too many pixels") from None
+    return image
+
+
+def _scaled(image: Image.Image, scale: float) -> Image.Image:
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _encode_png(image: Image.Image) -> bytes:
+    if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    clean = image.copy()
+    clean.info.clear()  # no text chunks, EXIF or ICC carried over
+    clean.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _encode_jpeg(image: Image.Image, quality: int) -> bytes:
+    if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality, optimize=True)  # no exif= / icc_profile=
+    return out.getvalue()
+
+
+# --- cover crops ------------------------------------------------------------------------------
+
+
+def cover_crops(width: int, height: int) -> dict[str, str]:
+    """Centre crops of a ``width`` x ``height`` cover for draft/add: ``pic_crop_235_1`` and
+    ``pic_crop_1_1`` as normalised ``X1_Y1_X2_Y2`` (0–1, at most 6 decimals).
+    Raises ContentRejectedError for a size that is not positive."""
+    if width <= 0 or height <= 0:
+        raise ContentRejectedError(f"a cover of {width}x{height} pixels cannot be cropped")
+    return {
+        "pic_crop_235_1": _centre_crop(width, height, 2.35),
+        "pic_crop_1_1": _centre_crop(width, height, 1.0),
+    }
+
+
+def _centre_crop(width: int, height: int, ratio: float) -> str:
+    if width / height > ratio:
+        part = height * ratio / width
+        box = ((1 - part) / 2, 0.0, (1 + part) / 2, 1.0)
+    else:
+        part = width / ratio / height
+        box = (0.0, (1 - part) / 2, 1.0, (1 + part) / 2)
+    return "_".join(_fraction(value) for value in box)
+
+
+def _fraction(value: float) -> str:
+    text = f"{min(1.0, max(0.0, value)):.6f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+# --- re-hosting -------------------------------------------------------------------------------
+
+
+async def rehost_images(html: str, *, upload: Upload, load: Load) -> str:
+    """``html`` with every ``<img>`` re-hosted: each distinct src is loaded (``load`` gets a
+    URL or a local path), converted to JPEG/PNG under 1 MB without metadata, uploaded once
+    (``upload`` returns the platform URL) and the src rewritten. Images already on the
+    platform stay; an image that cannot be re-hosted (data:, file:) is removed.
+
+    Raises what ``load`` and ``upload`` raise, and ContentRejectedError naming the image
+    when its data is not a usable image."""
+    sources = [attrs.get("src", "") for tag, attrs, _ in start_tags(html) if tag == "img"]
+    hosted: dict[str, str] = {}
+    for src in dict.fromkeys(sources):
+        if is_uploaded_image(src):
+            hosted[src] = src
+        elif will_be_rehosted(src):
+            hosted[src] = await _rehost_one(src, upload, load)
+
+    def swap(tag: str, attrs: Attrs, ancestors: Sequence[str]) -> Attrs | None:
+        if tag != "img":
+            return attrs
+        src = next((value for name, value in attrs if name == "src"), None)
+        if src is None or src not in hosted:
+            return None
+        return [(name, hosted[src] if name == "src" else value) for name, value in attrs]
+
+    platform_urls = set(hosted.values())
+    return sanitize_html(rewrite_start_tags(html, swap), img_src_allowed=platform_urls.__contains__)
+
+
+async def _rehost_one(src: str, upload: Upload, load: Load) -> str:
+    ref = image_ref(src)
+    data = await load(ref)
+    try:
+        encoded, image_format = prepare_image(data, max_bytes=BODY_IMAGE_BYTES)
+    except ContentRejectedError as exc:
+        raise ContentRejectedError(f"image {ref}: {exc.message}") from None
+    extension = "jpg" if image_format == "jpeg" else "png"
+    name = f"image-{hashlib.sha256(encoded).hexdigest()[:16]}.{extension}"
+    return await upload(encoded, name)

@@ -1,0 +1,751 @@
+"""Checks a post must pass before it may be queued: platform limits, encoding damage, pinyin
+annotations, Traditional characters in a Simplified column, unfilled template variables,
+leftover Markdown, outside images, broken links and a missing cover.
+
+Errors block a post; warnings are shown to the editor. The split is by certainty: what is
+damage for sure (U+FFFD, "锟斤拷", text that reads as Chinese once its bytes are re-decoded,
+pinyin pasted behind characters, Traditional characters, ``{{ … }}`` left over, limits) is an
+error; what only looks like damage (a stray ASCII '?' inside Chinese, a cluster of rare
+characters and pinyin fragments, ** or # left in the text, links readers cannot click) is a
+warning.
+
+Decisions: the title limit is 32 characters (the platform's documented rule, an error); some
+sources say 64 bytes, so over 64 UTF-8 bytes is a warning. Content is measured on the HTML
+as sent: under 20,000 characters and under 1,000,000 UTF-8 bytes. ``content_source_url`` at
+most 1,024 UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+import opencc
+from markdown_it import MarkdownIt
+
+from bot.content.sanitize import (
+    UPLOADED_IMAGE_PREFIXES,
+    is_uploaded_image,
+    is_weixin_link,
+    start_tags,
+    text_content,
+)
+
+Severity = Literal["error", "warning"]
+
+TITLE_CHARS = 32
+TITLE_BYTES = 64
+AUTHOR_CHARS = 16
+DIGEST_CHARS = 128
+CONTENT_CHARS = 20_000
+CONTENT_BYTES = 1_000_000
+SOURCE_URL_BYTES = 1024
+MAX_PER_CODE = 20  # per field; the rest are summed up in one finding
+EXCERPT_CONTEXT = 6
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``position`` is a character offset into the field's text (None when the
+    finding is about the field as a whole); ``line``/``column`` (1-based) for multi-line
+    text."""
+
+    severity: Severity
+    code: str
+    field: str
+    position: int | None
+    message: str
+    excerpt: str = ""
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def where(self) -> str:
+        if self.line is not None:
+            return f"{self.field} {self.line}:{self.column}"
+        if self.position is not None:
+            return f"{self.field} @{self.position}"
+        return self.field
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def check_post(
+    title: str,
+    author: str,
+    digest: str,
+    html: str,
+    content_source_url: str,
+    *,
+    markdown: str = "",
+    simplified_only: bool = True,
+    uploaded_image_prefixes: Sequence[str] = UPLOADED_IMAGE_PREFIXES,
+) -> list[Finding]:
+    """Every check on a post. Text checks run on ``markdown`` when given (positions then
+    point into what the editor edits), else on the HTML's visible text."""
+    findings = _limits(title, author, digest, html, content_source_url)
+    for text, field in ((title, "title"), (author, "author"), (digest, "digest")):
+        findings += check_text(text, field, simplified_only=simplified_only)
+    if markdown:
+        findings += check_text(markdown, "markdown", simplified_only=simplified_only)
+        findings += _markdown_links(markdown)
+    else:
+        findings += check_text(text_content(html), "content", simplified_only=simplified_only)
+    findings += _leftover_markdown(html)
+    findings += _html_images_and_links(html, uploaded_image_prefixes)
+    if content_source_url:
+        problem = link_problem(content_source_url)
+        if problem:
+            findings.append(
+                _whole(
+                    "error",
+                    "source_url.invalid",
+                    "content_source_url",
+                    f"the source link {problem}",
+                    content_source_url,
+                )
+            )
+    return findings
+
+
+def check_cover(cover: str) -> list[Finding]:
+    """The cover is required by draft/add: a local path or an http(s) URL."""
+    if not cover.strip():
+        return [_whole("error", "cover.missing", "cover", "the post has no cover image", "")]
+    if urlsplit(cover).scheme.lower() in ("http", "https"):
+        problem = link_problem(cover)
+        if problem:
+            return [_whole("error", "cover.invalid", "cover", f"the cover URL {problem}", cover)]
+    elif re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:", cover):
+        return [
+            _whole(
+                "error",
+                "cover.invalid",
+                "cover",
+                "the cover must be a local path or an http(s) URL",
+                cover,
+            )
+        ]
+    return []
+
+
+def check_text(text: str, field: str, *, simplified_only: bool = True) -> list[Finding]:
+    """Encoding damage, pinyin annotations, Traditional characters (when ``simplified_only``)
+    and unfilled template variables in one field's text."""
+    masked = _URL.sub(lambda m: " " * len(m.group()), text)  # URLs are not prose
+    found: list[tuple[Severity, str, int, int, str]] = []
+    found += _replacement_chars(masked)
+    found += _garbage_runs(masked)
+    found += _reversible_mojibake(masked)
+    found += _stray_question_marks(masked)
+    found += _damaged_runs(masked)
+    annotations = list(_pinyin_annotations(masked))
+    found += annotations
+    found += _pinyin_fragments(masked, [(start, end) for _, _, start, end, _ in annotations])
+    if simplified_only:
+        found += _traditional(masked)
+    found += _template_leftovers(text)
+    found.sort(key=lambda item: item[2])
+    return _capped(_finding(text, field, *item) for item in found)
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def _limits(title: str, author: str, digest: str, html: str, source_url: str) -> list[Finding]:
+    out: list[Finding] = []
+    if not title.strip():
+        out.append(_whole("error", "title.empty", "title", "the title is empty", title))
+    if len(title) > TITLE_CHARS:
+        out.append(
+            _whole(
+                "error",
+                "title.too_long",
+                "title",
+                f"the title has {len(title)} characters; at most {TITLE_CHARS}",
+                title,
+            )
+        )
+    elif len(title.encode()) > TITLE_BYTES:
+        out.append(
+            _whole(
+                "warning",
+                "title.bytes",
+                "title",
+                f"the title is {len(title.encode())} UTF-8 bytes; some sources say the "
+                f"platform allows {TITLE_BYTES} (45003 if so)",
+                title,
+            )
+        )
+    if len(author) > AUTHOR_CHARS:
+        out.append(
+            _whole(
+                "error",
+                "author.too_long",
+                "author",
+                f"the author has {len(author)} characters; at most {AUTHOR_CHARS}",
+                author,
+            )
+        )
+    if len(digest) > DIGEST_CHARS:
+        out.append(
+            _whole(
+                "error",
+                "digest.too_long",
+                "digest",
+                f"the digest has {len(digest)} characters; at most {DIGEST_CHARS}",
+                digest,
+            )
+        )
+    if not text_content(html).strip() and "<img" not in html:
+        out.append(_whole("error", "content.empty", "content", "the post has no content", ""))
+    if len(html) >= CONTENT_CHARS:
+        out.append(
+            _whole(
+                "error",
+                "content.too_long",
+                "content",
+                f"the content is {len(html)} characters; under {CONTENT_CHARS} allowed",
+                "",
+            )
+        )
+    if len(html.encode()) >= CONTENT_BYTES:
+        out.append(
+            _whole(
+                "error",
+                "content.too_large",
+                "content",
+                f"the content is {len(html.encode())} bytes; under 1 MB allowed",
+                "",
+            )
+        )
+    if len(source_url.encode()) > SOURCE_URL_BYTES:
+        out.append(
+            _whole(
+                "error",
+                "source_url.too_long",
+                "content_source_url",
+                f"the source link is {len(source_url.encode())} bytes; at most 1 KB",
+                source_url[:80],
+            )
+        )
+    return out
+
+
+# --- character classes ------------------------------------------------------------------------
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u2014\u2018\u2019\u201c\u201d\u2026"
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_LETTERS = f"a-zü{_TONED}ê"
+_HAN_RE = re.compile(f"[{_HAN}]")
+_URL = re.compile(r"\bhttps?://[^\s<>\"'()\[\]{}\u3000-\u303f\uff00-\uffef]+", re.I)
+_FOREIGN_IN_HAN = re.compile(
+    f"(?<=[{_HAN}])[\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u2500-\u257f\u2460-\u24ff]+(?=[{_HAN}])"
+)
+
+Hit = tuple[Severity, str, int, int, str]  # severity, code, start, end, message
+
+
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@functools.cache
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+@functools.lru_cache(maxsize=8192)
+def _gb2312_level(char: str) -> int:
+    """1 for the 3,755 common characters of GB2312, 2 for its second level, 0 for anything
+    outside it (Traditional characters are looked up by their Simplified form)."""
+    for candidate in dict.fromkeys((char, _t2s().convert(char))):
+        try:
+            lead = candidate.encode("gb2312")[0]
+        except UnicodeEncodeError:
+            continue
+        if 0xB0 <= lead <= 0xD7:
+            return 1
+        if 0xD8 <= lead <= 0xF7:
+            return 2
+    return 0
+
+
+def _commonness(text: str) -> float:
+    han = [c for c in text if _HAN_RE.match(c)]
+    return sum(_gb2312_level(c) == 1 for c in han) / len(han) if han else 0.0
+
+
+# --- encoding damage --------------------------------------------------------------------------
+
+
+def _replacement_chars(text: str) -> Iterator[Hit]:
+    for match in re.finditer(r"[\ufffd\ud800-\udfff]+", text):
+        yield (
+            "error",
+            "encoding.replacement_char",
+            match.start(),
+            match.end(),
+            "replacement characters (�): bytes were lost when the text was decoded",
+        )
+
+
+def _garbage_runs(text: str) -> Iterator[Hit]:
+    for match in re.finditer(r"(?:锟斤拷)+", text):
+        yield (
+            "error",
+            "encoding.garbage_run",
+            match.start(),
+            match.end(),
+            "'锟斤拷' is U+FFFD read as GBK: the text was damaged by a wrong encoding",
+        )
+    for match in re.finditer(r"烫{3,}|屯{3,}", text):
+        yield (
+            "warning",
+            "encoding.garbage_run",
+            match.start(),
+            match.end(),
+            "a run like '烫烫烫' is uninitialised memory shown as GBK",
+        )
+
+
+_REVERSIBLE_CODECS = ("gbk", "cp1252", "latin-1")
+
+
+def _reversible_mojibake(text: str) -> Iterator[Hit]:
+    """UTF-8 bytes that were decoded as GBK or Latin-1: encoding such a run back with that
+    codec gives valid UTF-8 that reads better than the run itself ("鍙傚姞" → "参加")."""
+    reported: list[tuple[int, int]] = []
+    for run in re.finditer(r"[^\x00-\x7f]{2,}", text):
+        for codec in _REVERSIBLE_CODECS:
+            for start, end, repaired in _utf8_segments(run.group(), run.start(), codec):
+                if any(start < e and s < end for s, e in reported):
+                    continue
+                if not _plausible_repair(text[start:end], repaired, codec):
+                    continue
+                reported.append((start, end))
+                yield (
+                    "error",
+                    "encoding.mojibake",
+                    start,
+                    end,
+                    f"mojibake: UTF-8 read as {codec.upper()}; it reads {repaired!r} when "
+                    "decoded correctly",
+                )
+
+
+def _utf8_segments(run: str, offset: int, codec: str) -> Iterator[tuple[int, int, str]]:
+    """Stretches of ``run`` whose ``codec`` bytes are valid multi-byte UTF-8, as (start, end)
+    character offsets into the text and the decoded string."""
+    data = bytearray()
+    owner: list[int] = []  # byte index -> character index in run
+    for index, char in enumerate(run):
+        try:
+            encoded = char.encode(codec)
+        except UnicodeEncodeError:
+            encoded = b"\x00"  # a character the codec cannot hold breaks any sequence
+        data += encoded
+        owner += [index] * len(encoded)
+    i, seg_start, decoded = 0, None, []
+    while i <= len(data):
+        length = _utf8_sequence_length(data, i) if i < len(data) else 0
+        if length >= 2:
+            if seg_start is None:
+                seg_start = i
+            decoded.append(bytes(data[i : i + length]).decode("utf-8"))
+            i += length
+            continue
+        if seg_start is not None:
+            first, last = owner[seg_start], owner[i - 1]
+            yield offset + first, offset + last + 1, "".join(decoded)
+            seg_start, decoded = None, []
+        i += 1
+
+
+def _utf8_sequence_length(data: bytearray, i: int) -> int:
+    lead = data[i]
+    length = (
+        2
+        if 0xC2 <= lead <= 0xDF
+        else 3
+        if 0xE0 <= lead <= 0xEF
+        else 4
+        if 0xF0 <= lead <= 0xF4
+        else 0
+    )
+    if not length or i + length > len(data):
+        return 0
+    try:
+        bytes(data[i : i + length]).decode("utf-8")
+    except UnicodeDecodeError:
+        return 0
+    return length
+
+
+def _plausible_repair(source: str, repaired: str, codec: str) -> bool:
+    if codec == "gbk":
+        # Real Chinese rarely forms valid UTF-8 when encoded as GBK, and never two
+        # characters in a row that read better than the original.
+        han = _HAN_RE.findall(repaired)
+        return len(han) >= 2 and _commonness(repaired) >= 0.5 > _commonness(source)
+    # "Ã©", "å­¦ä¹ ": Latin-1 letters pairing up into UTF-8 do not occur in real text.
+    return len(source) >= 2 and any(ord(c) > 0x7F for c in repaired)
+
+
+def _stray_question_marks(text: str) -> Iterator[Hit]:
+    pattern = rf"(?<=[{_HAN}])\?(?=[{_HAN}{_CJK_PUNCT}{_PINYIN_LETTERS}A-Z]|!(?=[{_HAN}]))"
+    for match in re.finditer(pattern, text):
+        yield (
+            "warning",
+            "encoding.stray_question_mark",
+            match.start(),
+            match.end(),
+            "an ASCII '?' inside Chinese text: usually a character lost to a wrong encoding",
+        )
+
+
+def _damage_signals(text: str) -> Iterator[tuple[int, int, float]]:
+    """Weak signs of damage as (start, end, weight): alone each can be innocent."""
+    for hit in _stray_question_marks(text):
+        yield hit[2], hit[3], 1.0
+    for match in _HAN_RE.finditer(text):
+        level = _gb2312_level(match.group())
+        if level != 1:
+            yield match.start(), match.end(), 1.0 if level == 0 else 0.5
+    for match in _FOREIGN_IN_HAN.finditer(text):
+        yield match.start(), match.end(), 1.0
+    for match in re.finditer(r"[\ufffd]", text):
+        yield match.start(), match.end(), 1.0
+    for _, _, start, end, _ in _pinyin_fragments(text, []):
+        yield start, end, 1.0
+
+
+def _damaged_runs(text: str, gap: int = 6) -> Iterator[Hit]:
+    """Clusters of weak signals close together: mojibake that cannot be reversed (bytes were
+    lost or the text was converted again afterwards), like "?!叭轿弧闭覝?zhǔn"."""
+    signals = sorted(_damage_signals(text))
+    cluster: list[tuple[int, int, float]] = []
+    for signal in [*signals, (len(text) + gap + 1, 0, 0.0)]:
+        if cluster and signal[0] - max(end for _, end, _ in cluster) > gap:
+            if len(cluster) >= 2 and sum(w for _, _, w in cluster) >= 2:
+                start, end = cluster[0][0], max(end for _, end, _ in cluster)
+                yield (
+                    "warning",
+                    "encoding.damaged_run",
+                    start,
+                    end,
+                    f"text that looks garbled by a wrong encoding: {text[start:end]!r}",
+                )
+            cluster = []
+        cluster.append(signal)
+
+
+# --- annotations and scripts ------------------------------------------------------------------
+
+_ANNOTATION = re.compile(
+    rf"(?P<han>[{_HAN}])(?P<ann>[(（]\s*(?:[{_PINYIN_LETTERS}]+\s*)+[)）])", re.I
+)
+_FRAGMENT = re.compile(
+    rf"(?<=[{_HAN}(（?])(?P<ann>[(（]?[{_PINYIN_LETTERS}]{{0,5}}[{_TONED}][{_PINYIN_LETTERS}]{{0,5}}[)）])"
+)
+
+
+def _pinyin_annotations(text: str) -> Iterator[Hit]:
+    for match in _ANNOTATION.finditer(text):
+        if not re.search(f"[{_TONED}ü]", match.group("ann")):
+            continue  # "(wechat)" after a character is English, not pinyin
+        yield (
+            "error",
+            "annotation.pinyin",
+            match.start("ann"),
+            match.end("ann"),
+            f"pinyin annotation {match.group('ann')} after {match.group('han')}: "
+            "remove it (a converter pasted it in)",
+        )
+
+
+def _pinyin_fragments(text: str, annotations: Sequence[tuple[int, int]]) -> Iterator[Hit]:
+    for match in _FRAGMENT.finditer(text):
+        start, end = match.span("ann")
+        if any(s <= start and end <= e for s, e in annotations):
+            continue
+        if _ANNOTATION.match(text, max(0, start - 1)) and text[start] in "(（":
+            continue
+        yield (
+            "warning",
+            "annotation.pinyin_fragment",
+            start,
+            end,
+            f"a piece of pinyin {match.group('ann')!r} left in the text",
+        )
+
+
+def _traditional(text: str) -> Iterator[Hit]:
+    """Characters that OpenCC's t2s changes (in context, so 乾隆 and 著名 stay) and that s2t
+    leaves alone, i.e. characters that are Traditional forms. One outside GB2312 (the
+    Simplified character set) is an error; one inside it (於, 後, 摺 …) can be a Simplified
+    surname or term, so it is a warning."""
+    converted = _t2s().convert(text)
+    if len(converted) != len(text):
+        converted = "".join(_t2s().convert(char) for char in text)
+    flagged = [
+        i
+        for i, (char, simple) in enumerate(zip(text, converted, strict=True))
+        if char != simple and _HAN_RE.match(char) and _s2t_keeps(char)
+    ]
+    for start, end in _runs(flagged):
+        certain = any(not _in_gb2312(char) for char in text[start:end])
+        yield (
+            "error" if certain else "warning",
+            "script.traditional",
+            start,
+            end,
+            f"Traditional characters {text[start:end]!r} in a Simplified column; "
+            f"Simplified: {converted[start:end]!r}",
+        )
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=8192)
+def _s2t_keeps(char: str) -> bool:
+    return bool(_s2t().convert(char) == char)
+
+
+def _runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
+    start = previous = None
+    for index in indexes:
+        if start is None or previous is None:
+            start = previous = index
+        elif index == previous + 1:
+            previous = index
+        else:
+            yield start, previous + 1
+            start = previous = index
+    if start is not None and previous is not None:
+        yield start, previous + 1
+
+
+def _template_leftovers(text: str) -> Iterator[Hit]:
+    for match in re.finditer(r"\{\{.{0,200}?\}\}|\{%.{0,200}?%\}|\{#.{0,200}?#\}", text, re.S):
+        yield (
+            "error",
+            "template.unfilled",
+            match.start(),
+            match.end(),
+            f"template code left in the text: {match.group()!r}",
+        )
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+_LEFTOVER_MARKDOWN = (
+    (re.compile(r"\*\*\S|\S\*\*"), "'**'"),
+    (re.compile(r"(?<!\w)__\S|\S__(?!\w)"), "'__'"),
+    (re.compile(r"```"), "'```'"),
+    (re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]"), "a '#' heading marker"),
+    (re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)"), "a [text](link)"),
+)
+
+
+def _leftover_markdown(html: str) -> list[Finding]:
+    text = text_content(re.sub(r"<(pre|code)\b[^>]*>.*?</\1>", "", html, flags=re.S))
+    out = []
+    for pattern, what in _LEFTOVER_MARKDOWN:
+        match = pattern.search(text)
+        if match:
+            out.append(
+                _finding(
+                    text,
+                    "content",
+                    "warning",
+                    "markdown.leftover",
+                    match.start(),
+                    match.end(),
+                    f"{what} shows as text: Markdown that was not rendered",
+                )
+            )
+    return out
+
+
+def _html_images_and_links(html: str, prefixes: Sequence[str]) -> list[Finding]:
+    out: list[Finding] = []
+    for tag, attrs, offset in start_tags(html):
+        if tag == "img":
+            src = attrs.get("src", "")
+            if not is_uploaded_image(src, prefixes):
+                out.append(
+                    _finding(
+                        html,
+                        "content",
+                        "error",
+                        "image.outside",
+                        offset,
+                        offset + len(src),
+                        f"image {src[:80]!r} is not uploaded to the platform; "
+                        "the platform drops outside images",
+                    )
+                )
+        elif tag == "a":
+            href = attrs.get("href", "")
+            problem = link_problem(href)
+            if problem:
+                out.append(
+                    _finding(
+                        html,
+                        "content",
+                        "error",
+                        "link.invalid",
+                        offset,
+                        offset,
+                        f"link {href[:80]!r} {problem}",
+                    )
+                )
+            elif not is_weixin_link(href):
+                out.append(
+                    _finding(
+                        html,
+                        "content",
+                        "warning",
+                        "link.outside",
+                        offset,
+                        offset,
+                        f"link {href[:80]!r} is not a WeChat article; readers cannot open it",
+                    )
+                )
+    return _capped(out)
+
+
+@functools.cache
+def _markdown_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _markdown_links(markdown: str) -> list[Finding]:
+    out = []
+    for block in _markdown_parser().parse(markdown):
+        for token in block.children or ():
+            if token.type == "link_open":
+                href = str(token.attrGet("href") or "")
+                problem = link_problem(href)
+                if problem:
+                    line = (block.map[0] + 1) if block.map else None
+                    out.append(
+                        Finding(
+                            "error",
+                            "link.invalid",
+                            "markdown",
+                            None,
+                            f"link {href[:80]!r} {problem}",
+                            href[:80],
+                            line,
+                            None,
+                        )
+                    )
+    return _capped(out)
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def link_problem(url: str) -> str:
+    """What is wrong with ``url`` as a link readers follow ("" when nothing): a syntax check,
+    no network."""
+    if not url:
+        return "is empty"
+    if re.search(r"[\s\x00-\x1f\x7f]", url):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname or ""
+    except ValueError:
+        return "cannot be parsed"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "is not an http(s) link"
+    if not host:
+        return "has no host"
+    if port == 0:
+        return "has port 0"
+    if host.startswith("[") or re.fullmatch(r"[0-9.]+|[0-9a-f:]+", host):
+        return "" if _is_ip(host) else "has an invalid host"
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "has an invalid host"
+    labels = ascii_host.rstrip(".").split(".")
+    if len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
+        return "has an invalid host"
+    if labels[-1].isdigit():
+        return "has an invalid host"
+    return ""
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def _finding(
+    text: str, field: str, severity: Severity, code: str, start: int, end: int, message: str
+) -> Finding:
+    excerpt = text[max(0, start - EXCERPT_CONTEXT) : end + EXCERPT_CONTEXT].replace("\n", " ")
+    line = column = None
+    if "\n" in text:
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return Finding(severity, code, field, start, message, excerpt, line, column)
+
+
+def _whole(severity: Severity, code: str, field: str, message: str, excerpt: str) -> Finding:
+    return Finding(severity, code, field, None, message, excerpt[:80])
+
+
+def _capped(findings: Iterable[Finding]) -> list[Finding]:
+    """At most MAX_PER_CODE findings per (field, code); the rest become one summary."""
+    out: list[Finding] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    extra: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        key = (finding.field, finding.code)
+        seen[key] += 1
+        if seen[key] <= MAX_PER_CODE:
+            out.append(finding)
+        else:
+            extra.setdefault(key, finding)
+    for key, first in extra.items():
+        more = seen[key] - MAX_PER_CODE
+        out.append(
+            Finding(
+                first.severity,
+                first.code,
+                first.field,
+                None,
+                f"… and {more} more like this ({first.code})",
+            )
+        )
+    return out

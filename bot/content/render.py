@@ -1,0 +1,360 @@
+"""Rendering a post: Jinja2 template → Markdown → HTML → theme inlined → sanitised.
+
+Templates (``templates/posts/*.md.j2``) write Markdown. Every ``{{ … }}`` output is escaped
+for Markdown automatically (catalogue text cannot add links, images, emphasis or HTML); the
+``md`` filter does the same explicitly and ``url`` makes a value safe inside ``(…)`` of a
+link or image. Markup belongs in the template text, values in ``{{ }}``.
+
+A template sets the post's fields with top-level ``{% set %}``, read back from the template
+module after rendering:
+
+- ``title`` (required unless the context has a ``resource`` with a title): at most 32
+  characters, never cut; a longer one is refused.
+- ``digest`` (optional; default: the resource's summary): cut to 128 characters.
+- ``source_url`` (optional; default: the resource's url): the post's "阅读原文" link.
+
+The HTML follows the platform's rules: links to mp.weixin.qq.com stay links, any other link
+becomes its text with a superscript ``[n]`` and a numbered "参考链接" list at the end; code
+blocks carry ``<br>`` and ``&nbsp;`` instead of newlines and indentation; list items are
+``<li><section>…</section></li>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as htmllib
+import re
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from bot.content.sanitize import is_weixin_link, sanitize_html, start_tags
+from bot.content.theme import ROOT_MARKER, Theme, apply_theme, default_theme
+from bot.domain.errors import ConfigError, ContentRejectedError
+
+TITLE_LIMIT = 32
+DIGEST_LIMIT = 128
+REFERENCES_HEADING = "参考链接"
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    title: str
+    digest: str
+    markdown: str  # what an editor edits in the admin
+    html: str  # sanitised, images not yet re-hosted
+    image_sources: tuple[str, ...]  # image refs as the loader receives them, in order
+    content_source_url: str
+
+
+class MarkdownText(str):
+    """A string already safe to place in Markdown: not escaped again on output."""
+
+
+# --- template stage -------------------------------------------------------------------------
+
+
+def render_post(
+    template_name: str,
+    *,
+    templates_dir: Path,
+    context: Mapping[str, Any],
+    theme: Theme | None = None,
+    sandboxed: bool = False,
+) -> RenderedPost:
+    """Render ``template_name`` (a path under ``templates_dir``) with ``context``.
+
+    Raises ConfigError when the template does not exist, ContentRejectedError (naming the
+    template, the line and the variable) for an undefined variable, a syntax error, a
+    sandbox violation, an empty title or a title over 32 characters."""
+    env = _environment(str(templates_dir), sandboxed)
+    try:
+        template = env.get_template(template_name)
+    except jinja2.TemplateNotFound:
+        raise ConfigError(f"template {template_name!r} not found under {templates_dir}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ContentRejectedError(
+            f"template {template_name}, line {exc.lineno}: {exc.message}"
+        ) from None
+    try:
+        module = template.make_module(vars=dict(context))
+        markdown = str(module)
+        resource = _first_resource(context)
+        title = _plain(_exported(module, "title", _field(resource, "title")))
+        digest = make_digest(_plain(_exported(module, "digest", _field(resource, "summary"))))
+        source_url = _plain(_exported(module, "source_url", _field(resource, "url")))
+    except jinja2.UndefinedError as exc:
+        line = _template_line(exc, template)
+        raise ContentRejectedError(
+            f"template {template_name}{line}: {exc.message} (an unfilled variable)"
+        ) from None
+    except SecurityError as exc:
+        raise ContentRejectedError(
+            f"template {template_name}: not allowed in a user template: {exc}"
+        ) from None
+    _check_title(title, template_name)
+    html = render_markdown(markdown, theme)
+    return RenderedPost(
+        title=title,
+        digest=digest,
+        markdown=markdown,
+        html=html,
+        image_sources=image_sources(html),
+        content_source_url=source_url,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(templates_dir: str, sandboxed: bool) -> jinja2.Environment:
+    cls = SandboxedEnvironment if sandboxed else jinja2.Environment
+    env = cls(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown, not HTML: escaping is for Markdown, done by finalize
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters["md"] = markdown_text
+    env.filters["url"] = markdown_url
+    return env
+
+
+def _finalize(value: object) -> object:
+    if isinstance(value, MarkdownText):
+        return value
+    if value is None:
+        return ""
+    return escape_markdown(str(value))
+
+
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_LINE_START_MARKER = re.compile(r"^([ \t]*)([-+=]|\d+(?=[.)]))", re.M)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape ``text`` so that Markdown shows it literally: no emphasis, code, links,
+    images, autolinks, entities, tables, headings, lists or quotes."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INLINE_SPECIAL.sub(r"\\\1", text)
+
+    def marker(match: re.Match[str]) -> str:
+        lead, mark = match.groups()
+        if mark.isdigit():  # "1." / "1)" would start an ordered list: escape the dot
+            return f"{lead}{mark}\\"
+        return f"{lead}\\{mark}"
+
+    return _LINE_START_MARKER.sub(marker, text)
+
+
+def markdown_text(value: object) -> MarkdownText:
+    """The ``md`` filter: ``value`` escaped for Markdown."""
+    return MarkdownText(escape_markdown("" if value is None else str(value)))
+
+
+_URL_UNSAFE = re.compile(r"[\s<>()\\\"'`\[\]]")
+
+
+def markdown_url(value: object) -> MarkdownText:
+    """The ``url`` filter: ``value`` safe inside ``(…)`` of a Markdown link or image."""
+    text = "" if value is None else str(value).strip()
+    return MarkdownText(_URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), text))
+
+
+def _first_resource(context: Mapping[str, Any]) -> object:
+    resource = context.get("resource")
+    if resource is None:
+        resources = context.get("resources") or ()
+        resource = resources[0] if resources else None
+    return resource
+
+
+def _field(obj: object, name: str) -> object:
+    if obj is None:
+        return ""
+    if isinstance(obj, Mapping):
+        return obj.get(name, "")
+    return getattr(obj, name, "")
+
+
+def _exported(module: object, name: str, default: object) -> object:
+    value = getattr(module, name, None)
+    return default if value is None else value
+
+
+def _plain(value: object) -> str:
+    """A field's text with whitespace collapsed (str() raises for an undefined value)."""
+    return " ".join(str(value).split())
+
+
+def _template_line(exc: BaseException, template: jinja2.Template) -> str:
+    """The template line an error came from (make_module does not rewrite tracebacks, so
+    map the compiled code's line back through the template's debug info)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if template.filename and frame.filename == template.filename and frame.lineno:
+            return f", line {template.get_corresponding_lineno(frame.lineno)}"
+    return ""
+
+
+def _check_title(title: str, template_name: str) -> None:
+    if not title:
+        raise ContentRejectedError(f"template {template_name}: the post has no title")
+    if len(title) > TITLE_LIMIT:
+        raise ContentRejectedError(
+            f"template {template_name}: the title has {len(title)} characters, the platform "
+            f"allows {TITLE_LIMIT}: {title!r}"
+        )
+
+
+_SENTENCE_END = "。！？；!?;"
+_TRAILING_SOFT = " ，,、：:；;"
+
+
+def make_digest(text: str, limit: int = DIGEST_LIMIT) -> str:
+    """``text`` within ``limit`` characters: cut after the last sentence end when one lies
+    in the second half, else at ``limit - 1`` characters (not inside a Latin word) plus …"""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    window = text[:limit]
+    cut = max(window.rfind(mark) for mark in _SENTENCE_END)
+    if cut >= limit // 2:
+        return window[: cut + 1]
+    body = text[: limit - 1]
+    if body[-1].isascii() and body[-1].isalnum() and text[limit - 1].isalnum():
+        space = body.rfind(" ")
+        if space >= limit // 2:
+            body = body[:space]
+    return body.rstrip(_TRAILING_SOFT) + "…"
+
+
+# --- Markdown stage -------------------------------------------------------------------------
+
+
+def render_markdown(markdown: str, theme: Theme | None = None) -> str:
+    """Markdown (as an editor edits it) → the sanitised HTML the platform receives, before
+    images are re-hosted."""
+    env: dict[str, Any] = {"outside_links": _References()}
+    body = _markdown_parser().render(markdown, env)
+    html = f"<section {ROOT_MARKER}>{body}{env["outside_links"].html()}</section>"
+    return sanitize_html(apply_theme(html, theme or default_theme()))
+
+
+def image_sources(html: str) -> tuple[str, ...]:
+    """The images of ``html`` as the loader receives them (local paths percent-decoded)."""
+    refs = (image_ref(attrs.get("src", "")) for tag, attrs, _ in start_tags(html) if tag == "img")
+    return tuple(dict.fromkeys(ref for ref in refs if ref))
+
+
+def image_ref(src: str) -> str:
+    """What to load for an ``<img src>``: URLs as they are, local paths percent-decoded
+    (markdown-it percent-encodes spaces and non-ASCII names)."""
+    if urlsplit(src).scheme:
+        return src
+    return unquote(src)
+
+
+class _References:
+    """Numbers outside links in order of first use; one number per distinct URL."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.open: list[int | None] = []
+
+    def number(self, href: str) -> int:
+        return self.numbers.setdefault(href, len(self.numbers) + 1)
+
+    def html(self) -> str:
+        if not self.numbers:
+            return ""
+        items = "".join(
+            f"<p>[{n}] {htmllib.escape(href, quote=False)}</p>" for href, n in self.numbers.items()
+        )
+        return f"<hr><h4>{REFERENCES_HEADING}</h4>{items}"
+
+
+@functools.cache
+def _markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.add_render_rule("fence", _render_code)
+    md.add_render_rule("code_block", _render_code)
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("link_close", _render_link_close)
+    md.add_render_rule("list_item_open", _render_list_item_open)
+    md.add_render_rule("list_item_close", _render_list_item_close)
+    md.add_render_rule("softbreak", _render_softbreak)
+    return md
+
+
+def _render_code(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # The draft API drops newlines inside code: lines become <br>, indentation &nbsp;.
+    lines = tokens[idx].content.rstrip("\n").split("\n")
+    return "<pre><code>" + "<br>".join(_code_line(line) for line in lines) + "</code></pre>\n"
+
+
+def _code_line(line: str) -> str:
+    escaped = htmllib.escape(line.expandtabs(4), quote=False)
+    return re.sub(r"^ +| {2,}", lambda m: "&nbsp;" * len(m.group()), escaped)
+
+
+def _render_link_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    href = str(token.attrGet("href") or "")
+    references: _References = env["outside_links"]
+    if is_weixin_link(href):
+        references.open.append(None)
+        return self.renderToken(tokens, idx, options, env)
+    # An autolink already shows its URL: keep it as text without a reference.
+    references.open.append(0 if token.markup == "autolink" else references.number(href))
+    return ""
+
+
+def _render_link_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    references: _References = env["outside_links"]
+    number = references.open.pop() if references.open else None
+    if number is None:
+        return self.renderToken(tokens, idx, options, env)
+    return f"<sup>[{number}]</sup>" if number else ""
+
+
+def _render_list_item_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return self.renderToken(tokens, idx, options, env) + "<section>"
+
+
+def _render_list_item_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "</section>" + self.renderToken(tokens, idx, options, env)
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def _render_softbreak(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # A line break between two Chinese characters is not a space in Chinese text.
+    before = tokens[idx - 1].content[-1:] if idx > 0 else ""
+    after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+    if before and after and _CJK.match(before) and _CJK.match(after):
+        return ""
+    return "\n"

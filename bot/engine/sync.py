@@ -1,0 +1,351 @@
+"""``bot sync``: read each account's published list (freepublish/batchget) and bring our records
+in line with it, so reports can also count what was published without the bot.
+
+- An item whose ``article_id`` one of our posts carries is matched; when the platform marks
+  it deleted (``news_item[i].is_deleted``), the post gets the error "deleted on the platform"
+  and a log row. It still counts as published (it was), and reports show it apart.
+- An item we do not know, whose title is that of one of our posts published without an
+  article_id, is that post: the article_id is filled in rather than a second post recorded.
+  One whose title is that of a post still ``publishing`` is left to the publisher's
+  reconciliation (recording it here would count it twice).
+- After the whole list was read, a post of ours with an article_id that the list no longer
+  holds (published at least ``LISTING_LAG`` before the sync began) is marked deleted too:
+  the list shows only what is still online, and an item whose every article was deleted
+  leaves it. An incomplete read (call limit, an error) infers nothing.
+- Any other item is recorded as a post with ``source = "platform"``, status ``published``,
+  ``published_at`` = the item's ``update_time`` (the only time the list gives), one post per
+  article of the item, in the account's first configured column unless the caller chooses
+  another (``columns={account: column}``).
+
+The list is read 20 items a call with ``no_content=1``, at most ``max_calls`` calls per account:
+the endpoint's daily quota is 100 and reconciliation of unclear submits needs it too. The
+list's order is not guaranteed, so a sync reads it from the start each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.config import Config
+from bot.domain.errors import BotError, UserError
+from bot.domain.models import Delivery, PostStatus
+from bot.store import log
+from bot.store import posts as post_store
+from bot.store import reports as report_store
+
+Clock = Callable[[], datetime]
+
+PAGE_SIZE = 20  # the most freepublish/batchget returns per call
+DELETED_ON_PLATFORM = "deleted on the platform"
+PLATFORM_SOURCE = "platform"
+NO_COLUMN = "(platform)"  # for an account that has no configured column
+# A post published this shortly before a sync may not be listed yet: never call it missing.
+LISTING_LAG = timedelta(minutes=10)
+
+
+class PublishedList(Protocol):
+    """What sync needs of an account client (``bot.account.client.AccountClient`` has it)."""
+
+    async def freepublish_batchget(
+        self, offset: int = 0, count: int = 20, no_content: bool = False
+    ) -> dict[str, Any]: ...
+
+
+@dataclass
+class AccountSync:
+    """What one account's sync did."""
+
+    account: str
+    column: str  # where unknown items were recorded
+    calls: int = 0
+    total: int = 0  # total_count the platform reported
+    seen: int = 0  # items read
+    matched: int = 0  # items one of our posts already carried
+    adopted: int = 0  # our posts without an article_id, matched by title and filled in
+    recorded: int = 0  # posts recorded from the platform (one per article)
+    deleted: int = 0  # posts newly known deleted on the platform (recorded ones included)
+    unreconciled: int = 0  # items that may be a post still publishing: left to the publisher
+    complete: bool = False  # the whole list was read within max_calls
+    error: str = ""  # why reading stopped early, when it did
+    listed: set[str] = field(default_factory=set, repr=False)  # article_ids seen
+
+    def summary(self) -> str:
+        read = f"read {self.seen} of {self.total} items in {self.calls} calls"
+        parts = [f"{self.recorded} recorded", f"{self.adopted} matched by title"]
+        parts += [f"{self.deleted} deleted", f"{self.unreconciled} left to reconciliation"]
+        tail = "" if self.complete else f"; incomplete: {self.error or 'call limit reached'}"
+        return f"{read}: {', '.join(parts)}{tail}"
+
+
+@dataclass
+class SyncResult:
+    accounts: list[AccountSync] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> int:
+        return sum(a.recorded for a in self.accounts)
+
+    @property
+    def deleted(self) -> int:
+        return sum(a.deleted for a in self.accounts)
+
+    @property
+    def ok(self) -> bool:
+        return all(not a.error for a in self.accounts)
+
+
+async def sync_published(
+    engine: AsyncEngine,
+    config: Config,
+    clients: Mapping[str, PublishedList],
+    *,
+    clock: Clock,
+    max_calls: int = 10,
+    columns: Mapping[str, str] | None = None,
+) -> SyncResult:
+    """Sync every account of ``config`` that has a client in ``clients``. A platform error
+    stops that account's sync (recorded in its ``AccountSync.error`` and the log), not the
+    others. Raises UserError for a client or a chosen column the configuration does not know."""
+    if max_calls < 1:
+        raise UserError("sync: max_calls must be at least 1")
+    known_accounts = {a.name for a in config.accounts}
+    for name in clients:
+        if name not in known_accounts:
+            raise UserError(f"sync: no account named {name!r} in the configuration")
+    result = SyncResult()
+    for account in config.accounts:
+        client = clients.get(account.name)
+        if client is not None:
+            column = _column_for(config, account.name, columns or {})
+            state = AccountSync(account.name, column)
+            await _sync_account(engine, client, state, clock=clock, max_calls=max_calls)
+            result.accounts.append(state)
+    return result
+
+
+def _column_for(config: Config, account: str, chosen: Mapping[str, str]) -> str:
+    if account in chosen:
+        name = chosen[account]
+        if not any(c.name == name for c in config.columns):
+            raise UserError(f"sync: no column named {name!r} in the configuration")
+        return name
+    mine = [c.name for c in config.columns if c.account == account]
+    return mine[0] if mine else NO_COLUMN
+
+
+async def _sync_account(
+    engine: AsyncEngine,
+    client: PublishedList,
+    state: AccountSync,
+    *,
+    clock: Clock,
+    max_calls: int,
+) -> None:
+    started = clock()
+    offset = 0
+    try:
+        while state.calls < max_calls:
+            state.calls += 1  # counted before the call: a failed call uses quota too
+            page = await client.freepublish_batchget(offset, PAGE_SIZE, no_content=True)
+            items = [i for i in page.get("item") or [] if isinstance(i, dict)]
+            state.total = _int(page.get("total_count"))
+            for item in items:
+                await _apply(engine, state, item, clock)
+            state.seen += len(items)
+            offset += len(items)
+            if offset >= state.total:
+                # Fewer distinct items than the total: the list moved under the paging (an
+                # item published or deleted meanwhile), so something may have been skipped.
+                state.complete = len(state.listed) >= state.total
+                if not state.complete:
+                    state.error = "the list changed while it was read; sync again"
+                break
+            if not items:
+                state.error = f"the list ended after {offset} of {state.total} items"
+                break
+    except BotError as exc:
+        # The client's errors name the endpoint and errcode, never the token or secret.
+        state.error = str(exc)
+    if state.complete:
+        await _mark_missing(engine, state, started, clock)
+    async with engine.begin() as conn:
+        await log.append(
+            conn,
+            at=clock(),
+            step="sync",
+            outcome="error" if state.error else "ok",
+            account=state.account,
+            detail=state.summary(),
+        )
+
+
+async def _apply(
+    engine: AsyncEngine, state: AccountSync, item: dict[str, Any], clock: Clock
+) -> None:
+    article_id = str(item.get("article_id") or "").strip()
+    content = item.get("content")
+    news = content.get("news_item") if isinstance(content, dict) else None
+    articles = [a for a in news or [] if isinstance(a, dict)]
+    if not article_id or not articles:
+        return  # nothing to match or record
+    state.listed.add(article_id)
+    async with engine.begin() as conn:
+        known = await report_store.posts_with_article(conn, state.account, article_id)
+        if known:
+            state.matched += 1
+            for post, article in zip(known, articles, strict=False):
+                await _mark_if_deleted(conn, state, post, article, clock())
+            return
+        if len(articles) == 1:
+            title = str(articles[0].get("title") or "")
+            ours = await report_store.unmatched_with_title(conn, state.account, title)
+            if ours:
+                best = next((p for p in ours if p.status == PostStatus.PUBLISHED), ours[0])
+                await _adopt(conn, state, best, article_id, articles[0], clock())
+                return
+        published_at = _timestamp(item.get("update_time")) or clock()
+        for article in articles:
+            await _record(conn, state, article_id, article, published_at, clock())
+
+
+async def _mark_if_deleted(
+    conn: AsyncConnection,
+    state: AccountSync,
+    post: report_store.SyncPost,
+    article: dict[str, Any],
+    now: datetime,
+) -> None:
+    # A post that already carries an error (deleted or banned, as freepublish/get told the
+    # publisher) keeps its more precise reason.
+    if article.get("is_deleted") and post.status == PostStatus.PUBLISHED and not post.error:
+        await _mark_deleted(conn, state, post, now, "marked is_deleted in the published list")
+
+
+async def _mark_deleted(
+    conn: AsyncConnection,
+    state: AccountSync,
+    post: report_store.SyncPost,
+    now: datetime,
+    why: str,
+) -> None:
+    await post_store.update_fields(conn, post.id, now=now, error=DELETED_ON_PLATFORM)
+    await log.append(
+        conn,
+        at=now,
+        step="sync",
+        outcome="error",
+        post_id=post.id,
+        account=state.account,
+        column=post.column,
+        detail=f"{DELETED_ON_PLATFORM}: article {post.article_id} {why}",
+    )
+    state.deleted += 1
+
+
+async def _mark_missing(
+    engine: AsyncEngine, state: AccountSync, started: datetime, clock: Clock
+) -> None:
+    """After a complete read, a post published before the sync began whose article is not in
+    the list has been removed: the platform lists only what is still online (an item whose
+    every article was deleted leaves the list)."""
+    async with engine.begin() as conn:
+        before = started - LISTING_LAG
+        for post in await report_store.listed_posts(conn, state.account, before):
+            if post.article_id not in state.listed:
+                await _mark_deleted(
+                    conn, state, post, clock(), "is no longer in the published list"
+                )
+
+
+async def _adopt(
+    conn: AsyncConnection,
+    state: AccountSync,
+    post: report_store.SyncPost,
+    article_id: str,
+    article: dict[str, Any],
+    now: datetime,
+) -> None:
+    if post.status != PostStatus.PUBLISHED:
+        state.unreconciled += 1
+        return
+    await post_store.update_fields(
+        conn, post.id, now=now, article_id=article_id, article_url=str(article.get("url") or "")
+    )
+    await log.append(
+        conn,
+        at=now,
+        step="sync",
+        outcome="info",
+        post_id=post.id,
+        account=state.account,
+        column=post.column,
+        detail=f"found in the platform's published list by title (article {article_id})",
+    )
+    state.adopted += 1
+    await _mark_if_deleted(conn, state, post._replace(article_id=article_id), article, now)
+
+
+async def _record(
+    conn: AsyncConnection,
+    state: AccountSync,
+    article_id: str,
+    article: dict[str, Any],
+    published_at: datetime,
+    now: datetime,
+) -> None:
+    deleted = bool(article.get("is_deleted"))
+    new = post_store.NewPost(
+        column=state.column,
+        account=state.account,
+        title=str(article.get("title") or "") or f"(article {article_id})",
+        author=str(article.get("author") or ""),
+        digest=str(article.get("digest") or ""),
+        markdown="",
+        content_html="",
+        content_source_url=str(article.get("content_source_url") or ""),
+        cover=str(article.get("thumb_url") or ""),
+        delivery=Delivery.PUBLISH.value,
+        status=PostStatus.PUBLISHED,
+        resources=(),
+    )
+    post_id = await post_store.create(conn, new, now=now, actor="sync")
+    await post_store.update_fields(
+        conn,
+        post_id,
+        now=now,
+        source=PLATFORM_SOURCE,
+        published_at=published_at,
+        article_id=article_id,
+        article_url=str(article.get("url") or ""),
+        error=DELETED_ON_PLATFORM if deleted else "",
+    )
+    await log.append(
+        conn,
+        at=now,
+        step="sync",
+        outcome="info",
+        post_id=post_id,
+        account=state.account,
+        column=state.column,
+        detail=f"recorded from the platform's published list (article {article_id}, "
+        f"updated {published_at.isoformat()})" + (f"; {DELETED_ON_PLATFORM}" if deleted else ""),
+    )
+    state.recorded += 1
+    state.deleted += int(deleted)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _timestamp(value: Any) -> datetime | None:
+    seconds = _int(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None

@@ -1,0 +1,163 @@
+"""Web users, their API tokens (stored as SHA-256 hashes only) and login attempts (for the
+login rate limit). The only SQL behind the admin's sign-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.errors import ConflictError
+from bot.store.tables import api_tokens, login_attempts, users
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    role: str  # "editor" | "reviewer" | "admin"
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user: User
+    password_hash: str
+
+
+def _user(row: sa.Row[tuple[object, ...]]) -> User:
+    m = row._mapping
+    return User(id=m["id"], name=m["name"], role=m["role"], created_at=m["created_at"])
+
+
+async def insert_user(
+    conn: AsyncConnection, *, name: str, role: str, password_hash: str, now: datetime
+) -> User:
+    """Raises ConflictError when the name is taken."""
+    try:
+        async with conn.begin_nested():
+            result = await conn.execute(
+                users.insert().values(
+                    name=name, role=role, password_hash=password_hash, created_at=now
+                )
+            )
+    except IntegrityError:
+        raise ConflictError(f"a user named {name!r} already exists") from None
+    return User(int(result.inserted_primary_key[0]), name, role, now)  # type: ignore[index]
+
+
+async def credentials(conn: AsyncConnection, name: str) -> Credentials | None:
+    row = (await conn.execute(sa.select(users).where(users.c.name == name))).first()
+    return Credentials(_user(row), row._mapping["password_hash"]) if row else None
+
+
+async def by_id(conn: AsyncConnection, user_id: int) -> User | None:
+    row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).first()
+    return _user(row) if row else None
+
+
+async def by_name(conn: AsyncConnection, name: str) -> User | None:
+    row = (await conn.execute(sa.select(users).where(users.c.name == name))).first()
+    return _user(row) if row else None
+
+
+async def list_users(conn: AsyncConnection) -> list[User]:
+    return [_user(r) for r in await conn.execute(sa.select(users).order_by(users.c.name))]
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    await conn.execute(
+        users.update().where(users.c.id == user_id).values(password_hash=password_hash)
+    )
+
+
+async def set_role(conn: AsyncConnection, user_id: int, role: str) -> bool:
+    result = await conn.execute(users.update().where(users.c.id == user_id).values(role=role))
+    return result.rowcount == 1
+
+
+async def delete_user(conn: AsyncConnection, user_id: int) -> bool:
+    # Tokens go first: SQLite only cascades with foreign keys on, which we do not rely on.
+    await conn.execute(api_tokens.delete().where(api_tokens.c.user_id == user_id))
+    result = await conn.execute(users.delete().where(users.c.id == user_id))
+    return result.rowcount == 1
+
+
+async def count_admins(conn: AsyncConnection) -> int:
+    query = sa.select(sa.func.count()).select_from(users).where(users.c.role == "admin")
+    return int((await conn.execute(query)).scalar_one())
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+async def insert_token(
+    conn: AsyncConnection, *, user_id: int, token_hash: str, now: datetime
+) -> None:
+    await conn.execute(
+        api_tokens.insert().values(token_hash=token_hash, user_id=user_id, created_at=now)
+    )
+
+
+async def user_by_token_hash(
+    conn: AsyncConnection, token_hash: str
+) -> tuple[User, datetime | None] | None:
+    """The token's user and when the token was last used."""
+    row = (
+        await conn.execute(
+            sa.select(users, api_tokens.c.last_used_at)
+            .join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.token_hash == token_hash)
+        )
+    ).first()
+    return (_user(row), row._mapping["last_used_at"]) if row else None
+
+
+async def touch_token(conn: AsyncConnection, token_hash: str, *, now: datetime) -> None:
+    await conn.execute(
+        api_tokens.update().where(api_tokens.c.token_hash == token_hash).values(last_used_at=now)
+    )
+
+
+async def token_counts(conn: AsyncConnection) -> dict[int, int]:
+    rows = await conn.execute(
+        sa.select(api_tokens.c.user_id, sa.func.count()).group_by(api_tokens.c.user_id)
+    )
+    return {user_id: int(n) for user_id, n in rows}
+
+
+async def revoke_tokens(conn: AsyncConnection, user_id: int) -> int:
+    result = await conn.execute(api_tokens.delete().where(api_tokens.c.user_id == user_id))
+    return int(result.rowcount)
+
+
+# --- login attempts ---------------------------------------------------------------------------
+
+
+async def record_attempt(
+    conn: AsyncConnection, *, user_name: str, address: str, ok: bool, now: datetime
+) -> None:
+    await conn.execute(
+        login_attempts.insert().values(
+            user_name=user_name[:100], address=address[:100], at=now, ok=ok
+        )
+    )
+
+
+async def failures_since(
+    conn: AsyncConnection, *, user_name: str, address: str, since: datetime
+) -> tuple[int, int]:
+    """Failed attempts since ``since``: (for this user name, from this address)."""
+    failed = sa.and_(login_attempts.c.ok.is_(False), login_attempts.c.at >= since)
+    count = sa.select(sa.func.count()).select_from(login_attempts)
+    by_user = await conn.execute(count.where(failed, login_attempts.c.user_name == user_name))
+    by_address = await conn.execute(count.where(failed, login_attempts.c.address == address))
+    return int(by_user.scalar_one()), int(by_address.scalar_one())
+
+
+async def prune_attempts(conn: AsyncConnection, *, before: datetime) -> int:
+    result = await conn.execute(login_attempts.delete().where(login_attempts.c.at < before))
+    return int(result.rowcount)

@@ -1,0 +1,76 @@
+"""/api/posts: list, get, draft, edit, and the review actions."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.shapes import post_json
+from bot.web import auth, forms, queries
+from bot.web.actions import load_post, run_action
+from bot.web.editing import edit_post
+from bot.web.keys import SERVICES
+
+
+def _post_id(request: web.Request) -> int:
+    value = forms.integer(request.match_info, "id", low=1, high=2**31)
+    assert value is not None
+    return value
+
+
+async def list_posts(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    items = await queries.posts(services, request.query)
+    return web.json_response([post_json(p, services.config) for p in items])
+
+
+async def get_post(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    post = await load_post(services, _post_id(request))
+    return web.json_response(post_json(post, services.config, with_content=True))
+
+
+async def draft_post(request: web.Request) -> web.Response:
+    """Body ``{"column": NAME, "resources": [ID…], "at": "now" | ISO 8601 | null}``."""
+    services = request.app[SERVICES]
+    body = await forms.json_body(request)
+    column = services.config.column(forms.text(body, "column", max_len=100))
+    tz = services.config.account(column.account).tz
+    draft = await services.drafting.draft(
+        column.name,
+        resource_ids=forms.strings(body, "resources"),
+        at=forms.optional_when(body, "at", tz=tz, now=services.clock()),
+        actor=auth.actor(request),
+    )
+    shape = post_json(draft.post, services.config, with_content=True)
+    shape["findings"] = [str(f) for f in draft.findings]
+    return web.json_response(shape, status=201)
+
+
+async def edit(request: web.Request) -> web.Response:
+    """Body with any of ``title``, ``digest``, ``markdown``; the others keep their value."""
+    services = request.app[SERVICES]
+    body = await forms.json_body(request)
+    post = await load_post(services, _post_id(request))
+    edited = await edit_post(
+        services,
+        post.id,
+        title=forms.text(body, "title", default=post.title, max_len=200),
+        digest=forms.text(body, "digest", default=post.digest, max_len=1000),
+        markdown=forms.text(body, "markdown", default=post.markdown),
+        actor=auth.actor(request),
+    )
+    shape = post_json(edited.post, services.config, with_content=True)
+    shape["findings"] = [str(f) for f in edited.findings]
+    return web.json_response(shape)
+
+
+def action(name: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        services = request.app[SERVICES]
+        body = await forms.json_body(request)
+        post = await run_action(services, name, _post_id(request), body, actor=auth.actor(request))
+        return web.json_response(post_json(post, services.config))
+
+    handler.__name__ = f"api_post_{name}"
+    return handler

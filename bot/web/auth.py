@@ -1,0 +1,199 @@
+"""Who is calling and what they may do: the session cookie or a Bearer token identifies the
+caller, the routes table says the least role each route needs, and every unsafe request made
+with a session must carry the session's CSRF token (a form field or the X-CSRF-Token header).
+Requests with a Bearer token are exempt from CSRF: a browser never adds that header itself.
+
+Roles are ordered: an editor drafts and edits, a reviewer also approves and rejects, an admin
+may do everything, including managing users and schedules."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.domain.errors import ForbiddenError
+from bot.store.users import User
+from bot.web import users
+from bot.web.keys import ACCESS, SECURE_COOKIES, SERVICES, SESSION_CODEC, Access
+from bot.web.sessions import COOKIE, new_csrf_token
+
+ROLE_RANK = {"editor": 1, "reviewer": 2, "admin": 3}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@dataclass(frozen=True)
+class Identity:
+    user: User
+    via: str  # "session" or "token"
+
+    def may(self, role: str) -> bool:
+        return ROLE_RANK.get(self.user.role, 0) >= ROLE_RANK[role]
+
+
+def identity(request: web.Request) -> Identity:
+    """The caller of a route that requires login (the middleware has checked)."""
+    found: Identity | None = request.get("identity")
+    if found is None:  # a route table mistake, never a caller's
+        raise ForbiddenError("login required")
+    return found
+
+
+def actor(request: web.Request) -> str:
+    ident = identity(request)
+    return f"web:{ident.user.name}" if ident.via == "session" else f"api:{ident.user.name}"
+
+
+def wants_json(request: web.Request) -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/callback/")) or path in ("/metrics", "/healthz")
+
+
+# --- the session ------------------------------------------------------------------------------
+
+
+def session(request: web.Request) -> dict[str, Any]:
+    found: dict[str, Any] = request["session"]
+    return found
+
+
+def replace_session(request: web.Request, value: dict[str, Any]) -> None:
+    """Start a fresh session (log in or out): a new CSRF token, so one seen before does not
+    carry over."""
+    request["session"] = {**value, "csrf": new_csrf_token()}
+    request["session_dirty"] = True
+
+
+def mark_dirty(request: web.Request) -> None:
+    request["session_dirty"] = True
+
+
+def csrf_token(request: web.Request) -> str:
+    return str(session(request)["csrf"])
+
+
+def login_session(user: User, now: datetime) -> dict[str, Any]:
+    return {"uid": user.id, "login_at": int(now.timestamp())}
+
+
+def _load_session(request: web.Request, now: datetime) -> None:
+    codec = request.app[SESSION_CODEC]
+    raw = request.cookies.get(COOKIE, "")
+    value = codec.decode(raw, now=now) if raw else None
+    if value is None or not isinstance(value.get("csrf"), str):
+        request["session"] = {"csrf": new_csrf_token()}
+        request["session_dirty"] = True
+    else:
+        request["session"] = value
+        request["session_dirty"] = False
+
+
+def _store_session(request: web.Request, response: web.StreamResponse, now: datetime) -> None:
+    if not request.get("session_dirty") or response.prepared:
+        return
+    cookie = request.app[SESSION_CODEC].encode(session(request), now=now)
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SECURE_COOKIES],
+        path="/",
+    )
+
+
+# --- the middleware ---------------------------------------------------------------------------
+
+
+def route_access(request: web.Request) -> Access | None:
+    """The route's Access, or None when nothing matched (a 404 or 405 answer follows)."""
+    route = request.match_info.route
+    resource = route.resource
+    if resource is None:
+        return None
+    method = "GET" if route.method == "HEAD" else route.method
+    table: dict[tuple[str, str], Access] = request.app[ACCESS]
+    return table.get((method, resource.canonical))
+
+
+async def _caller(request: web.Request, now: datetime) -> Identity | None:
+    engine = request.app[SERVICES].engine
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _Unauthorized("the Authorization header must be 'Bearer TOKEN'")
+        user = await users.user_for_token(engine, token.strip(), now=now)
+        if user is None:
+            raise _Unauthorized("the API token is not valid")
+        return Identity(user, "token")
+    uid = session(request).get("uid")
+    if not isinstance(uid, int):
+        return None
+    user = await users.user_by_id(engine, uid)
+    if user is None:  # deleted meanwhile: forget the session
+        replace_session(request, {})
+        return None
+    return Identity(user, "session")
+
+
+class _Unauthorized(Exception):
+    pass
+
+
+def _refuse_anonymous(request: web.Request, message: str) -> web.StreamResponse:
+    if wants_json(request):
+        return web.json_response(
+            {"error": message}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    target = request.path_qs if request.method in SAFE_METHODS else "/"
+    return web.Response(status=303, headers={"Location": "/login?next=" + quote(target, safe="")})
+
+
+async def _check_csrf(request: web.Request) -> None:
+    given = request.headers.get(CSRF_HEADER, "")
+    if not given and request.content_type in FORM_TYPES:
+        form = await request.post()  # aiohttp keeps it: the handler reads it again for free
+        value = form.get(CSRF_FIELD, "")
+        given = value if isinstance(value, str) else ""
+    expected = csrf_token(request)
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ForbiddenError("the form's CSRF token is missing or wrong; reload the page")
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    now = request.app[SERVICES].clock()
+    _load_session(request, now)
+    access = route_access(request)
+    if access is None:  # unknown path or method: let the router answer 404/405
+        return await handler(request)
+    try:
+        ident = await _caller(request, now)
+    except _Unauthorized as exc:
+        return web.json_response(
+            {"error": str(exc)}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    request["identity"] = ident
+    if access.role is not None:
+        if ident is None:
+            return _refuse_anonymous(request, "log in or send 'Authorization: Bearer TOKEN'")
+        if not ident.may(access.role):
+            raise ForbiddenError(f"this needs the {access.role} role; you are {ident.user.role}")
+    if (
+        access.csrf
+        and request.method not in SAFE_METHODS
+        and (ident is None or ident.via != "token")
+    ):
+        await _check_csrf(request)
+    response = await handler(request)
+    _store_session(request, response, now)
+    return response

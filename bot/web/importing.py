@@ -1,0 +1,74 @@
+"""Catalogue files uploaded through the admin or the API: each part is written to a private
+temporary directory under its own (cleaned) name, so the importer picks the format by suffix
+and its messages name the file the user sent, then imported all-or-nothing per file."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import Services
+from bot.domain.errors import ImportFileError, UserError
+from bot.engine.importing import import_file
+
+MAX_UPLOAD = 20 * 1024 * 1024  # the whole request body; see app.client_max_size
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file: str
+    created: int = 0
+    updated: int = 0
+    error: str = ""
+
+
+def clean_name(filename: str) -> str:
+    base = Path(filename.replace("\\", "/")).name
+    base = _UNSAFE.sub("_", base).strip("._") or "upload"
+    return base[:120]
+
+
+async def import_upload(services: Services, request: web.Request) -> list[Outcome]:
+    """Every file field of the multipart body, imported in order. A bad file is reported in
+    its Outcome (and nothing of it imported); the others still import. Raises UserError when
+    the body holds no file."""
+    if request.content_type != "multipart/form-data":
+        raise UserError("send the catalogue files as multipart/form-data")
+    # request.post() is cached: the CSRF check may already have read the body this way.
+    form = await request.post()
+    uploads = [v for v in form.values() if isinstance(v, web.FileField) and v.filename]
+    if not uploads:
+        raise UserError("no file was sent (a multipart field with a filename)")
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="bot-import-") as tmp:
+        for i, upload in enumerate(uploads):
+            name = clean_name(upload.filename)
+            path = Path(tmp) / str(i) / name  # two uploads may share a name
+            path.parent.mkdir()
+            await asyncio.to_thread(_save, upload, path)
+            outcomes.append(await _import_one(services, path, name, tmp))
+    return outcomes
+
+
+def _save(upload: web.FileField, path: Path) -> None:
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out)
+
+
+async def _import_one(services: Services, path: Path, name: str, tmp: str) -> Outcome:
+    try:
+        result = await import_file(
+            services.engine, path, kinds=services.config.kinds, clock=services.clock
+        )
+    except ImportFileError as exc:
+        # The importer names the temporary path; the user knows the file by its own name.
+        return Outcome(name, error=exc.message.replace(str(path), name).replace(tmp + "/", ""))
+    return Outcome(name, result.created, result.updated)

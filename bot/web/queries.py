@@ -1,0 +1,143 @@
+"""What pages and the JSON API both read, with the same filters: posts, the catalogue, the
+publish log, schedules and reports. Each takes the caller's values (form, query or JSON),
+checks them and asks the store or the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.app import Services
+from bot.domain.errors import NotFoundError, UserError
+from bot.domain.models import LogEntry, Post, PostStatus, Resource
+from bot.store import catalogue as catalogue_store
+from bot.store import log as log_store
+from bot.store import posts as post_store
+from bot.web import forms
+from bot.web.keys import SchedulerView
+
+PAGE_SIZE = 50
+
+
+def report_tz(services: Services) -> ZoneInfo:
+    return ZoneInfo(services.config.report_timezone)
+
+
+def _status(value: str) -> PostStatus | None:
+    if not value:
+        return None
+    try:
+        return PostStatus(value)
+    except ValueError:
+        known = ", ".join(s.value for s in PostStatus)
+        raise UserError(f"status: {value!r} is not one of {known}") from None
+
+
+async def posts(services: Services, values: Mapping[str, Any]) -> list[Post]:
+    status = _status(forms.text(values, "status", max_len=20))
+    attention = values.get("needs_attention")
+    limit = forms.integer(values, "limit", default=200, low=1, high=1000) or 200
+    offset = forms.integer(values, "offset", default=0, low=0, high=10_000_000) or 0
+    async with services.engine.connect() as conn:
+        return await post_store.list_posts(
+            conn,
+            statuses=[status] if status else None,
+            column=forms.text(values, "column", max_len=100) or None,
+            account=forms.text(values, "account", max_len=100) or None,
+            needs_attention=forms.boolean(values, "needs_attention") if attention else None,
+            limit=limit,
+            offset=offset,
+        )
+
+
+async def catalogue(services: Services, values: Mapping[str, Any]) -> list[Resource]:
+    kind = forms.text(values, "kind", max_len=40)
+    if kind and kind not in services.config.kinds:
+        raise UserError(f"kind: {kind!r} is not one of {', '.join(services.config.kinds)}")
+    limit = forms.integer(values, "limit", default=PAGE_SIZE, low=1, high=1000) or PAGE_SIZE
+    offset = forms.integer(values, "offset", default=0, low=0, high=10_000_000) or 0
+    async with services.engine.connect() as conn:
+        return await catalogue_store.list_resources(
+            conn,
+            kinds=[kind] if kind else [],
+            search=forms.text(values, "q", max_len=200).strip(),
+            limit=limit,
+            offset=offset,
+        )
+
+
+def _bound(
+    values: Mapping[str, Any], name: str, tz: ZoneInfo, now: datetime, *, end: bool
+) -> datetime | None:
+    """A date means its whole local day (the start, or the end for ``until``)."""
+    raw = forms.text(values, name, max_len=40).strip()
+    if not raw:
+        return None
+    if len(raw) == 10:
+        day = forms.day(raw, name)
+        moment = datetime.combine(day, time(0, 0), tzinfo=tz)
+        return (
+            moment + timedelta(days=1) - timedelta(microseconds=1) if end else moment
+        ).astimezone(UTC)
+    return forms.when(raw, tz=tz, now=now)
+
+
+async def log_entries(services: Services, values: Mapping[str, Any]) -> list[LogEntry]:
+    tz = report_tz(services)
+    now = services.clock()
+    post_id = forms.integer(values, "post", low=1, high=2**31)
+    status = _status(forms.text(values, "status", max_len=20))
+    limit = forms.integer(values, "limit", default=500, low=1, high=5000) or 500
+    async with services.engine.connect() as conn:
+        return await log_store.list_entries(
+            conn,
+            since=_bound(values, "since", tz, now, end=False),
+            until=_bound(values, "until", tz, now, end=True),
+            post_ids=[post_id] if post_id else None,
+            account=forms.text(values, "account", max_len=100) or None,
+            column=forms.text(values, "column", max_len=100) or None,
+            post_status=status.value if status else None,
+            limit=limit,
+        )
+
+
+async def schedules(scheduler: SchedulerView | None, n: int = 5) -> list[dict[str, Any]]:
+    return await scheduler.upcoming(n) if scheduler is not None else []
+
+
+async def pause_schedule(scheduler: SchedulerView | None, name: str, paused: bool) -> None:
+    """Raises NotFoundError for an unknown schedule (or when no scheduler is configured)."""
+    if scheduler is None:
+        raise NotFoundError(f"no schedule named {name!r}: no scheduler in this process")
+    await scheduler.set_paused(name, paused)
+
+
+def period_values(values: Mapping[str, Any]) -> dict[str, str | None]:
+    return {
+        "from_": forms.text(values, "from", max_len=20).strip() or None,
+        "to": forms.text(values, "to", max_len=20).strip() or None,
+        "period": forms.text(values, "period", max_len=100).strip() or None,
+    }
+
+
+async def report(services: Services, values: Mapping[str, Any]) -> Any:
+    """The engine's Report for the values' period (``from``/``to`` or ``period``), ``column``
+    and ``timezone``. Raises UserError."""
+    from bot.engine.reporting import build_report, resolve_period
+
+    period = resolve_period(services.config, **period_values(values))
+    column = forms.text(values, "column", max_len=100) or None
+    if column:
+        services.config.column(column)
+    timezone = forms.text(values, "timezone", max_len=64) or None
+    return await build_report(
+        services.engine, services.config, period, column=column, timezone=timezone
+    )
+
+
+async def weekly(services: Services, report_value: Any) -> list[dict[str, Any]]:
+    from bot.engine.reporting import posts_per_week
+
+    return await posts_per_week(services.engine, report_value.period, report_value.timezone)

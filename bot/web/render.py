@@ -1,0 +1,84 @@
+"""Rendering pages: the Jinja2 environment (autoescape on for every template), the context
+every page gets (caller, CSRF token, language, flash message), redirects and flash messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+
+from bot.web import auth
+from bot.web.keys import SERVICES, TEMPLATES
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def build_environment(timezone: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,  # every template, whatever its name
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    tz = ZoneInfo(timezone)
+    env.filters["dt"] = lambda value: _local(value, tz, "%Y-%m-%d %H:%M")
+    env.filters["dts"] = lambda value: _local(value, tz, "%Y-%m-%d %H:%M:%S")
+    env.filters["input_dt"] = lambda value: _local(value, tz, "%Y-%m-%dT%H:%M")
+    env.filters["http_url"] = http_url
+    env.globals["timezone"] = timezone
+    return env
+
+
+def http_url(value: str | None) -> str:
+    """Only http(s) links are rendered as links; anything else (javascript:, data:) is not."""
+    return value if value and value.startswith(("http://", "https://")) else "#"
+
+
+def _local(value: datetime | None, tz: ZoneInfo, fmt: str) -> str:
+    return value.astimezone(tz).strftime(fmt) if value is not None else ""
+
+
+def render(
+    request: web.Request, template: str, *, status: int = 200, **context: Any
+) -> web.Response:
+    env = request.app[TEMPLATES]
+    ident = request.get("identity")
+    session = request.get("session") or {}
+    message = session.pop("flash", None)
+    if message is not None:
+        auth.mark_dirty(request)
+    text = env.get_template(template).render(
+        request=request,
+        user=ident.user if ident else None,
+        identity=ident,
+        csrf_token=session.get("csrf", ""),
+        lang=request.get("lang", "zh"),
+        _=request.get("_", lambda s: s),
+        flash=message,
+        config=request.app[SERVICES].config,
+        **context,
+    )
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def redirect(location: str) -> web.Response:
+    """303 See Other: the browser follows with a GET (post/redirect/get)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def flash(request: web.Request, message: str, kind: str = "ok") -> None:
+    """A one-line message shown on the next page rendered for this session."""
+    request["session"]["flash"] = {"text": message, "kind": kind}
+    auth.mark_dirty(request)
+
+
+def local_target(value: str, default: str = "/") -> str:
+    """``value`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default

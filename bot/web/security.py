@@ -1,0 +1,46 @@
+"""Response headers every answer carries: a strict Content-Security-Policy (no inline
+script, no framing), nosniff, a same-origin referrer policy. A handler that sets its own CSP
+(the sandboxed post preview) keeps it."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https: http:",
+        "frame-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+# The preview shows a post's HTML exactly as the platform receives it: inline styles and
+# remote images allowed, never scripts, in a sandbox with an opaque origin.
+PREVIEW_CSP = "; ".join(
+    [
+        "sandbox",
+        "default-src 'none'",
+        "img-src https: http: data:",
+        "style-src 'unsafe-inline'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,59 @@
+"""Logging in and out, and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.domain.errors import TransientError
+from bot.web import auth, users
+from bot.web.keys import SERVICES
+from bot.web.render import flash, local_target, redirect, render
+
+
+async def login_page(request: web.Request) -> web.Response:
+    if request.get("identity") is not None:
+        return redirect(local_target(request.query.get("next", "/")))
+    return render(request, "login.html", next=local_target(request.query.get("next", "/")), name="")
+
+
+async def login(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    form = await request.post()
+    name = str(form.get("name", ""))[:100]
+    password = str(form.get("password", ""))[:1000]
+    target = local_target(str(form.get("next", "/")))
+    try:
+        user = await users.authenticate_password(
+            services.engine, name, password, address=request.remote or "", now=services.clock()
+        )
+    except users.TooManyAttemptsError as exc:
+        return render(request, "login.html", status=429, next=target, name=name, error=str(exc))
+    if user is None:
+        _ = request["_"]
+        return render(
+            request,
+            "login.html",
+            status=401,
+            next=target,
+            name=name,
+            error=_("Wrong user name or password."),
+        )
+    auth.replace_session(request, auth.login_session(user, services.clock()))
+    return redirect(target)
+
+
+async def logout(request: web.Request) -> web.Response:
+    auth.replace_session(request, {})
+    flash(request, request["_"]("Done."))
+    return redirect("/login")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 after a database round trip; 503 when the database does not answer."""
+    try:
+        async with request.app[SERVICES].engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        raise TransientError("the database does not answer") from exc
+    return web.json_response({"status": "ok"})

@@ -1,0 +1,125 @@
+"""The queue: posts by status, drafting a post for a column, one post's page (edit, checks,
+phone-width preview, review actions, history) and the sandboxed preview itself."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.domain.errors import ContentRejectedError
+from bot.domain.models import PostStatus
+from bot.shapes import account_tz
+from bot.store import log as log_store
+from bot.web import auth, forms, queries
+from bot.web.actions import POST_ACTIONS, load_post, run_action
+from bot.web.editing import EDITABLE, edit_post
+from bot.web.keys import SERVICES
+from bot.web.render import flash, redirect, render
+from bot.web.security import PREVIEW_CSP
+
+
+def _post_id(request: web.Request) -> int:
+    value = forms.integer(request.match_info, "id", low=1, high=2**31)
+    assert value is not None  # the route only matches digits
+    return value
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    items = await queries.posts(services, request.query)
+    return render(
+        request,
+        "queue.html",
+        items=items,
+        status_filter=request.query.get("status", ""),
+        column=request.query.get("column", ""),
+        statuses=[s.value for s in PostStatus],
+        columns=[c.name for c in services.config.columns],
+    )
+
+
+async def draft_post(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    values = await forms.fields(request)
+    column = services.config.column(forms.text(values, "column", max_len=100))
+    tz = services.config.account(column.account).tz
+    draft = await services.drafting.draft(
+        column.name,
+        resource_ids=forms.strings(values, "resources"),
+        at=forms.optional_when(values, "at", tz=tz, now=services.clock()),
+        actor=auth.actor(request),
+    )
+    flash(request, request["_"]("Saved."))
+    return redirect(f"/posts/{draft.post.id}")
+
+
+async def post_page(
+    request: web.Request,
+    *,
+    findings: object = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> web.Response:
+    services = request.app[SERVICES]
+    post = await load_post(services, _post_id(request))
+    async with services.engine.connect() as conn:
+        history = await log_store.list_entries(conn, post_ids=[post.id], limit=200)
+    ident = auth.identity(request)
+    return render(
+        request,
+        "post.html",
+        status=status,
+        post=post,
+        history=history,
+        findings=findings,
+        form=form or {"title": post.title, "digest": post.digest, "markdown": post.markdown},
+        editable=post.status in EDITABLE,
+        may={action: ident.may(role) for action, role in POST_ACTIONS.items()},
+        tz_name=account_tz(services.config, post.account).key,
+    )
+
+
+async def post_edit(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    values = await forms.fields(request)
+    form = {
+        "title": forms.text(values, "title", max_len=200),
+        "digest": forms.text(values, "digest", max_len=1000),
+        "markdown": forms.text(values, "markdown"),
+    }
+    try:
+        edited = await edit_post(services, _post_id(request), actor=auth.actor(request), **form)
+    except ContentRejectedError as exc:
+        # Show the findings beside the text the user wrote, so nothing typed is lost.
+        return await post_page(request, findings=exc.findings, status=422, form=form)
+    flash(request, request["_"]("Saved."))
+    return redirect(f"/posts/{edited.post.id}")
+
+
+def post_action(action: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        values = await forms.fields(request)
+        post = await run_action(
+            request.app[SERVICES], action, _post_id(request), values, actor=auth.actor(request)
+        )
+        flash(request, request["_"]("Done."))
+        return redirect(f"/posts/{post.id}")
+
+    handler.__name__ = f"post_{action}"
+    return handler
+
+
+async def post_preview(request: web.Request) -> web.Response:
+    """The post's HTML alone, as the platform will receive it, for the page's iframe. The
+    CSP makes it a sandbox (no scripts, an opaque origin) even if opened directly."""
+    post = await load_post(request.app[SERVICES], _post_id(request))
+    page = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"></head>'
+        f'<body style="margin:0;padding:12px;">{post.content_html}</body></html>'
+    )
+    return web.Response(
+        text=page,
+        content_type="text/html",
+        headers={"Content-Security-Policy": PREVIEW_CSP, "X-Frame-Options": "SAMEORIGIN"},
+    )

@@ -1,0 +1,78 @@
+"""Reports: a period picker, the per-column table, a posts-per-week bar chart (server-drawn
+SVG, no script) and the CSV download, all from the engine's one Report value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.errors import UserError
+from bot.web import queries
+from bot.web.keys import SERVICES
+from bot.web.render import render
+
+CHART_W, CHART_H, BAR_GAP = 720, 220, 4
+
+
+async def reports_page(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    values = dict(request.query)
+    report = chart = None
+    error = ""
+    if any(values.get(k) for k in ("from", "to", "period")):
+        try:
+            report = await queries.report(services, values)
+            chart = bar_chart(await queries.weekly(services, report))
+        except UserError as exc:
+            error = exc.message
+    return render(
+        request,
+        "reports.html",
+        status=400 if error else 200,
+        report=report,
+        chart=chart,
+        error=error,
+        values={k: values.get(k, "") for k in ("from", "to", "period", "column")},
+        columns=[c.name for c in services.config.columns],
+        csv_query=request.query_string,
+    )
+
+
+async def report_csv(request: web.Request) -> web.Response:
+    from bot.engine.reporting import format_report
+
+    services = request.app[SERVICES]
+    report = await queries.report(services, request.query)
+    body = format_report(report, "csv", templates_dir=services.config.templates_dir)
+    name = f"report-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
+    return web.Response(
+        body=body.encode("utf-8-sig"),  # the BOM makes spreadsheet programs read UTF-8
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def bar_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Bars (one per ISO week, all columns summed) laid out for the SVG in the template."""
+    totals: dict[str, int] = {}
+    for item in weeks:
+        totals[item["week"]] = totals.get(item["week"], 0) + int(item["count"])
+    labels = sorted(totals)
+    top = max(totals.values(), default=0) or 1
+    width = (CHART_W - BAR_GAP * max(len(labels), 1)) / max(len(labels), 1)
+    bars = []
+    for i, week in enumerate(labels):
+        height = (CHART_H - 30) * totals[week] / top
+        bars.append(
+            {
+                "week": week,
+                "count": totals[week],
+                "x": round(i * (width + BAR_GAP), 1),
+                "y": round(CHART_H - 20 - height, 1),
+                "w": round(width, 1),
+                "h": round(height, 1),
+            }
+        )
+    return {"bars": bars, "width": CHART_W, "height": CHART_H, "top": top}

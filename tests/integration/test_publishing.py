@@ -1,0 +1,333 @@
+"""The publishing engine against the simulator over loopback, on SQLite and PostgreSQL: the
+happy path, every crash boundary fabricated in the store, lost answers and faults."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from bot.account.simulator import SimulatorConfig
+from bot.domain.models import Delivery, PostStatus, PublishStage
+from bot.store import log as log_store
+from bot.store import posts as post_store
+from tests.integration.publish_harness import Rig, publish_rig, utc_now
+
+
+def published_counts(state: dict) -> Counter[str]:
+    return Counter(a["title"] for a in state["published"])
+
+
+async def publish_all(rig: Rig, *, rounds: int = 60) -> None:
+    worker = rig.worker()
+    for _ in range(rounds):
+        await worker.run_due(max_wait=20)
+        async with rig.engine.connect() as conn:
+            open_posts = await post_store.list_posts(
+                conn, statuses=[PostStatus.QUEUED, PostStatus.PUBLISHING]
+            )
+        if not open_posts:
+            return
+        waits = [p.next_attempt_at for p in open_posts if p.next_attempt_at]
+        pause = min((w - utc_now()).total_seconds() for w in waits) if waits else 0.1
+        await asyncio.sleep(min(max(pause, 0.05), 2.0))
+
+
+async def test_a_queued_post_is_published_once_and_every_step_is_logged(
+    database_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(database_url, cover_file) as rig:
+        post = await rig.add_post("学习强国：随时随地学习")
+        done = await rig.worker().run_due(max_wait=20)
+        assert [p.status for p in done] == [PostStatus.PUBLISHED]
+        published = done[0]
+        assert published.article_url.startswith("https://")
+        assert published.published_at is not None and published.attempts == 1
+        state = await rig.sim_state()
+        assert published_counts(state) == Counter({post.title: 1})
+        async with rig.engine.connect() as conn:
+            steps = [e.step for e in await log_store.list_entries(conn, post_ids=[post.id])]
+        for endpoint in (
+            "material/add_material",
+            "draft/add",
+            "freepublish/submit",
+            "freepublish/get",
+        ):
+            assert endpoint in steps
+        assert steps.count("transition") == 2  # queued -> publishing -> published
+
+
+async def test_the_cover_is_uploaded_once_per_account(sqlite_url: str, cover_file: Path) -> None:
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        for i in range(3):
+            await rig.add_post(f"第{i}篇")
+        await publish_all(rig)
+        state = await rig.sim_state()
+        assert sum(published_counts(state).values()) == 3
+        calls = state["call_counts"]
+        assert calls.get("material/add_material", 0) == 1
+
+
+async def _fabricate(rig: Rig, title: str, **fields: object) -> int:
+    """A post left behind by a crashed worker: in publishing, lease expired."""
+    post = await rig.add_post(title)
+    async with rig.engine.begin() as conn:
+        await post_store.update_fields(
+            conn,
+            post.id,
+            now=utc_now(),
+            status=PostStatus.PUBLISHING.value,
+            attempts=1,
+            lease_owner="dead-worker",
+            lease_expires_at=utc_now() - timedelta(seconds=1),
+            **fields,
+        )
+    return post.id
+
+
+async def test_crash_before_the_cover_resumes(database_url: str, cover_file: Path) -> None:
+    async with publish_rig(database_url, cover_file) as rig:
+        post_id = await _fabricate(rig, "崩溃于封面之前", stage=PublishStage.NEW.value)
+        await publish_all(rig)
+        assert (await rig.get(post_id)).status is PostStatus.PUBLISHED
+        assert published_counts(await rig.sim_state()) == Counter({"崩溃于封面之前": 1})
+
+
+async def test_crash_after_the_draft_reuses_the_draft(database_url: str, cover_file: Path) -> None:
+    async with publish_rig(database_url, cover_file) as rig:
+        client = rig.clients["acc0"]
+        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
+        draft_id = await client.draft_add(
+            [
+                {
+                    "title": "草稿之后崩溃",
+                    "author": "团区委",
+                    "digest": "摘要",
+                    "content": "<p>正文</p>",
+                    "content_source_url": "https://www.xuexi.cn/",
+                    "thumb_media_id": media_id,
+                }
+            ]
+        )
+        post_id = await _fabricate(
+            rig,
+            "草稿之后崩溃",
+            stage=PublishStage.DRAFTED.value,
+            thumb_media_id=media_id,
+            draft_media_id=draft_id,
+        )
+        await publish_all(rig)
+        post = await rig.get(post_id)
+        assert post.status is PostStatus.PUBLISHED
+        state = await rig.sim_state()
+        assert state["call_counts"].get("draft/add", 0) == 1  # ours above; the engine added none
+        assert published_counts(state) == Counter({"草稿之后崩溃": 1})
+
+
+async def test_crash_between_intent_and_submit_is_proven_then_resubmitted(
+    database_url: str, cover_file: Path
+) -> None:
+    """The intent was recorded but the submit never left: the draft is still in the box and
+    nothing is published, so after the reconcile window the post is submitted again."""
+    async with publish_rig(database_url, cover_file) as rig:
+        client = rig.clients["acc0"]
+        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
+        draft_id = await client.draft_add(
+            [
+                {
+                    "title": "意图之后崩溃",
+                    "author": "团区委",
+                    "digest": "摘要",
+                    "content": "<p>正文</p>",
+                    "content_source_url": "https://www.xuexi.cn/",
+                    "thumb_media_id": media_id,
+                }
+            ]
+        )
+        post_id = await _fabricate(
+            rig,
+            "意图之后崩溃",
+            stage=PublishStage.SUBMITTING.value,
+            thumb_media_id=media_id,
+            draft_media_id=draft_id,
+            submitted_at=utc_now(),
+        )
+        await publish_all(rig)
+        assert (await rig.get(post_id)).status is PostStatus.PUBLISHED
+        state = await rig.sim_state()
+        assert published_counts(state) == Counter({"意图之后崩溃": 1})
+        async with rig.engine.connect() as conn:
+            details = [e.detail for e in await log_store.list_entries(conn, post_ids=[post_id])]
+        assert any("proven not published" in d for d in details)
+
+
+async def test_crash_after_submit_without_its_answer_is_found_not_resent(
+    database_url: str, cover_file: Path
+) -> None:
+    """The submit went through but its answer was never stored: reconciliation finds the
+    article in freepublish/batchget and never submits again."""
+    async with publish_rig(database_url, cover_file) as rig:
+        client = rig.clients["acc0"]
+        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
+        draft_id = await client.draft_add(
+            [
+                {
+                    "title": "提交之后崩溃",
+                    "author": "团区委",
+                    "digest": "摘要",
+                    "content": "<p>正文</p>",
+                    "content_source_url": "https://www.xuexi.cn/",
+                    "thumb_media_id": media_id,
+                }
+            ]
+        )
+        await client.freepublish_submit(draft_id)
+        post_id = await _fabricate(
+            rig,
+            "提交之后崩溃",
+            stage=PublishStage.SUBMITTING.value,
+            thumb_media_id=media_id,
+            draft_media_id=draft_id,
+            submitted_at=utc_now(),
+        )
+        await asyncio.sleep(0.4)  # the simulator finishes the job
+        await publish_all(rig)
+        post = await rig.get(post_id)
+        assert post.status is PostStatus.PUBLISHED
+        assert post.article_id
+        state = await rig.sim_state()
+        assert state["call_counts"].get("freepublish/submit", 0) == 1
+        assert published_counts(state) == Counter({"提交之后崩溃": 1})
+
+
+async def test_crash_after_the_publish_id_polls_to_the_end(
+    database_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(database_url, cover_file) as rig:
+        client = rig.clients["acc0"]
+        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
+        draft_id = await client.draft_add(
+            [
+                {
+                    "title": "等待结果时崩溃",
+                    "author": "团区委",
+                    "digest": "摘要",
+                    "content": "<p>正文</p>",
+                    "content_source_url": "https://www.xuexi.cn/",
+                    "thumb_media_id": media_id,
+                }
+            ]
+        )
+        publish_id = await client.freepublish_submit(draft_id)
+        post_id = await _fabricate(
+            rig,
+            "等待结果时崩溃",
+            stage=PublishStage.SUBMITTED.value,
+            thumb_media_id=media_id,
+            draft_media_id=draft_id,
+            publish_id=publish_id,
+            submitted_at=utc_now(),
+        )
+        await publish_all(rig)
+        assert (await rig.get(post_id)).status is PostStatus.PUBLISHED
+        state = await rig.sim_state()
+        assert state["call_counts"].get("freepublish/submit", 0) == 1
+
+
+async def test_a_rejected_article_fails_with_the_platforms_reason(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        post = await rig.add_post("审核不通过 [sim-reject]")
+        await publish_all(rig)
+        failed = await rig.get(post.id)
+        assert failed.status is PostStatus.FAILED
+        assert "review rejected" in failed.error
+
+
+async def test_an_unverified_account_fails_at_once_with_48001_explained(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    config = SimulatorConfig(publish_delay_seconds=0.2, seed=3, verified=False)
+    async with publish_rig(sqlite_url, cover_file, sim_config=config) as rig:
+        post = await rig.add_post("未认证账号")
+        await publish_all(rig)
+        failed = await rig.get(post.id)
+        assert failed.status is PostStatus.FAILED
+        assert failed.errcode == 48001
+        assert "verified" in failed.error
+        assert failed.attempts == 1
+
+
+async def test_thirty_posts_through_faults_and_lost_answers_each_publish_once(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    config = SimulatorConfig(
+        publish_delay_seconds=0.1, seed=11, fault_rate=0.15, lost_answer_rate=0.15
+    )
+    async with publish_rig(sqlite_url, cover_file, sim_config=config, accounts=3) as rig:
+        titles = []
+        for i in range(30):
+            account = f"acc{i % 3}"
+            title = f"故障测试第{i:02d}篇"
+            titles.append(title)
+            await rig.add_post(title, account=account, column=f"col{i % 3}")
+        await publish_all(rig, rounds=200)
+        async with rig.engine.connect() as conn:
+            statuses = Counter(p.status for p in await post_store.list_posts(conn))
+        assert statuses == Counter({PostStatus.PUBLISHED: 30})
+        counts = published_counts(await rig.sim_state())
+        assert counts == Counter({t: 1 for t in titles})
+
+
+async def test_mass_send_is_sent_once_even_when_its_answer_is_lost(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    config = SimulatorConfig(publish_delay_seconds=0.1, seed=5, account_type="service")
+    async with publish_rig(sqlite_url, cover_file, sim_config=config, delivery="mass_send") as rig:
+        await rig.set_faults(next=[{"kind": "lost_answer", "path": "message/mass/sendall"}])
+        post = await rig.add_post("群发一次", delivery=Delivery.MASS_SEND)
+        await publish_all(rig)
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED
+        assert done.msg_id
+        state = await rig.sim_state()
+        assert len(state["mass_sends"]) == 1
+
+
+async def test_two_workers_never_claim_the_same_post(database_url: str, cover_file: Path) -> None:
+    async with publish_rig(database_url, cover_file, accounts=3) as rig:
+        for i in range(12):
+            await rig.add_post(f"并发第{i}篇", account=f"acc{i % 3}", column=f"col{i % 3}")
+        first, second = rig.worker("worker-a"), rig.worker("worker-b")
+        for _ in range(80):
+            await asyncio.gather(first.run_once(), second.run_once())
+            async with rig.engine.connect() as conn:
+                left = await post_store.list_posts(
+                    conn, statuses=[PostStatus.QUEUED, PostStatus.PUBLISHING]
+                )
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        counts = published_counts(await rig.sim_state())
+        assert sum(counts.values()) == 12 and set(counts.values()) == {1}
+
+
+async def test_quota_exhaustion_parks_the_account_and_defers(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    config = SimulatorConfig(publish_delay_seconds=0.1, seed=2, quotas={"draft/add": 0})
+    async with publish_rig(sqlite_url, cover_file, sim_config=config) as rig:
+        post = await rig.add_post("配额用尽")
+        await rig.worker().run_due(max_wait=5)
+        deferred = await rig.get(post.id)
+        assert deferred.status is PostStatus.PUBLISHING  # deferred, not failed
+        assert deferred.errcode == 45009
+        assert deferred.next_attempt_at is not None
+        assert deferred.next_attempt_at > utc_now() + timedelta(seconds=1)
+        from bot.store import accounts as account_store
+
+        async with rig.engine.connect() as conn:
+            parked = await account_store.parked_accounts(conn, utc_now())
+        assert "acc0" in parked

@@ -1,0 +1,315 @@
+"""Images without the network: the address filter, conversion, cover crops, re-hosting."""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import os
+from typing import Any, cast
+
+import aiohttp
+import pytest
+from PIL import Image, PngImagePlugin
+
+from bot.content.images import (
+    BODY_IMAGE_BYTES,
+    THUMB_BYTES,
+    cover_crops,
+    fetch_image,
+    is_public_address,
+    prepare_cover,
+    prepare_image,
+    rehost_images,
+)
+from bot.content.sanitize import start_tags
+from bot.domain.errors import ContentRejectedError
+
+
+def png(size: tuple[int, int] = (40, 30), mode: str = "RGB", colour: Any = (200, 30, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def noisy(size: tuple[int, int], fmt: str = "PNG") -> bytes:
+    """Random pixels: compresses badly, so size limits bite."""
+    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def jpeg_with_exif(size: tuple[int, int] = (60, 20), orientation: int = 6) -> bytes:
+    image = Image.new("RGB", size, (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation: rotate 90° when shown
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x9003] = "2024:02:04 09:55:02"
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+# --- the address filter -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.1.2.3", "172.16.0.1", "192.168.1.1", "127.0.0.1", "127.8.8.8", "169.254.169.254",
+        "100.64.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1", "255.255.255.255", "192.0.2.1",
+        "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",
+        "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
+        "2002:a00:1::",  # 6to4 around 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo
+        "64:ff9b::a00:1",  # NAT64 around 10.0.0.1
+    ],
+)  # fmt: skip
+def test_non_public_addresses_are_refused(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address)) is False
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address)) is True
+
+
+class NoNetworkSession:
+    """Stands in for aiohttp's session: any request is a test failure."""
+
+    def get(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a request was sent: {args} {kwargs}")
+
+
+def resolver_for(table: dict[str, list[str]]) -> Any:
+    calls: list[str] = []
+
+    async def resolve(host: str) -> list[str]:
+        calls.append(host)
+        if host not in table:
+            raise OSError("no such host")
+        return table[host]
+
+    resolve.calls = calls  # type: ignore[attr-defined]
+    return resolve
+
+
+async def refused(url: str, resolver: Any) -> str:
+    session = cast(aiohttp.ClientSession, NoNetworkSession())
+    with pytest.raises(ContentRejectedError) as caught:
+        await fetch_image(url, session=session, resolver=resolver)
+    return str(caught.value)
+
+
+async def test_a_name_that_resolves_to_a_private_address_is_refused_before_connecting() -> None:
+    resolver = resolver_for({"intranet.example.com": ["10.0.0.5"]})
+    message = await refused("http://intranet.example.com/logo.png", resolver)
+    assert "non-public address (10.0.0.5)" in message
+    assert resolver.calls == ["intranet.example.com"]
+
+
+async def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:
+    resolver = resolver_for({"mixed.example.com": ["93.184.216.34", "192.168.0.10"]})
+    assert "192.168.0.10" in await refused("https://mixed.example.com/a.png", resolver)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:8080/admin",
+        "http://[::1]/x.png",
+        "http://[::ffff:10.0.0.1]/x.png",
+        "http://0x7f.0.0.1/x.png",
+    ],
+)
+async def test_address_literals_are_checked_without_asking_the_resolver(url: str) -> None:
+    resolver = resolver_for({"0x7f.0.0.1": ["127.0.0.1"]})
+    await refused(url, resolver)
+    assert resolver.calls in ([], ["0x7f.0.0.1"])
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("ftp://images.example.com/a.png", "only http and https"),
+        ("file:///etc/passwd", "only http and https"),
+        ("http://user:secret@images.example.com/a.png", "credentials"),
+        ("http://nowhere.example.com/a.png", "cannot be resolved"),
+        ("not a url", "only http and https"),
+    ],
+)
+async def test_other_urls_are_refused(url: str, complaint: str) -> None:
+    assert complaint in await refused(url, resolver_for({}))
+
+
+async def test_a_resolver_with_no_answer_is_refused() -> None:
+    assert "no address" in await refused(
+        "http://empty.example.com/", resolver_for({"empty.example.com": []})
+    )
+
+
+# --- conversion -------------------------------------------------------------------------------
+
+
+def test_a_small_png_stays_png() -> None:
+    data, fmt = prepare_image(png(), max_bytes=BODY_IMAGE_BYTES)
+    assert fmt == "png"
+    assert Image.open(io.BytesIO(data)).size == (40, 30)
+
+
+def test_transparency_stays_png_and_a_jpeg_only_target_flattens_it() -> None:
+    source = png(mode="RGBA", colour=(0, 0, 0, 0))
+    data, fmt = prepare_image(source, max_bytes=BODY_IMAGE_BYTES)
+    assert fmt == "png" and Image.open(io.BytesIO(data)).mode == "RGBA"
+    data, fmt = prepare_image(source, max_bytes=BODY_IMAGE_BYTES, formats=("jpeg",))
+    flat = Image.open(io.BytesIO(data))
+    assert fmt == "jpeg" and flat.format == "JPEG"
+    assert flat.convert("RGB").getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_a_large_image_is_recompressed_and_downscaled_under_the_limit() -> None:
+    source = noisy((900, 700))
+    assert len(source) > 1_500_000
+    data, fmt = prepare_image(source, max_bytes=BODY_IMAGE_BYTES)
+    assert len(data) <= BODY_IMAGE_BYTES
+    assert fmt == "jpeg"  # noise does not fit as PNG
+    data, fmt = prepare_image(source, max_bytes=30_000)
+    image = Image.open(io.BytesIO(data))
+    assert len(data) <= 30_000 and image.width < 900
+
+
+def test_exif_is_applied_then_stripped() -> None:
+    data, fmt = prepare_image(jpeg_with_exif(), max_bytes=BODY_IMAGE_BYTES)
+    image = Image.open(io.BytesIO(data))
+    assert fmt == "jpeg"
+    assert image.size == (20, 60)  # turned upright by the orientation tag
+    assert dict(image.getexif()) == {}
+    assert b"SecretCam" not in data and b"Exif" not in data
+
+
+def test_png_text_chunks_are_not_carried_over() -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "internal path /home/editor/secret")
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, format="PNG", pnginfo=info)
+    data, _ = prepare_image(out.getvalue(), max_bytes=BODY_IMAGE_BYTES)
+    assert b"secret" not in data
+
+
+def test_not_an_image_is_refused() -> None:
+    with pytest.raises(ContentRejectedError, match="not a readable image"):
+        prepare_image(b"<html>oops</html>", max_bytes=BODY_IMAGE_BYTES)
+
+
+def test_too_many_pixels_are_refused_before_decoding() -> None:
+    out = io.BytesIO()
+    Image.new("1", (8000, 7000)).save(out, format="PNG")
+    with pytest.raises(ContentRejectedError, match="pixels"):
+        prepare_image(out.getvalue(), max_bytes=BODY_IMAGE_BYTES)
+
+
+def test_a_png_only_target_that_cannot_fit_is_refused() -> None:
+    with pytest.raises(ContentRejectedError, match="smaller"):
+        prepare_image(noisy((64, 64)), max_bytes=100, formats=("png",))
+
+
+def test_thumb_covers_are_jpeg_within_64_kb_and_900_px() -> None:
+    data = prepare_cover(noisy((1600, 680), "JPEG"))
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and len(data) <= THUMB_BYTES
+    assert max(image.size) <= 900
+
+
+def test_image_covers_are_jpeg_and_keep_their_size() -> None:
+    data = prepare_cover(png((1000, 425)), kind="image")
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and image.size == (1000, 425)
+
+
+# --- cover crops ------------------------------------------------------------------------------
+
+
+def crop_box(text: str) -> list[float]:
+    parts = text.split("_")
+    assert len(parts) == 4
+    for part in parts:
+        assert len(part.partition(".")[2]) <= 6
+    return [float(part) for part in parts]
+
+
+@pytest.mark.parametrize("size", [(900, 383), (1000, 1000), (3000, 500), (383, 900), (1, 1)])
+def test_cover_crops_are_centred_with_the_right_ratios(size: tuple[int, int]) -> None:
+    width, height = size
+    crops = cover_crops(width, height)
+    for key, ratio in (("pic_crop_235_1", 2.35), ("pic_crop_1_1", 1.0)):
+        x1, y1, x2, y2 = crop_box(crops[key])
+        assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+        assert abs(((x2 - x1) * width) / ((y2 - y1) * height) - ratio) < 0.01
+        assert abs((x1 + x2) / 2 - 0.5) < 1e-6 and abs((y1 + y2) / 2 - 0.5) < 1e-6
+        assert min(x1, y1) == 0 and max(x2, y2) == 1  # as large as the image allows
+
+
+def test_cover_crops_examples() -> None:
+    assert cover_crops(1000, 1000) == {
+        "pic_crop_235_1": "0_0.287234_1_0.712766",
+        "pic_crop_1_1": "0_0_1_1",
+    }
+    assert cover_crops(2350, 1000)["pic_crop_235_1"] == "0_0_1_1"
+
+
+def test_cover_crops_refuse_an_empty_size() -> None:
+    with pytest.raises(ContentRejectedError):
+        cover_crops(0, 10)
+
+
+# --- re-hosting -------------------------------------------------------------------------------
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.uploads: list[tuple[bytes, str]] = []
+        self.loads: list[str] = []
+
+    async def upload(self, data: bytes, name: str) -> str:
+        self.uploads.append((data, name))
+        return f"http://mmbiz.qpic.cn/mmbiz_png/test{len(self.uploads)}/0?wx_fmt=png&from=appmsg"
+
+    async def load(self, ref: str) -> bytes:
+        self.loads.append(ref)
+        return png() if not ref.endswith(".txt") else b"not an image"
+
+
+async def test_rehost_uploads_each_distinct_image_once_and_rewrites_src() -> None:
+    platform = Platform()
+    html = (
+        '<p><img src="covers/%E5%B0%81%E9%9D%A2.png" alt="封面" style="max-width:100%">'
+        '<img src="https://example.com/b.png"><img src="covers/%E5%B0%81%E9%9D%A2.png">'
+        '<img src="https://mmbiz.qpic.cn/already/0"><img src="data:image/png;base64,AAAA"></p>'
+    )
+    out = await rehost_images(html, upload=platform.upload, load=platform.load)
+    assert platform.loads == ["covers/封面.png", "https://example.com/b.png"]
+    assert [name.rsplit(".", 1)[1] for _, name in platform.uploads] == ["png", "png"]
+    assert all(name.startswith("image-") for _, name in platform.uploads)
+    srcs = [attrs["src"] for tag, attrs, _ in start_tags(out) if tag == "img"]
+    assert srcs == [
+        "http://mmbiz.qpic.cn/mmbiz_png/test1/0?wx_fmt=png&from=appmsg",
+        "http://mmbiz.qpic.cn/mmbiz_png/test2/0?wx_fmt=png&from=appmsg",
+        "http://mmbiz.qpic.cn/mmbiz_png/test1/0?wx_fmt=png&from=appmsg",
+        "https://mmbiz.qpic.cn/already/0",
+    ]
+    assert 'alt="封面" style="max-width:100%"' in out
+
+
+async def test_rehost_names_the_image_that_is_not_an_image() -> None:
+    platform = Platform()
+    with pytest.raises(ContentRejectedError, match=r"image notes\.txt: not a readable image"):
+        await rehost_images('<img src="notes.txt">', upload=platform.upload, load=platform.load)
+    assert platform.uploads == []
+
+
+async def test_rehost_without_images_changes_nothing() -> None:
+    platform = Platform()
+    html = '<section style="color:#333"><p>正文 &amp; <sup>[1]</sup></p></section>'
+    assert await rehost_images(html, upload=platform.upload, load=platform.load) == html
+    assert platform.loads == []
