@@ -328,8 +328,9 @@ class _Reader:
             accounts=accounts,
             columns=columns,
             web=self.web(self.table(raw, "web", "web")),
-            schedules_dir=self.dir(bot, "bot", "schedules_dir", "schedules"),
-            templates_dir=self.dir(bot, "bot", "templates_dir", None),
+            # Schedules live beside the config file; templates fall back to the project's own.
+            schedules_dir=self.dir(bot, "bot", "schedules_dir", self.base_dir / "schedules"),
+            templates_dir=self.dir(bot, "bot", "templates_dir", self._templates_default()),
             extra_kinds=extra_kinds,
             misfire_grace_seconds=self.int_(bot, "bot", "misfire_grace_seconds", 600),
             publisher=self.publisher(self.table(raw, "publisher", "publisher")),
@@ -365,13 +366,16 @@ class _Reader:
             )
         return url
 
-    def dir(self, raw: Mapping[str, Any], key: str, name: str, default: str | None) -> Path:
+    def dir(self, raw: Mapping[str, Any], key: str, name: str, default: Path) -> Path:
+        """A directory key, relative to the config file; ``default`` when absent."""
         if name not in raw:
-            if default is None or not (self.base_dir / default).is_dir():
-                return PROJECT_ROOT / (default or "templates")
-            return self.base_dir / default
+            return default
         value = Path(self.str_(raw, key, name))
         return value if value.is_absolute() else self.base_dir / value
+
+    def _templates_default(self) -> Path:
+        beside = self.base_dir / "templates"
+        return beside if beside.is_dir() else PROJECT_ROOT / "templates"
 
     def account(self, raw: Mapping[str, Any], key: str) -> AccountConfig:
         self.unknown(

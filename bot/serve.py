@@ -131,10 +131,7 @@ async def serve(args: argparse.Namespace) -> int:
     from bot.engine.scheduling import Scheduler
     from bot.web.app import build_web_app
 
-    if args.demo:
-        config_path = prepare_demo(args.port or 8080)
-    else:
-        config_path = find_config_path(args.config)
+    config_path = prepare_demo(args.port or 8080) if args.demo else find_config_path(args.config)
     config = load_config(config_path)
     host = args.host or config.web.host
     port = args.port or config.web.port

@@ -101,10 +101,10 @@ async def fetch_image(
     max_bytes: int = MAX_FETCH_BYTES,
     resolver: Resolver = resolve_host,
     address_allowed: AddressPolicy = is_public_address,
-    timeout: float = FETCH_TIMEOUT,
+    time_limit: float = FETCH_TIMEOUT,
     max_redirects: int = MAX_REDIRECTS,
 ) -> bytes:
-    """The bytes at ``url``, at most ``max_bytes``.
+    """The bytes at ``url``, at most ``max_bytes``, within ``time_limit`` seconds overall.
 
     Raises ContentRejectedError for a URL that is not http(s), a host that resolves to an
     address ``address_allowed`` refuses (on the first hop or any redirect), more than
@@ -112,7 +112,7 @@ async def fetch_image(
     TransientError for a timeout, a network failure or HTTP 5xx."""
     current = url
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(time_limit):
             for _hop in range(max_redirects + 1):
                 target, headers, server_hostname = await _pinned_request(
                     current, resolver, address_allowed
@@ -129,7 +129,7 @@ async def fetch_image(
                     _check_status(current, response.status)
                     return await _read_capped(response, max_bytes, current)
     except TimeoutError:
-        raise TransientError(f"image {url}: no complete answer within {timeout:g} s") from None
+        raise TransientError(f"image {url}: no complete answer within {time_limit:g} s") from None
     except aiohttp.ClientError as exc:
         raise TransientError(f"image {url}: {type(exc).__name__}: {exc}") from exc
     raise ContentRejectedError(f"image {url}: more than {max_redirects} redirects")

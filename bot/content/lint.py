@@ -416,30 +416,32 @@ def _stray_question_marks(text: str) -> Iterator[Hit]:
         )
 
 
-def _damage_signals(text: str) -> Iterator[tuple[int, int, float]]:
-    """Weak signs of damage as (start, end, weight): alone each can be innocent."""
+def _damage_signals(text: str) -> Iterator[tuple[int, int, bool]]:
+    """Signs of damage as (start, end, strong). A strong sign (a stray '?', a pinyin
+    fragment, U+FFFD, a Greek or kana letter between Chinese characters) is rare in sound
+    text; a weak one (a character outside GB2312's common level) is normal in names."""
     for hit in _stray_question_marks(text):
-        yield hit[2], hit[3], 1.0
-    for match in _HAN_RE.finditer(text):
-        level = _gb2312_level(match.group())
-        if level != 1:
-            yield match.start(), match.end(), 1.0 if level == 0 else 0.5
-    for match in _FOREIGN_IN_HAN.finditer(text):
-        yield match.start(), match.end(), 1.0
-    for match in re.finditer(r"[\ufffd]", text):
-        yield match.start(), match.end(), 1.0
+        yield hit[2], hit[3], True
     for _, _, start, end, _ in _pinyin_fragments(text, []):
-        yield start, end, 1.0
+        yield start, end, True
+    for match in _FOREIGN_IN_HAN.finditer(text):
+        yield match.start(), match.end(), True
+    for match in re.finditer(r"\ufffd", text):
+        yield match.start(), match.end(), True
+    for match in _HAN_RE.finditer(text):
+        if _gb2312_level(match.group()) != 1:
+            yield match.start(), match.end(), False
 
 
 def _damaged_runs(text: str, gap: int = 6) -> Iterator[Hit]:
-    """Clusters of weak signals close together: mojibake that cannot be reversed (bytes were
-    lost or the text was converted again afterwards), like "?!叭轿弧闭覝?zhǔn"."""
+    """Mojibake that cannot be reversed (bytes were lost, or the text was converted again
+    afterwards), like "?!叭轿弧闭覝?zhǔn": signs at most ``gap`` characters apart form a
+    cluster, and a cluster with two strong signs is reported; rare characters only widen it."""
     signals = sorted(_damage_signals(text))
-    cluster: list[tuple[int, int, float]] = []
-    for signal in [*signals, (len(text) + gap + 1, 0, 0.0)]:
+    cluster: list[tuple[int, int, bool]] = []
+    for signal in [*signals, (len(text) + gap + 1, 0, False)]:
         if cluster and signal[0] - max(end for _, end, _ in cluster) > gap:
-            if len(cluster) >= 2 and sum(w for _, _, w in cluster) >= 2:
+            if sum(strong for _, _, strong in cluster) >= 2:
                 start, end = cluster[0][0], max(end for _, end, _ in cluster)
                 yield (
                     "warning",

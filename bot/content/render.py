@@ -245,9 +245,10 @@ def make_digest(text: str, limit: int = DIGEST_LIMIT) -> str:
 def render_markdown(markdown: str, theme: Theme | None = None) -> str:
     """Markdown (as an editor edits it) → the sanitised HTML the platform receives, before
     images are re-hosted."""
-    env: dict[str, Any] = {"outside_links": _References()}
-    body = _markdown_parser().render(markdown, env)
-    html = f"<section {ROOT_MARKER}>{body}{env["outside_links"].html()}</section>"
+    # markdown-it keeps its own "references" (link definitions) in env: use another key.
+    outside_links = _References()
+    body = _markdown_parser().render(markdown, {"outside_links": outside_links})
+    html = f"<section {ROOT_MARKER}>{body}{outside_links.html()}</section>"
     return sanitize_html(apply_theme(html, theme or default_theme()))
 
 

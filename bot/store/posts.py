@@ -378,7 +378,5 @@ async def find_by_msg_id(conn: AsyncConnection, account: str, msg_id: str) -> Po
 
 async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
     """How many posts are in each status (statuses with none are left out)."""
-    rows = await conn.execute(
-        sa.select(posts.c.status, sa.func.count()).group_by(posts.c.status)
-    )
+    rows = await conn.execute(sa.select(posts.c.status, sa.func.count()).group_by(posts.c.status))
     return {status: int(n) for status, n in rows}

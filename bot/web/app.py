@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import Services
-from bot.web.auth import Access, auth_middleware
+from bot.web.auth import auth_middleware
 from bot.web.errors import error_middleware
 from bot.web.i18n import language_middleware
 from bot.web.importing import MAX_UPLOAD
@@ -21,6 +21,7 @@ from bot.web.keys import (
     SERVICES,
     SESSION_CODEC,
     TEMPLATES,
+    Access,
     SchedulerView,
 )
 from bot.web.render import build_environment

@@ -9,7 +9,6 @@ may do everything, including managing users and schedules."""
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -20,28 +19,28 @@ from aiohttp.typedefs import Handler
 from bot.domain.errors import ForbiddenError
 from bot.store.users import User
 from bot.web import users
-from bot.web.keys import ACCESS, SECURE_COOKIES, SERVICES, SESSION_CODEC, Access
+from bot.web.keys import (
+    ACCESS,
+    IDENTITY,
+    SECURE_COOKIES,
+    SERVICES,
+    SESSION,
+    SESSION_CODEC,
+    SESSION_DIRTY,
+    Access,
+    Identity,
+)
 from bot.web.sessions import COOKIE, new_csrf_token
 
-ROLE_RANK = {"editor": 1, "reviewer": 2, "admin": 3}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-@dataclass(frozen=True)
-class Identity:
-    user: User
-    via: str  # "session" or "token"
-
-    def may(self, role: str) -> bool:
-        return ROLE_RANK.get(self.user.role, 0) >= ROLE_RANK[role]
-
-
 def identity(request: web.Request) -> Identity:
     """The caller of a route that requires login (the middleware has checked)."""
-    found: Identity | None = request.get("identity")
+    found: Identity | None = request.get(IDENTITY)
     if found is None:  # a route table mistake, never a caller's
         raise ForbiddenError("login required")
     return found
@@ -61,19 +60,19 @@ def wants_json(request: web.Request) -> bool:
 
 
 def session(request: web.Request) -> dict[str, Any]:
-    found: dict[str, Any] = request["session"]
+    found: dict[str, Any] = request[SESSION]
     return found
 
 
 def replace_session(request: web.Request, value: dict[str, Any]) -> None:
     """Start a fresh session (log in or out): a new CSRF token, so one seen before does not
     carry over."""
-    request["session"] = {**value, "csrf": new_csrf_token()}
-    request["session_dirty"] = True
+    request[SESSION] = {**value, "csrf": new_csrf_token()}
+    request[SESSION_DIRTY] = True
 
 
 def mark_dirty(request: web.Request) -> None:
-    request["session_dirty"] = True
+    request[SESSION_DIRTY] = True
 
 
 def csrf_token(request: web.Request) -> str:
@@ -89,15 +88,15 @@ def _load_session(request: web.Request, now: datetime) -> None:
     raw = request.cookies.get(COOKIE, "")
     value = codec.decode(raw, now=now) if raw else None
     if value is None or not isinstance(value.get("csrf"), str):
-        request["session"] = {"csrf": new_csrf_token()}
-        request["session_dirty"] = True
+        request[SESSION] = {"csrf": new_csrf_token()}
+        request[SESSION_DIRTY] = True
     else:
-        request["session"] = value
-        request["session_dirty"] = False
+        request[SESSION] = value
+        request[SESSION_DIRTY] = False
 
 
 def _store_session(request: web.Request, response: web.StreamResponse, now: datetime) -> None:
-    if not request.get("session_dirty") or response.prepared:
+    if not request.get(SESSION_DIRTY) or response.prepared:
         return
     cookie = request.app[SESSION_CODEC].encode(session(request), now=now)
     response.set_cookie(
@@ -182,7 +181,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return web.json_response(
             {"error": str(exc)}, status=401, headers={"WWW-Authenticate": "Bearer"}
         )
-    request["identity"] = ident
+    request[IDENTITY] = ident
     if access.role is not None:
         if ident is None:
             return _refuse_anonymous(request, "log in or send 'Authorization: Bearer TOKEN'")

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.web.keys import LANG, TRANSLATE
+
 LANGUAGES = ("zh", "en")
 COOKIE = "lang"
 
@@ -205,8 +207,8 @@ def language_middleware(default: str) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         lang, chosen = choose_language(request, default)
-        request["lang"] = lang
-        request["_"] = translator(lang)
+        request[LANG] = lang
+        request[TRANSLATE] = translator(lang)
         response = await handler(request)
         if chosen:
             response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True)

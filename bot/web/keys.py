@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -9,6 +10,7 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.app import Services
+from bot.store.users import User
 from bot.web.sessions import SessionCodec
 
 
@@ -29,6 +31,20 @@ class Access:
     csrf: bool = True
 
 
+ROLE_RANK = {"editor": 1, "reviewer": 2, "admin": 3}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller: a user, by session cookie or by API token."""
+
+    user: User
+    via: str  # "session" or "token"
+
+    def may(self, role: str) -> bool:
+        return ROLE_RANK.get(self.user.role, 0) >= ROLE_RANK[role]
+
+
 SERVICES = web.AppKey("services", Services)
 SCHEDULER: web.AppKey[SchedulerView | None] = web.AppKey("scheduler")
 TEMPLATES = web.AppKey("templates", Environment)
@@ -36,3 +52,10 @@ SESSION_CODEC = web.AppKey("session_codec", SessionCodec)
 # (method, canonical path) -> the least role that may call it, or None for a public route
 ACCESS: web.AppKey[dict[tuple[str, str], Access]] = web.AppKey("access")
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+
+# per request
+LANG = web.RequestKey("lang", str)
+TRANSLATE: web.RequestKey[Callable[[str], str]] = web.RequestKey("translate")
+SESSION: web.RequestKey[dict[str, Any]] = web.RequestKey("session")
+SESSION_DIRTY = web.RequestKey("session_dirty", bool)
+IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")

@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 
 from bot.web import auth
-from bot.web.keys import SERVICES, TEMPLATES
+from bot.web.keys import IDENTITY, LANG, SERVICES, SESSION, TEMPLATES, TRANSLATE
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -47,8 +47,8 @@ def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
     env = request.app[TEMPLATES]
-    ident = request.get("identity")
-    session = request.get("session") or {}
+    ident = request.get(IDENTITY)
+    session = request.get(SESSION) or {}
     message = session.pop("flash", None)
     if message is not None:
         auth.mark_dirty(request)
@@ -57,13 +57,22 @@ def render(
         user=ident.user if ident else None,
         identity=ident,
         csrf_token=session.get("csrf", ""),
-        lang=request.get("lang", "zh"),
-        _=request.get("_", lambda s: s),
+        lang=request.get(LANG, "zh"),
+        _=request.get(TRANSLATE, _same),
         flash=message,
         config=request.app[SERVICES].config,
         **context,
     )
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def translate(request: web.Request, text: str) -> str:
+    """``text`` in the request's language."""
+    return request.get(TRANSLATE, _same)(text)
 
 
 def redirect(location: str) -> web.Response:
@@ -73,7 +82,7 @@ def redirect(location: str) -> web.Response:
 
 def flash(request: web.Request, message: str, kind: str = "ok") -> None:
     """A one-line message shown on the next page rendered for this session."""
-    request["session"]["flash"] = {"text": message, "kind": kind}
+    request[SESSION]["flash"] = {"text": message, "kind": kind}
     auth.mark_dirty(request)
 
 

@@ -13,7 +13,7 @@ from bot.web.actions import POST_ACTIONS
 from bot.web.api import catalogue as api_catalogue
 from bot.web.api import ops as api_ops
 from bot.web.api import posts as api_posts
-from bot.web.auth import Access
+from bot.web.keys import Access
 from bot.web.views import admin, auth, catalogue, dashboard, log, queue, reports, schedules
 
 

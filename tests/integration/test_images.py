@@ -195,8 +195,8 @@ async def test_the_size_cap_holds_while_streaming(
 async def test_a_slow_server_times_out_as_transient(
     server: ImageServer, session: aiohttp.ClientSession
 ) -> None:
-    with pytest.raises(TransientError, match="within 0.5 s"):
-        await fetch(server.url("/slow"), session, timeout=0.5)
+    with pytest.raises(TransientError, match=r"within 0\.5 s"):
+        await fetch(server.url("/slow"), session, time_limit=0.5)
 
 
 async def test_server_errors_are_transient_and_missing_images_are_not(

@@ -69,6 +69,21 @@ async def test_the_cover_is_uploaded_once_per_account(sqlite_url: str, cover_fil
         assert calls.get("material/add_material", 0) == 1
 
 
+async def _draft_on_platform(rig: Rig, title: str) -> tuple[str, str]:
+    """A cover and a draft made on the platform directly, as a crashed worker left them."""
+    client = rig.clients["acc0"]
+    media_id, _ = await client.add_material(rig.cover.read_bytes(), "c.jpg", "image")
+    article = {
+        "title": title,
+        "author": "团区委",
+        "digest": "摘要",
+        "content": "<p>正文</p>",
+        "content_source_url": "https://www.xuexi.cn/",
+        "thumb_media_id": media_id,
+    }
+    return media_id, await client.draft_add([article])
+
+
 async def _fabricate(rig: Rig, title: str, **fields: object) -> int:
     """A post left behind by a crashed worker: in publishing, lease expired."""
     post = await rig.add_post(title)
@@ -97,19 +112,7 @@ async def test_crash_before_the_cover_resumes(database_url: str, cover_file: Pat
 async def test_crash_after_the_draft_reuses_the_draft(database_url: str, cover_file: Path) -> None:
     async with publish_rig(database_url, cover_file) as rig:
         client = rig.clients["acc0"]
-        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
-        draft_id = await client.draft_add(
-            [
-                {
-                    "title": "草稿之后崩溃",
-                    "author": "团区委",
-                    "digest": "摘要",
-                    "content": "<p>正文</p>",
-                    "content_source_url": "https://www.xuexi.cn/",
-                    "thumb_media_id": media_id,
-                }
-            ]
-        )
+        media_id, draft_id = await _draft_on_platform(rig, "草稿之后崩溃")
         post_id = await _fabricate(
             rig,
             "草稿之后崩溃",
@@ -132,19 +135,7 @@ async def test_crash_between_intent_and_submit_is_proven_then_resubmitted(
     nothing is published, so after the reconcile window the post is submitted again."""
     async with publish_rig(database_url, cover_file) as rig:
         client = rig.clients["acc0"]
-        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
-        draft_id = await client.draft_add(
-            [
-                {
-                    "title": "意图之后崩溃",
-                    "author": "团区委",
-                    "digest": "摘要",
-                    "content": "<p>正文</p>",
-                    "content_source_url": "https://www.xuexi.cn/",
-                    "thumb_media_id": media_id,
-                }
-            ]
-        )
+        media_id, draft_id = await _draft_on_platform(rig, "意图之后崩溃")
         post_id = await _fabricate(
             rig,
             "意图之后崩溃",
@@ -169,19 +160,7 @@ async def test_crash_after_submit_without_its_answer_is_found_not_resent(
     article in freepublish/batchget and never submits again."""
     async with publish_rig(database_url, cover_file) as rig:
         client = rig.clients["acc0"]
-        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
-        draft_id = await client.draft_add(
-            [
-                {
-                    "title": "提交之后崩溃",
-                    "author": "团区委",
-                    "digest": "摘要",
-                    "content": "<p>正文</p>",
-                    "content_source_url": "https://www.xuexi.cn/",
-                    "thumb_media_id": media_id,
-                }
-            ]
-        )
+        media_id, draft_id = await _draft_on_platform(rig, "提交之后崩溃")
         await client.freepublish_submit(draft_id)
         post_id = await _fabricate(
             rig,
@@ -206,19 +185,7 @@ async def test_crash_after_the_publish_id_polls_to_the_end(
 ) -> None:
     async with publish_rig(database_url, cover_file) as rig:
         client = rig.clients["acc0"]
-        media_id, _ = await client.add_material(cover_file.read_bytes(), "c.jpg", "image")
-        draft_id = await client.draft_add(
-            [
-                {
-                    "title": "等待结果时崩溃",
-                    "author": "团区委",
-                    "digest": "摘要",
-                    "content": "<p>正文</p>",
-                    "content_source_url": "https://www.xuexi.cn/",
-                    "thumb_media_id": media_id,
-                }
-            ]
-        )
+        media_id, draft_id = await _draft_on_platform(rig, "等待结果时崩溃")
         publish_id = await client.freepublish_submit(draft_id)
         post_id = await _fabricate(
             rig,

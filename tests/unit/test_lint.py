@@ -192,6 +192,17 @@ def test_stray_question_marks_are_warnings_only_inside_chinese() -> None:
     assert check_text("链接 https://例子.cn/学习?id=1 见文末", "t") == []
 
 
+def test_rare_characters_in_names_are_not_a_damaged_run() -> None:
+    text = "还有问题吗?没有了。朱镕基、王喆、李堃同志参加。"
+    assert codes(check_text(text, "t")) == {"encoding.stray_question_mark"}
+    assert check_text("朱镕基、王喆、李堃、陶喆同志参加。", "t") == []
+
+
+def test_a_greek_letter_between_chinese_characters_counts_as_damage() -> None:
+    findings = check_text("收集提案?!岸嗲馈敝η嗄瓿砷", "t")
+    assert "encoding.damaged_run" in codes(findings, "warning")
+
+
 # --- annotations and scripts ------------------------------------------------------------------
 
 

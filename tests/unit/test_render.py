@@ -170,7 +170,7 @@ def test_a_long_summary_becomes_a_digest_within_128_characters(tmp_path: Path) -
 
 
 def test_missing_template_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.md.j2"):
+    with pytest.raises(ConfigError, match=r"nope\.md\.j2"):
         render_post("nope.md.j2", templates_dir=tmp_path, context=context())
     with pytest.raises(ConfigError):
         render_post("../outside.md.j2", templates_dir=tmp_path, context=context())

@@ -16,13 +16,13 @@ from PIL import Image
 from bot.content.images import rehost_images
 from bot.content.render import render_markdown, render_post
 from bot.content.sanitize import will_be_rehosted
-from bot.domain.errors import ContentRejectedError
 from bot.domain.models import Resource
 
 PROJECT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-METACHARACTERS = list("<>&\"'`*_[]()!#|~\\{}%=-+.:/;? \n\t\r") + [
+METACHARACTERS = [
+    *"<>&\"'`*_[]()!#|~\\{}%=-+.:/;? \n\t\r",
     "<script>", "</script>", "<style>", "<img src=x onerror=alert(1)>", 'class="x"', "id=y",
     "javascript:", "data:image/png;base64,AAAA", "](", "![", "](javascript:alert(1))",
     "{{", "}}", "{%", "&lt;", "&#x3C;", "```", "    ", "\n\n", "- ", "1. ", "> ", "# ",
@@ -51,7 +51,7 @@ resources = st.builds(
     Resource,
     id=st.just("r1"),
     kind=st.sampled_from(["platform", "exhibit", "course", "lesson", "article", "other"]),
-    title=catalogue_text,
+    title=catalogue_text.map(lambda text: ("题" + text)[:32]),  # a title the platform takes
     summary=catalogue_text,
     url=urls,
     cover=urls,
@@ -123,11 +123,7 @@ def test_any_catalogue_text_renders_platform_safe_html(
         "resources": [resource],
         "now": None,
     }
-    try:
-        post = render_post("posts/default.md.j2", templates_dir=PROJECT_TEMPLATES, context=context)
-    except ContentRejectedError as exc:
-        assert "title" in str(exc)  # only an empty or over-long title may refuse a post
-        return
+    post = render_post("posts/default.md.j2", templates_dir=PROJECT_TEMPLATES, context=context)
     rendered = assert_platform_safe(post.html)
     assert all(src is not None and will_be_rehosted(src) for src in rendered.images)
     assert len(rendered.images) <= 1  # catalogue text adds no image; only the cover can

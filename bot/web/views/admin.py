@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.web import auth, forms, users
 from bot.web.keys import SERVICES
-from bot.web.render import flash, redirect, render
+from bot.web.render import flash, redirect, render, translate
 
 
 def _user_id(request: web.Request) -> int:
@@ -38,7 +38,7 @@ async def user_add(request: web.Request) -> web.Response:
         forms.text(values, "password", max_len=1000),
         now=services.clock(),
     )
-    flash(request, request["_"]("Saved."))
+    flash(request, translate(request, "Saved."))
     return redirect("/users")
 
 
@@ -47,7 +47,7 @@ async def user_role(request: web.Request) -> web.Response:
     await users.set_role(
         request.app[SERVICES].engine, _user_id(request), forms.text(values, "role", max_len=20)
     )
-    flash(request, request["_"]("Saved."))
+    flash(request, translate(request, "Saved."))
     return redirect("/users")
 
 
@@ -63,7 +63,7 @@ async def user_token(request: web.Request) -> web.Response:
 
 async def user_revoke(request: web.Request) -> web.Response:
     await users.revoke_tokens(request.app[SERVICES].engine, _user_id(request))
-    flash(request, request["_"]("Done."))
+    flash(request, translate(request, "Done."))
     return redirect("/users")
 
 
@@ -72,5 +72,5 @@ async def user_delete(request: web.Request) -> web.Response:
     await users.delete_user(
         request.app[SERVICES].engine, _user_id(request), acting_user_id=ident.user.id
     )
-    flash(request, request["_"]("Done."))
+    flash(request, translate(request, "Done."))
     return redirect("/users")

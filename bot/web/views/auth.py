@@ -7,12 +7,12 @@ from aiohttp import web
 
 from bot.domain.errors import TransientError
 from bot.web import auth, users
-from bot.web.keys import SERVICES
-from bot.web.render import flash, local_target, redirect, render
+from bot.web.keys import IDENTITY, SERVICES
+from bot.web.render import flash, local_target, redirect, render, translate
 
 
 async def login_page(request: web.Request) -> web.Response:
-    if request.get("identity") is not None:
+    if request.get(IDENTITY) is not None:
         return redirect(local_target(request.query.get("next", "/")))
     return render(request, "login.html", next=local_target(request.query.get("next", "/")), name="")
 
@@ -30,14 +30,13 @@ async def login(request: web.Request) -> web.Response:
     except users.TooManyAttemptsError as exc:
         return render(request, "login.html", status=429, next=target, name=name, error=str(exc))
     if user is None:
-        _ = request["_"]
         return render(
             request,
             "login.html",
             status=401,
             next=target,
             name=name,
-            error=_("Wrong user name or password."),
+            error=translate(request, "Wrong user name or password."),
         )
     auth.replace_session(request, auth.login_session(user, services.clock()))
     return redirect(target)
@@ -45,7 +44,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     auth.replace_session(request, {})
-    flash(request, request["_"]("Done."))
+    flash(request, translate(request, "Done."))
     return redirect("/login")
 
 

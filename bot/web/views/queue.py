@@ -14,7 +14,7 @@ from bot.web import auth, forms, queries
 from bot.web.actions import POST_ACTIONS, load_post, run_action
 from bot.web.editing import EDITABLE, edit_post
 from bot.web.keys import SERVICES
-from bot.web.render import flash, redirect, render
+from bot.web.render import flash, redirect, render, translate
 from bot.web.security import PREVIEW_CSP
 
 
@@ -49,7 +49,7 @@ async def draft_post(request: web.Request) -> web.Response:
         at=forms.optional_when(values, "at", tz=tz, now=services.clock()),
         actor=auth.actor(request),
     )
-    flash(request, request["_"]("Saved."))
+    flash(request, translate(request, "Saved."))
     return redirect(f"/posts/{draft.post.id}")
 
 
@@ -92,7 +92,7 @@ async def post_edit(request: web.Request) -> web.Response:
     except ContentRejectedError as exc:
         # Show the findings beside the text the user wrote, so nothing typed is lost.
         return await post_page(request, findings=exc.findings, status=422, form=form)
-    flash(request, request["_"]("Saved."))
+    flash(request, translate(request, "Saved."))
     return redirect(f"/posts/{edited.post.id}")
 
 
@@ -102,7 +102,7 @@ def post_action(action: str) -> Handler:
         post = await run_action(
             request.app[SERVICES], action, _post_id(request), values, actor=auth.actor(request)
         )
-        flash(request, request["_"]("Done."))
+        flash(request, translate(request, "Done."))
         return redirect(f"/posts/{post.id}")
 
     handler.__name__ = f"post_{action}"

@@ -8,7 +8,7 @@ from aiohttp.typedefs import Handler
 from bot.store import slots as slot_store
 from bot.web import queries
 from bot.web.keys import SCHEDULER, SERVICES
-from bot.web.render import flash, redirect, render
+from bot.web.render import flash, redirect, render, translate
 
 
 async def schedules_page(request: web.Request) -> web.Response:
@@ -27,7 +27,7 @@ async def schedules_page(request: web.Request) -> web.Response:
 def schedule_pause(paused: bool) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         await queries.pause_schedule(request.app[SCHEDULER], request.match_info["name"], paused)
-        flash(request, request["_"]("Done."))
+        flash(request, translate(request, "Done."))
         return redirect("/schedules")
 
     handler.__name__ = "schedule_pause" if paused else "schedule_resume"
