@@ -103,39 +103,24 @@ def check_post(
         findings += check_text(text_content(html), "content", simplified_only=simplified_only)
     findings += _leftover_markdown(html)
     findings += _html_images_and_links(html, uploaded_image_prefixes)
-    if content_source_url:
-        problem = link_problem(content_source_url)
-        if problem:
-            findings.append(
-                _whole(
-                    "error",
-                    "source_url.invalid",
-                    "content_source_url",
-                    f"the source link {problem}",
-                    content_source_url,
-                )
-            )
+    problem = link_problem(content_source_url) if content_source_url else ""
+    if problem:
+        message = f"the source link {problem}"
+        findings.append(_whole("error", "source_url.invalid", "content_source_url", message))
     return findings
 
 
 def check_cover(cover: str) -> list[Finding]:
     """The cover is required by draft/add: a local path or an http(s) URL."""
+    problem = ""
     if not cover.strip():
-        return [_whole("error", "cover.missing", "cover", "the post has no cover image", "")]
+        return [_whole("error", "cover.missing", "cover", "the post has no cover image")]
     if urlsplit(cover).scheme.lower() in ("http", "https"):
         problem = link_problem(cover)
-        if problem:
-            return [_whole("error", "cover.invalid", "cover", f"the cover URL {problem}", cover)]
     elif re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:", cover):
-        return [
-            _whole(
-                "error",
-                "cover.invalid",
-                "cover",
-                "the cover must be a local path or an http(s) URL",
-                cover,
-            )
-        ]
+        problem = "is neither a local path nor an http(s) URL"
+    if problem:
+        return [_whole("error", "cover.invalid", "cover", f"the cover {problem}", cover)]
     return []
 
 
@@ -143,105 +128,48 @@ def check_text(text: str, field: str, *, simplified_only: bool = True) -> list[F
     """Encoding damage, pinyin annotations, Traditional characters (when ``simplified_only``)
     and unfilled template variables in one field's text."""
     masked = _URL.sub(lambda m: " " * len(m.group()), text)  # URLs are not prose
-    found: list[tuple[Severity, str, int, int, str]] = []
-    found += _replacement_chars(masked)
-    found += _garbage_runs(masked)
-    found += _reversible_mojibake(masked)
-    found += _stray_question_marks(masked)
-    found += _damaged_runs(masked)
     annotations = list(_pinyin_annotations(masked))
-    found += annotations
-    found += _pinyin_fragments(masked, [(start, end) for _, _, start, end, _ in annotations])
-    if simplified_only:
-        found += _traditional(masked)
-    found += _template_leftovers(text)
-    found.sort(key=lambda item: item[2])
-    return _capped(_finding(text, field, *item) for item in found)
+    hits = [
+        *_replacement_chars(masked),
+        *_garbage_runs(masked),
+        *_reversible_mojibake(masked),
+        *_stray_question_marks(masked),
+        *_damaged_runs(masked),
+        *annotations,
+        *_pinyin_fragments(masked, [(hit.start, hit.end) for hit in annotations]),
+        *(_traditional(masked) if simplified_only else ()),
+        *_template_leftovers(text),
+    ]
+    hits.sort(key=lambda hit: hit.start)
+    return _capped(_finding(text, field, hit) for hit in hits)
 
 
 # --- limits -----------------------------------------------------------------------------------
 
 
 def _limits(title: str, author: str, digest: str, html: str, source_url: str) -> list[Finding]:
-    out: list[Finding] = []
-    if not title.strip():
-        out.append(_whole("error", "title.empty", "title", "the title is empty", title))
-    if len(title) > TITLE_CHARS:
-        out.append(
-            _whole(
-                "error",
-                "title.too_long",
-                "title",
-                f"the title has {len(title)} characters; at most {TITLE_CHARS}",
-                title,
-            )
-        )
-    elif len(title.encode()) > TITLE_BYTES:
-        out.append(
-            _whole(
-                "warning",
-                "title.bytes",
-                "title",
-                f"the title is {len(title.encode())} UTF-8 bytes; some sources say the "
-                f"platform allows {TITLE_BYTES} (45003 if so)",
-                title,
-            )
-        )
-    if len(author) > AUTHOR_CHARS:
-        out.append(
-            _whole(
-                "error",
-                "author.too_long",
-                "author",
-                f"the author has {len(author)} characters; at most {AUTHOR_CHARS}",
-                author,
-            )
-        )
-    if len(digest) > DIGEST_CHARS:
-        out.append(
-            _whole(
-                "error",
-                "digest.too_long",
-                "digest",
-                f"the digest has {len(digest)} characters; at most {DIGEST_CHARS}",
-                digest,
-            )
-        )
-    if not text_content(html).strip() and "<img" not in html:
-        out.append(_whole("error", "content.empty", "content", "the post has no content", ""))
-    if len(html) >= CONTENT_CHARS:
-        out.append(
-            _whole(
-                "error",
-                "content.too_long",
-                "content",
-                f"the content is {len(html)} characters; under {CONTENT_CHARS} allowed",
-                "",
-            )
-        )
-    if len(html.encode()) >= CONTENT_BYTES:
-        out.append(
-            _whole(
-                "error",
-                "content.too_large",
-                "content",
-                f"the content is {len(html.encode())} bytes; under 1 MB allowed",
-                "",
-            )
-        )
-    if len(source_url.encode()) > SOURCE_URL_BYTES:
-        out.append(
-            _whole(
-                "error",
-                "source_url.too_long",
-                "content_source_url",
-                f"the source link is {len(source_url.encode())} bytes; at most 1 KB",
-                source_url[:80],
-            )
-        )
-    return out
-
-
+    title_bytes, html_bytes, url_bytes = len(title.encode()), len(html.encode()), len(source_url.encode())
+    limits: list[tuple[bool, Severity, str, str, str]] = [
+        (not title.strip(), "error", "title.empty", "title", "the title is empty"),
+        (len(title) > TITLE_CHARS, "error", "title.too_long", "title",
+         f"the title has {len(title)} characters; at most {TITLE_CHARS}"),
+        (len(title) <= TITLE_CHARS < title_bytes // 2 and title_bytes > TITLE_BYTES, "warning",
+         "title.bytes", "title", f"the title is {title_bytes} UTF-8 bytes; some sources say "
+         f"the platform allows {TITLE_BYTES} (answer 45003 if so)"),
+        (len(author) > AUTHOR_CHARS, "error", "author.too_long", "author",
+         f"the author has {len(author)} characters; at most {AUTHOR_CHARS}"),
+        (len(digest) > DIGEST_CHARS, "error", "digest.too_long", "digest",
+         f"the digest has {len(digest)} characters; at most {DIGEST_CHARS}"),
+        (not text_content(html).strip() and "<img" not in html, "error", "content.empty",
+         "content", "the post has no content"),
+        (len(html) >= CONTENT_CHARS, "error", "content.too_long", "content",
+         f"the content is {len(html)} characters; under {CONTENT_CHARS} allowed"),
+        (html_bytes >= CONTENT_BYTES, "error", "content.too_large", "content",
+         f"the content is {html_bytes} bytes; under {CONTENT_BYTES} allowed"),
+        (url_bytes > SOURCE_URL_BYTES, "error", "source_url.too_long", "content_source_url",
+         f"the source link is {url_bytes} bytes; at most {SOURCE_URL_BYTES}"),
+    ]  # fmt: skip
+    return [_whole(severity, code, field, message) for failed, severity, code, field, message in limits if failed]
 # --- character classes ------------------------------------------------------------------------
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"

@@ -1,0 +1,158 @@
+"""The configuration loader: the example file loads and documents every key, errors name
+their key path, secrets never show."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    AccountConfig,
+    ColumnConfig,
+    Config,
+    PublisherConfig,
+    WebConfig,
+    find_config_path,
+    load_config,
+    parse_config,
+)
+from bot.domain.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+ENV = {
+    "WX_SECRET_MAIN": "s3cret-value",
+    "WX_CALLBACK_TOKEN_MAIN": "tok",
+    "WX_AES_KEY_MAIN": "a" * 43,
+    "BOT_SESSION_KEY": "k",
+}
+MINIMAL = {
+    "database": {"url": "sqlite+aiosqlite:///var/bot.db"},
+    "accounts": [{"name": "main", "appid": "wx1", "secret_env": "WX_SECRET_MAIN"}],
+    "columns": [{"name": "学习平台", "account": "main"}],
+}
+
+
+def test_the_example_file_loads() -> None:
+    config = load_config(EXAMPLE, environ=ENV)
+    assert config.accounts[0].secret.value == "s3cret-value"
+    assert config.columns[0].name == "学习平台"
+    assert config.campaigns[0].name == "theme-education"
+
+
+def test_the_example_documents_every_key() -> None:
+    """Every field of the config dataclasses appears as a key in config.example.toml."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    keys = set(re.findall(r"^\s*\"?([a-z_/]+)\"?\s*=", text, flags=re.M))
+    renamed = {
+        "secret": "secret_env",
+        "token": "token_env",
+        "aes_key": "aes_key_env",
+        "session_key": "session_key_env",
+    }
+    skipped = {
+        "name",
+        "quota",
+        "path",
+        "accounts",
+        "columns",
+        "web",
+        "publisher",
+        "campaigns",
+        "extra_kinds",
+        "database_url",
+        "report_timezone",
+    }
+    for cls in (AccountConfig, ColumnConfig, WebConfig, PublisherConfig, Config):
+        for field in dataclasses.fields(cls):
+            if field.name in skipped:
+                continue
+            assert renamed.get(field.name, field.name) in keys, f"{cls.__name__}.{field.name}"
+    for key in ("url", "kinds", "timezone", "schedules_dir", "templates_dir", "start", "end"):
+        assert key in keys
+
+
+def test_a_minimal_file_is_valid() -> None:
+    config = parse_config(MINIMAL, environ=ENV)
+    assert config.columns[0].template == "posts/default.md.j2"
+    assert config.accounts[0].api_base == "https://api.weixin.qq.com"
+    assert config.accounts[0].timezone == "Asia/Shanghai"
+
+
+def _with(**changes: object) -> dict:
+    raw = {k: (list(v) if isinstance(v, list) else dict(v)) for k, v in MINIMAL.items()}
+    raw["accounts"] = [dict(raw["accounts"][0])]
+    raw["columns"] = [dict(raw["columns"][0])]
+    for path, value in changes.items():
+        section, _, key = path.partition("__")
+        target = raw[section][0] if isinstance(raw[section], list) else raw[section]
+        target[key] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"accounts__timezone": "Mars/Base"}, "accounts[0].timezone: unknown timezone 'Mars/Base'"),
+        (
+            {"accounts__secret_env": "NOPE"},
+            "accounts[0].secret_env: environment variable NOPE is not set",
+        ),
+        ({"columns__account": "other"}, "columns[0].account: no account named 'other'"),
+        ({"columns__kinds": ["planet"]}, "columns[0].kinds: unknown kind 'planet'"),
+        ({"columns__delivery": "fax"}, "columns[0].delivery: must be 'publish' or 'mass_send'"),
+        (
+            {"columns__author": "一" * 17},
+            "columns[0].author: the platform allows at most 16 characters",
+        ),
+        ({"columns__colour": "red"}, "columns[0].colour: unknown key"),
+        ({"database__url": "mysql://x"}, "database.url: unsupported driver 'mysql'"),
+        (
+            {"accounts__api_base": "ftp://x"},
+            "accounts[0].api_base: must start with http:// or https://",
+        ),
+        (
+            {"accounts__aes_key": "short"},
+            "accounts[0].aes_key: an EncodingAESKey has 43 characters",
+        ),
+        ({"columns__require_review": "yes"}, "columns[0].require_review: must be true or false"),
+    ],
+)
+def test_bad_values_name_their_key(changes: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(_with(**changes), environ=ENV)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[database\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config.toml: not valid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_secrets_never_show_in_reprs() -> None:
+    config = parse_config(MINIMAL, environ=ENV)
+    assert "s3cret-value" not in repr(config)
+    assert "s3cret-value" not in str(config.accounts[0].secret)
+
+
+def test_config_path_precedence(tmp_path: Path) -> None:
+    assert find_config_path("x.toml", {"BOT_CONFIG": "y.toml"}) == Path("x.toml")
+    assert find_config_path(None, {"BOT_CONFIG": "y.toml"}) == Path("y.toml")
+    assert find_config_path(None, {}) == Path("config.toml")
+
+
+def test_schedules_live_beside_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[accounts]]\nname="m"\nappid="a"\nsecret="s"\n[[columns]]\nname="c"\naccount="m"\n',
+        encoding="utf-8",
+    )
+    assert load_config(path).schedules_dir == tmp_path / "schedules"
