@@ -17,13 +17,14 @@ most 1,024 UTF-8 bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import opencc
@@ -148,12 +149,13 @@ def check_text(text: str, field: str, *, simplified_only: bool = True) -> list[F
 
 
 def _limits(title: str, author: str, digest: str, html: str, source_url: str) -> list[Finding]:
-    title_bytes, html_bytes, url_bytes = len(title.encode()), len(html.encode()), len(source_url.encode())
+    title_bytes, html_bytes = len(title.encode()), len(html.encode())
+    url_bytes = len(source_url.encode())
     limits: list[tuple[bool, Severity, str, str, str]] = [
         (not title.strip(), "error", "title.empty", "title", "the title is empty"),
         (len(title) > TITLE_CHARS, "error", "title.too_long", "title",
          f"the title has {len(title)} characters; at most {TITLE_CHARS}"),
-        (len(title) <= TITLE_CHARS < title_bytes // 2 and title_bytes > TITLE_BYTES, "warning",
+        (len(title) <= TITLE_CHARS and title_bytes > TITLE_BYTES, "warning",
          "title.bytes", "title", f"the title is {title_bytes} UTF-8 bytes; some sources say "
          f"the platform allows {TITLE_BYTES} (answer 45003 if so)"),
         (len(author) > AUTHOR_CHARS, "error", "author.too_long", "author",
@@ -169,7 +171,10 @@ def _limits(title: str, author: str, digest: str, html: str, source_url: str) ->
         (url_bytes > SOURCE_URL_BYTES, "error", "source_url.too_long", "content_source_url",
          f"the source link is {url_bytes} bytes; at most {SOURCE_URL_BYTES}"),
     ]  # fmt: skip
-    return [_whole(severity, code, field, message) for failed, severity, code, field, message in limits if failed]
+    failed = [(severity, code, field, text) for hit, severity, code, field, text in limits if hit]
+    return [_whole(*arguments) for arguments in failed]
+
+
 # --- character classes ------------------------------------------------------------------------
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -182,7 +187,19 @@ _FOREIGN_IN_HAN = re.compile(
     f"(?<=[{_HAN}])[\u0370-\u03ff\u0400-\u04ff\u3040-\u30ff\u2500-\u257f\u2460-\u24ff]+(?=[{_HAN}])"
 )
 
-Hit = tuple[Severity, str, int, int, str]  # severity, code, start, end, message
+
+class Hit(NamedTuple):
+    """A finding before it is placed in its field's text."""
+
+    severity: Severity
+    code: str
+    start: int
+    end: int
+    message: str
+
+
+def _hit(severity: Severity, code: str, match: re.Match[str], message: str) -> Hit:
+    return Hit(severity, code, match.start(), match.end(), message)
 
 
 @functools.cache
@@ -220,33 +237,18 @@ def _commonness(text: str) -> float:
 
 
 def _replacement_chars(text: str) -> Iterator[Hit]:
+    message = "replacement characters (�): bytes were lost when the text was decoded"
     for match in re.finditer(r"[\ufffd\ud800-\udfff]+", text):
-        yield (
-            "error",
-            "encoding.replacement_char",
-            match.start(),
-            match.end(),
-            "replacement characters (�): bytes were lost when the text was decoded",
-        )
+        yield _hit("error", "encoding.replacement_char", match, message)
 
 
 def _garbage_runs(text: str) -> Iterator[Hit]:
+    message = "'锟斤拷' is U+FFFD read as GBK: the text was damaged by a wrong encoding"
     for match in re.finditer(r"(?:锟斤拷)+", text):
-        yield (
-            "error",
-            "encoding.garbage_run",
-            match.start(),
-            match.end(),
-            "'锟斤拷' is U+FFFD read as GBK: the text was damaged by a wrong encoding",
-        )
+        yield _hit("error", "encoding.garbage_run", match, message)
+    message = "a run like '烫烫烫' is uninitialised memory shown as GBK"
     for match in re.finditer(r"烫{3,}|屯{3,}", text):
-        yield (
-            "warning",
-            "encoding.garbage_run",
-            match.start(),
-            match.end(),
-            "a run like '烫烫烫' is uninitialised memory shown as GBK",
-        )
+        yield _hit("warning", "encoding.garbage_run", match, message)
 
 
 _REVERSIBLE_CODECS = ("gbk", "cp1252", "latin-1")
@@ -259,19 +261,14 @@ def _reversible_mojibake(text: str) -> Iterator[Hit]:
     for run in re.finditer(r"[^\x00-\x7f]{2,}", text):
         for codec in _REVERSIBLE_CODECS:
             for start, end, repaired in _utf8_segments(run.group(), run.start(), codec):
-                if any(start < e and s < end for s, e in reported):
-                    continue
-                if not _plausible_repair(text[start:end], repaired, codec):
+                overlaps = any(start < e and s < end for s, e in reported)
+                if overlaps or not _plausible_repair(text[start:end], repaired, codec):
                     continue
                 reported.append((start, end))
-                yield (
-                    "error",
-                    "encoding.mojibake",
-                    start,
-                    end,
-                    f"mojibake: UTF-8 read as {codec.upper()}; it reads {repaired!r} when "
-                    "decoded correctly",
+                message = (
+                    f"mojibake: UTF-8 read as {codec.upper()}; correctly it reads {repaired!r}"
                 )
+                yield Hit("error", "encoding.mojibake", start, end, message)
 
 
 def _utf8_segments(run: str, offset: int, codec: str) -> Iterator[tuple[int, int, str]]:
@@ -286,40 +283,30 @@ def _utf8_segments(run: str, offset: int, codec: str) -> Iterator[tuple[int, int
             encoded = b"\x00"  # a character the codec cannot hold breaks any sequence
         data += encoded
         owner += [index] * len(encoded)
-    i, seg_start, decoded = 0, None, []
+    i, first, decoded = 0, -1, ""
     while i <= len(data):
-        length = _utf8_sequence_length(data, i) if i < len(data) else 0
-        if length >= 2:
-            if seg_start is None:
-                seg_start = i
-            decoded.append(bytes(data[i : i + length]).decode("utf-8"))
+        length = _utf8_sequence_length(data, i)
+        if length:
+            first, decoded = (i if first < 0 else first), decoded + data[i : i + length].decode()
             i += length
             continue
-        if seg_start is not None:
-            first, last = owner[seg_start], owner[i - 1]
-            yield offset + first, offset + last + 1, "".join(decoded)
-            seg_start, decoded = None, []
+        if first >= 0:
+            yield offset + owner[first], offset + owner[i - 1] + 1, decoded
+            first, decoded = -1, ""
         i += 1
 
 
 def _utf8_sequence_length(data: bytearray, i: int) -> int:
-    lead = data[i]
-    length = (
-        2
-        if 0xC2 <= lead <= 0xDF
-        else 3
-        if 0xE0 <= lead <= 0xEF
-        else 4
-        if 0xF0 <= lead <= 0xF4
-        else 0
-    )
-    if not length or i + length > len(data):
+    """The length of the multi-byte UTF-8 character starting at ``i``, or 0."""
+    if i >= len(data) or data[i] < 0xC2:
         return 0
-    try:
-        bytes(data[i : i + length]).decode("utf-8")
-    except UnicodeDecodeError:
-        return 0
-    return length
+    for length in (2, 3, 4):
+        try:
+            bytes(data[i : i + length]).decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return length if i + length <= len(data) else 0
+    return 0
 
 
 def _plausible_repair(source: str, repaired: str, codec: str) -> bool:
@@ -332,29 +319,24 @@ def _plausible_repair(source: str, repaired: str, codec: str) -> bool:
     return len(source) >= 2 and any(ord(c) > 0x7F for c in repaired)
 
 
+_STRAY_QUESTION_MARK = re.compile(
+    rf"(?<=[{_HAN}])\?(?=[{_HAN}{_CJK_PUNCT}{_PINYIN_LETTERS}A-Z]|!(?=[{_HAN}]))"
+)
+
+
 def _stray_question_marks(text: str) -> Iterator[Hit]:
-    pattern = rf"(?<=[{_HAN}])\?(?=[{_HAN}{_CJK_PUNCT}{_PINYIN_LETTERS}A-Z]|!(?=[{_HAN}]))"
-    for match in re.finditer(pattern, text):
-        yield (
-            "warning",
-            "encoding.stray_question_mark",
-            match.start(),
-            match.end(),
-            "an ASCII '?' inside Chinese text: usually a character lost to a wrong encoding",
-        )
+    message = "an ASCII '?' inside Chinese text: usually a character lost to a wrong encoding"
+    for match in _STRAY_QUESTION_MARK.finditer(text):
+        yield _hit("warning", "encoding.stray_question_mark", match, message)
 
 
 def _damage_signals(text: str) -> Iterator[tuple[int, int, bool]]:
     """Signs of damage as (start, end, strong). A strong sign (a stray '?', a pinyin
     fragment, U+FFFD, a Greek or kana letter between Chinese characters) is rare in sound
     text; a weak one (a character outside GB2312's common level) is normal in names."""
-    for hit in _stray_question_marks(text):
-        yield hit[2], hit[3], True
-    for _, _, start, end, _ in _pinyin_fragments(text, []):
-        yield start, end, True
-    for match in _FOREIGN_IN_HAN.finditer(text):
-        yield match.start(), match.end(), True
-    for match in re.finditer(r"\ufffd", text):
+    for hit in (*_stray_question_marks(text), *_pinyin_fragments(text, [])):
+        yield hit.start, hit.end, True
+    for match in (*_FOREIGN_IN_HAN.finditer(text), *re.finditer("\ufffd", text)):
         yield match.start(), match.end(), True
     for match in _HAN_RE.finditer(text):
         if _gb2312_level(match.group()) != 1:
@@ -365,19 +347,13 @@ def _damaged_runs(text: str, gap: int = 6) -> Iterator[Hit]:
     """Mojibake that cannot be reversed (bytes were lost, or the text was converted again
     afterwards), like "?!叭轿弧闭覝?zhǔn": signs at most ``gap`` characters apart form a
     cluster, and a cluster with two strong signs is reported; rare characters only widen it."""
-    signals = sorted(_damage_signals(text))
     cluster: list[tuple[int, int, bool]] = []
-    for signal in [*signals, (len(text) + gap + 1, 0, False)]:
+    for signal in [*sorted(_damage_signals(text)), (len(text) + gap + 1, 0, False)]:
         if cluster and signal[0] - max(end for _, end, _ in cluster) > gap:
             if sum(strong for _, _, strong in cluster) >= 2:
                 start, end = cluster[0][0], max(end for _, end, _ in cluster)
-                yield (
-                    "warning",
-                    "encoding.damaged_run",
-                    start,
-                    end,
-                    f"text that looks garbled by a wrong encoding: {text[start:end]!r}",
-                )
+                message = f"text that looks garbled by a wrong encoding: {text[start:end]!r}"
+                yield Hit("warning", "encoding.damaged_run", start, end, message)
             cluster = []
         cluster.append(signal)
 
@@ -387,23 +363,17 @@ def _damaged_runs(text: str, gap: int = 6) -> Iterator[Hit]:
 _ANNOTATION = re.compile(
     rf"(?P<han>[{_HAN}])(?P<ann>[(（]\s*(?:[{_PINYIN_LETTERS}]+\s*)+[)）])", re.I
 )
-_FRAGMENT = re.compile(
-    rf"(?<=[{_HAN}(（?])(?P<ann>[(（]?[{_PINYIN_LETTERS}]{{0,5}}[{_TONED}][{_PINYIN_LETTERS}]{{0,5}}[)）])"
-)
+_PINYIN_SYLLABLE = f"[{_PINYIN_LETTERS}]{{0,5}}[{_TONED}][{_PINYIN_LETTERS}]{{0,5}}"
+_FRAGMENT = re.compile(rf"(?<=[{_HAN}(（?])(?P<ann>[(（]?{_PINYIN_SYLLABLE}[)）])")
 
 
 def _pinyin_annotations(text: str) -> Iterator[Hit]:
     for match in _ANNOTATION.finditer(text):
-        if not re.search(f"[{_TONED}ü]", match.group("ann")):
+        annotation, han = match.group("ann"), match.group("han")
+        if not re.search(f"[{_TONED}ü]", annotation):
             continue  # "(wechat)" after a character is English, not pinyin
-        yield (
-            "error",
-            "annotation.pinyin",
-            match.start("ann"),
-            match.end("ann"),
-            f"pinyin annotation {match.group('ann')} after {match.group('han')}: "
-            "remove it (a converter pasted it in)",
-        )
+        message = f"pinyin annotation {annotation} after {han}: remove it (a converter added it)"
+        yield Hit("error", "annotation.pinyin", match.start("ann"), match.end("ann"), message)
 
 
 def _pinyin_fragments(text: str, annotations: Sequence[tuple[int, int]]) -> Iterator[Hit]:
@@ -411,15 +381,10 @@ def _pinyin_fragments(text: str, annotations: Sequence[tuple[int, int]]) -> Iter
         start, end = match.span("ann")
         if any(s <= start and end <= e for s, e in annotations):
             continue
-        if _ANNOTATION.match(text, max(0, start - 1)) and text[start] in "(（":
+        if text[start] in "(（" and _ANNOTATION.match(text, max(0, start - 1)):
             continue
-        yield (
-            "warning",
-            "annotation.pinyin_fragment",
-            start,
-            end,
-            f"a piece of pinyin {match.group('ann')!r} left in the text",
-        )
+        message = f"a piece of pinyin {match.group('ann')!r} left in the text"
+        yield Hit("warning", "annotation.pinyin_fragment", start, end, message)
 
 
 def _traditional(text: str) -> Iterator[Hit]:
@@ -436,15 +401,12 @@ def _traditional(text: str) -> Iterator[Hit]:
         if char != simple and _HAN_RE.match(char) and _s2t_keeps(char)
     ]
     for start, end in _runs(flagged):
-        certain = any(not _in_gb2312(char) for char in text[start:end])
-        yield (
-            "error" if certain else "warning",
-            "script.traditional",
-            start,
-            end,
+        severity: Severity = "warning" if all(map(_in_gb2312, text[start:end])) else "error"
+        message = (
             f"Traditional characters {text[start:end]!r} in a Simplified column; "
-            f"Simplified: {converted[start:end]!r}",
+            f"Simplified: {converted[start:end]!r}"
         )
+        yield Hit(severity, "script.traditional", start, end, message)
 
 
 def _in_gb2312(char: str) -> bool:
@@ -461,28 +423,19 @@ def _s2t_keeps(char: str) -> bool:
 
 
 def _runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
-    start = previous = None
-    for index in indexes:
-        if start is None or previous is None:
-            start = previous = index
-        elif index == previous + 1:
-            previous = index
-        else:
-            yield start, previous + 1
-            start = previous = index
-    if start is not None and previous is not None:
-        yield start, previous + 1
+    """Consecutive indexes as (start, end) ranges."""
+    start = 0
+    for position, index in enumerate(indexes):
+        if position + 1 == len(indexes) or indexes[position + 1] != index + 1:
+            yield indexes[start], index + 1
+            start = position + 1
 
 
 def _template_leftovers(text: str) -> Iterator[Hit]:
-    for match in re.finditer(r"\{\{.{0,200}?\}\}|\{%.{0,200}?%\}|\{#.{0,200}?#\}", text, re.S):
-        yield (
-            "error",
-            "template.unfilled",
-            match.start(),
-            match.end(),
-            f"template code left in the text: {match.group()!r}",
-        )
+    pattern = r"\{\{.{0,200}?\}\}|\{%.{0,200}?%\}|\{#.{0,200}?#\}"
+    for match in re.finditer(pattern, text, re.S):
+        message = f"template code left in the text: {match.group()!r}"
+        yield _hit("error", "template.unfilled", match, message)
 
 
 # --- HTML -------------------------------------------------------------------------------------
@@ -502,66 +455,27 @@ def _leftover_markdown(html: str) -> list[Finding]:
     for pattern, what in _LEFTOVER_MARKDOWN:
         match = pattern.search(text)
         if match:
+            message = f"{what} shows as text: Markdown that was not rendered"
             out.append(
-                _finding(
-                    text,
-                    "content",
-                    "warning",
-                    "markdown.leftover",
-                    match.start(),
-                    match.end(),
-                    f"{what} shows as text: Markdown that was not rendered",
-                )
+                _finding(text, "content", _hit("warning", "markdown.leftover", match, message))
             )
     return out
 
 
 def _html_images_and_links(html: str, prefixes: Sequence[str]) -> list[Finding]:
-    out: list[Finding] = []
+    hits: list[Hit] = []
     for tag, attrs, offset in start_tags(html):
-        if tag == "img":
-            src = attrs.get("src", "")
-            if not is_uploaded_image(src, prefixes):
-                out.append(
-                    _finding(
-                        html,
-                        "content",
-                        "error",
-                        "image.outside",
-                        offset,
-                        offset + len(src),
-                        f"image {src[:80]!r} is not uploaded to the platform; "
-                        "the platform drops outside images",
-                    )
-                )
-        elif tag == "a":
-            href = attrs.get("href", "")
-            problem = link_problem(href)
-            if problem:
-                out.append(
-                    _finding(
-                        html,
-                        "content",
-                        "error",
-                        "link.invalid",
-                        offset,
-                        offset,
-                        f"link {href[:80]!r} {problem}",
-                    )
-                )
-            elif not is_weixin_link(href):
-                out.append(
-                    _finding(
-                        html,
-                        "content",
-                        "warning",
-                        "link.outside",
-                        offset,
-                        offset,
-                        f"link {href[:80]!r} is not a WeChat article; readers cannot open it",
-                    )
-                )
-    return _capped(out)
+        src, href = attrs.get("src", ""), attrs.get("href", "")
+        if tag == "img" and not is_uploaded_image(src, prefixes):
+            message = f"image {src[:80]!r} is not uploaded; the platform drops outside images"
+            hits.append(Hit("error", "image.outside", offset, offset + len(src), message))
+        elif tag == "a" and link_problem(href):
+            message = f"link {href[:80]!r} {link_problem(href)}"
+            hits.append(Hit("error", "link.invalid", offset, offset, message))
+        elif tag == "a" and not is_weixin_link(href):
+            message = f"link {href[:80]!r} is not a WeChat article; readers cannot open it"
+            hits.append(Hit("warning", "link.outside", offset, offset, message))
+    return _capped(_finding(html, "content", hit) for hit in hits)
 
 
 @functools.cache
@@ -572,24 +486,13 @@ def _markdown_parser() -> MarkdownIt:
 def _markdown_links(markdown: str) -> list[Finding]:
     out = []
     for block in _markdown_parser().parse(markdown):
-        for token in block.children or ():
-            if token.type == "link_open":
-                href = str(token.attrGet("href") or "")
-                problem = link_problem(href)
-                if problem:
-                    line = (block.map[0] + 1) if block.map else None
-                    out.append(
-                        Finding(
-                            "error",
-                            "link.invalid",
-                            "markdown",
-                            None,
-                            f"link {href[:80]!r} {problem}",
-                            href[:80],
-                            line,
-                            None,
-                        )
-                    )
+        links = [t for t in block.children or () if t.type == "link_open"]
+        for href in (str(token.attrGet("href") or "") for token in links):
+            problem = link_problem(href)
+            if problem:
+                line = (block.map[0] + 1) if block.map else None
+                message = f"link {href[:80]!r} {problem}"
+                out.append(Finding("error", "link.invalid", "markdown", None, message, href, line))
     return _capped(out)
 
 
@@ -640,42 +543,34 @@ def _is_ip(host: str) -> bool:
 # --- findings ---------------------------------------------------------------------------------
 
 
-def _finding(
-    text: str, field: str, severity: Severity, code: str, start: int, end: int, message: str
-) -> Finding:
+def _finding(text: str, field: str, hit: Hit) -> Finding:
+    """``hit`` placed in ``text``: an excerpt around it, and line:column for multi-line text."""
+    start, end = hit.start, hit.end
     excerpt = text[max(0, start - EXCERPT_CONTEXT) : end + EXCERPT_CONTEXT].replace("\n", " ")
     line = column = None
     if "\n" in text:
         line = text.count("\n", 0, start) + 1
         column = start - (text.rfind("\n", 0, start) + 1) + 1
-    return Finding(severity, code, field, start, message, excerpt, line, column)
+    return Finding(hit.severity, hit.code, field, start, hit.message, excerpt, line, column)
 
 
-def _whole(severity: Severity, code: str, field: str, message: str, excerpt: str) -> Finding:
+def _whole(severity: Severity, code: str, field: str, message: str, excerpt: str = "") -> Finding:
     return Finding(severity, code, field, None, message, excerpt[:80])
 
 
 def _capped(findings: Iterable[Finding]) -> list[Finding]:
     """At most MAX_PER_CODE findings per (field, code); the rest become one summary."""
+    findings = list(findings)
+    total = Counter((finding.field, finding.code) for finding in findings)
+    kept: Counter[tuple[str, str]] = Counter()
     out: list[Finding] = []
-    seen: Counter[tuple[str, str]] = Counter()
-    extra: dict[tuple[str, str], Finding] = {}
     for finding in findings:
         key = (finding.field, finding.code)
-        seen[key] += 1
-        if seen[key] <= MAX_PER_CODE:
+        kept[key] += 1
+        if kept[key] <= MAX_PER_CODE:
             out.append(finding)
-        else:
-            extra.setdefault(key, finding)
-    for key, first in extra.items():
-        more = seen[key] - MAX_PER_CODE
-        out.append(
-            Finding(
-                first.severity,
-                first.code,
-                first.field,
-                None,
-                f"… and {more} more like this ({first.code})",
-            )
-        )
+        elif kept[key] == MAX_PER_CODE + 1:
+            message = f"… and {total[key] - MAX_PER_CODE} more like this"
+            summary = dataclasses.replace(finding, message=message, excerpt="")
+            out.append(dataclasses.replace(summary, position=None, line=None, column=None))
     return out

@@ -8,6 +8,8 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.account.simulator import SimulatorConfig
 from bot.domain.models import Delivery, PostStatus, PublishStage
 from bot.store import log as log_store
@@ -227,6 +229,7 @@ async def test_an_unverified_account_fails_at_once_with_48001_explained(
         assert failed.attempts == 1
 
 
+@pytest.mark.timeout(400)
 async def test_thirty_posts_through_faults_and_lost_answers_each_publish_once(
     sqlite_url: str, cover_file: Path
 ) -> None:
