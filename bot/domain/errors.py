@@ -7,6 +7,8 @@ or may not have happened and must be reconciled before anything is sent again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class BotError(Exception):
     """Root of every error the service raises on purpose. ``http_status`` is what the web
@@ -59,7 +61,7 @@ class ContentRejectedError(UserError):
 
     http_status = 422
 
-    def __init__(self, message: str, findings: list[object] | None = None) -> None:
+    def __init__(self, message: str, findings: Sequence[object] | None = None) -> None:
         super().__init__(message)
         self.findings = list(findings or [])
 

@@ -79,7 +79,7 @@ def _insert_ignore(conn: AsyncConnection, table: sa.Table, values: dict[str, obj
         return pg_insert(table).values(**values).on_conflict_do_nothing()
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).values(**values).on_conflict_do_nothing()  # type: ignore[return-value]
+    return sqlite_insert(table).values(**values).on_conflict_do_nothing()
 
 
 # --- call counters --------------------------------------------------------------------------

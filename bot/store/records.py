@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from bot.domain.models import Delivery, LogEntry, Post, PostStatus, PublishStage, Resource, Slot
 
 
-def post_from_row(row: Mapping[str, Any], resource_ids: list[str] | None = None) -> Post:
+def post_from_row(row: RowMapping | dict[str, Any], resource_ids: list[str] | None = None) -> Post:
     return Post(
         id=row["id"],
         column=row["column_name"],
@@ -47,7 +48,7 @@ def post_from_row(row: Mapping[str, Any], resource_ids: list[str] | None = None)
     )
 
 
-def resource_from_row(row: Mapping[str, Any]) -> Resource:
+def resource_from_row(row: RowMapping | dict[str, Any]) -> Resource:
     return Resource(
         id=row["id"],
         kind=row["kind"],
@@ -60,7 +61,7 @@ def resource_from_row(row: Mapping[str, Any]) -> Resource:
     )
 
 
-def log_from_row(row: Mapping[str, Any]) -> LogEntry:
+def log_from_row(row: RowMapping | dict[str, Any]) -> LogEntry:
     return LogEntry(
         id=row["id"],
         at=row["at"],
@@ -78,7 +79,7 @@ def log_from_row(row: Mapping[str, Any]) -> LogEntry:
     )
 
 
-def slot_from_row(row: Mapping[str, Any]) -> Slot:
+def slot_from_row(row: RowMapping | dict[str, Any]) -> Slot:
     return Slot(
         id=row["id"],
         schedule=row["schedule"],

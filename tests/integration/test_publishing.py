@@ -113,7 +113,6 @@ async def test_crash_before_the_cover_resumes(database_url: str, cover_file: Pat
 
 async def test_crash_after_the_draft_reuses_the_draft(database_url: str, cover_file: Path) -> None:
     async with publish_rig(database_url, cover_file) as rig:
-        client = rig.clients["acc0"]
         media_id, draft_id = await _draft_on_platform(rig, "草稿之后崩溃")
         post_id = await _fabricate(
             rig,
@@ -136,7 +135,6 @@ async def test_crash_between_intent_and_submit_is_proven_then_resubmitted(
     """The intent was recorded but the submit never left: the draft is still in the box and
     nothing is published, so after the reconcile window the post is submitted again."""
     async with publish_rig(database_url, cover_file) as rig:
-        client = rig.clients["acc0"]
         media_id, draft_id = await _draft_on_platform(rig, "意图之后崩溃")
         post_id = await _fabricate(
             rig,
