@@ -209,25 +209,25 @@ _BLOCK_TAGS = frozenset(
 
 
 class _TagFinder(HTMLParser):
+    """Collects start tags with their character offsets, and the visible text."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str], int]] = []
         self.text: list[str] = []
-        self._line_offsets = [0]
-        self._source = ""
+        self._line_starts = [0]
 
     def feed(self, data: str) -> None:
-        self._source += data
-        offsets = [0]
-        for line in data.splitlines(keepends=True):
-            offsets.append(offsets[-1] + len(line))
-        self._line_offsets = offsets
+        # getpos() answers (line, column); keep where each line starts to turn it into an offset
+        for line in data.split("\n")[:-1]:  # HTMLParser counts "\n" only
+            self._line_starts.append(self._line_starts[-1] + len(line) + 1)
         super().feed(data)
 
     def handle_starttag(self, tag: str, attrs: Attrs) -> None:
-        line, col = self.getpos()
-        offset = self._line_offsets[line - 1] + col
-        self.tags.append((tag, {k: v or "" for k, v in attrs}, offset))
+        line, column = self.getpos()
+        self.tags.append(
+            (tag, {k: v or "" for k, v in attrs}, self._line_starts[line - 1] + column)
+        )
         if tag == "br":
             self.text.append("\n")
 

@@ -99,7 +99,8 @@ class Worker:
         retrying: set[int] = set()
         touched: set[int] = set()
         while True:
-            for result in await self.run_once():
+            results = await self.run_once()
+            for result in results:
                 touched.add(result.post.id)
                 if result.retry_scheduled:
                     retrying.add(result.post.id)
@@ -109,7 +110,13 @@ class Worker:
                 current = [await post_store.get(conn, pid) for pid in sorted(touched)]
             pending = [p for p in current if is_waiting(p) and p.id not in retrying]
             now = self.clock()
-            if not pending or now >= deadline:
+            if now >= deadline:
+                return current
+            if not pending:
+                # A pass claims one post per account: while passes still find work, more
+                # posts of the same account may be due behind the ones just finished.
+                if results:
+                    continue
                 return current
             wake_at = min(p.next_attempt_at or now for p in pending)
             pause = min((wake_at - now).total_seconds(), (deadline - now).total_seconds())

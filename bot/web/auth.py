@@ -18,7 +18,7 @@ from aiohttp.typedefs import Handler
 
 from bot.domain.errors import ForbiddenError
 from bot.store.users import User
-from bot.web import users
+from bot.web import forms, users
 from bot.web.keys import (
     ACCESS,
     IDENTITY,
@@ -160,8 +160,7 @@ def _refuse_anonymous(request: web.Request, message: str) -> web.StreamResponse:
 async def _check_csrf(request: web.Request) -> None:
     given = request.headers.get(CSRF_HEADER, "")
     if not given and request.content_type in FORM_TYPES:
-        form = await request.post()  # aiohttp keeps it: the handler reads it again for free
-        value = form.get(CSRF_FIELD, "")
+        value = (await forms.form(request)).get(CSRF_FIELD, "")
         given = value if isinstance(value, str) else ""
     expected = csrf_token(request)
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -194,5 +193,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     ):
         await _check_csrf(request)
     response = await handler(request)
-    _store_session(request, response, now)
+    # API, callback and health answers need no cookie unless a logged-in browser called them.
+    if not wants_json(request) or (ident is not None and ident.via == "session"):
+        _store_session(request, response, now)
     return response

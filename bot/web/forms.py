@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.domain.errors import UserError
 
@@ -31,11 +32,19 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def form(request: web.Request) -> Mapping[str, Any]:
+    """The urlencoded or multipart body (aiohttp caches it, so reading twice is free).
+    Raises UserError when the body is malformed."""
+    try:
+        return await request.post()
+    except (HttpProcessingError, ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"the form body could not be read ({type(exc).__name__})") from None
+
+
 async def fields(request: web.Request) -> dict[str, Any]:
     """Form fields or a JSON object, whichever the caller sent."""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        return {k: v for k, v in (await form(request)).items() if isinstance(v, str)}
     return await json_body(request)
 
 

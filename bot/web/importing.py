@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import Services
 from bot.domain.errors import ImportFileError, UserError
 from bot.engine.importing import import_file
+from bot.web import forms
 
 MAX_UPLOAD = 20 * 1024 * 1024  # the whole request body; see app.client_max_size
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -42,7 +43,7 @@ async def import_upload(services: Services, request: web.Request) -> list[Outcom
     if request.content_type != "multipart/form-data":
         raise UserError("send the catalogue files as multipart/form-data")
     # request.post() is cached: the CSRF check may already have read the body this way.
-    form = await request.post()
+    form = await forms.form(request)
     uploads = [v for v in form.values() if isinstance(v, web.FileField) and v.filename]
     if not uploads:
         raise UserError("no file was sent (a multipart field with a filename)")

@@ -98,8 +98,6 @@ async def metrics(request: web.Request) -> web.Response:
         (_series("bot_recent_slots", {"state": s}, n) for s, n in sorted(states.items())),
     )
     return web.Response(
-        text="\n".join(out) + "\n",
-        content_type="text/plain",
-        charset="utf-8",
-        headers={"X-Content-Type-Options": "nosniff"},
+        body=("\n".join(out) + "\n").encode("utf-8"),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )

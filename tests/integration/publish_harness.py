@@ -164,7 +164,7 @@ async def publish_rig(
             counter=DatabaseCallCounter(engine),
             clock=utc_now,
             retry=RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05),
-            timeout=aiohttp.ClientTimeout(total=3, connect=2),
+            timeout=aiohttp.ClientTimeout(total=2, connect=1),
             on_call=api_call_logger(engine, account.name, utc_now),
         )
         for account in config.accounts

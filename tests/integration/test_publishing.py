@@ -231,8 +231,15 @@ async def test_an_unverified_account_fails_at_once_with_48001_explained(
 async def test_thirty_posts_through_faults_and_lost_answers_each_publish_once(
     sqlite_url: str, cover_file: Path
 ) -> None:
+    # 45011 is left out here: the platform says to wait for the next minute, which would make
+    # this test take minutes; the client's tests cover it.
     config = SimulatorConfig(
-        publish_delay_seconds=0.1, seed=11, fault_rate=0.15, lost_answer_rate=0.15
+        publish_delay_seconds=0.1,
+        seed=11,
+        fault_rate=0.15,
+        lost_answer_rate=0.15,
+        slow_seconds=2.5,
+        fault_kinds=("busy", "http_5xx", "slow", "token_invalid"),
     )
     async with publish_rig(sqlite_url, cover_file, sim_config=config, accounts=3) as rig:
         titles = []

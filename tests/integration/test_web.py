@@ -4,19 +4,17 @@ services (the simulator stands in for the platform)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.domain.models import PostStatus
-from tests.integration.web_rig import CATALOGUE_CSV, WebRig, _named, csrf_from, web_rig
-
-
-@pytest.fixture
-async def rig(tmp_path: Path, cover_file: Path) -> AsyncIterator[WebRig]:
-    async with web_rig(tmp_path, cover_file) as value:
-        yield value
+from tests.integration.web_rig import (
+    CATALOGUE_CSV,
+    WebRig,
+    _named,
+    csrf_from,
+    rig_fixture,  # noqa: F401 (a fixture)
+    safe_rig_fixture,  # noqa: F401 (a fixture)
+    template_fixture,  # noqa: F401 (a fixture)
+)
 
 
 async def _draft_api(rig: WebRig, column: str, *resources: str, role: str = "editor") -> dict:
@@ -198,6 +196,11 @@ async def test_api_actions_and_error_shapes(rig: WebRig) -> None:
     body = await response.json()
     assert response.status == 200 and body["status"] == "draft"
     assert body["review_comment"] == "再改改"
+
+    response = await rig.client.post(
+        f"/api/posts/{post['id']}/resolve", json={"published": True}, headers=headers
+    )
+    assert response.status == 409 and "does not need attention" in (await response.json())["error"]
 
     response = await rig.client.post(f"/api/posts/{post['id']}/retry", headers=headers)
     assert response.status == 409

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -147,21 +149,46 @@ def write_config(tmp: Path, sim_url: str, cover: Path, *, aes: bool = False) -> 
     }
 
 
+@dataclass(frozen=True)
+class Template:
+    """A migrated database with one user (and API token) per role, copied for each test:
+    password hashing at the recommended cost is slow, and every test needs the users."""
+
+    path: Path
+    tokens: dict[str, str]
+
+
+async def _build_template(path: Path) -> dict[str, str]:
+    engine = db.open_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await db.upgrade(engine)
+        for role in ROLES:
+            await create_user(engine, role, role, PASSWORD, now=utc_now())
+        return {r: await create_api_token(engine, r, now=utc_now()) for r in ROLES}
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", name="web_template")
+def template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = tmp_path_factory.mktemp("web-template") / "bot.db"
+    tokens = asyncio.run(_build_template(path))
+    return Template(path, tokens)
+
+
 @contextlib.asynccontextmanager
-async def web_rig(tmp: Path, cover: Path, *, aes: bool = False) -> AsyncIterator[WebRig]:
+async def web_rig(
+    tmp: Path, cover: Path, template: Template, *, aes: bool = False
+) -> AsyncIterator[WebRig]:
     sim = await start_simulator(
         SimulatorConfig(appid=APPID, secret="simulator-secret", publish_delay_seconds=0.2, seed=3)
     )
     try:
         raw = write_config(tmp, sim.url, cover, aes=aes)
         config = replace(parse_config(raw, path=tmp / "config.toml"), publisher=FAST)
+        shutil.copyfile(template.path, tmp / "bot.db")
         async with open_services(config, clock=utc_now) as services:
-            await db.upgrade(services.engine)
-            # Hashing runs in threads: three users cost the time of one.
-            await asyncio.gather(
-                *(create_user(services.engine, r, r, PASSWORD, now=utc_now()) for r in ROLES)
-            )
-            tokens = {r: await create_api_token(services.engine, r, now=utc_now()) for r in ROLES}
+            tokens = dict(template.tokens)
             app = build_web_app(services)
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
@@ -171,3 +198,23 @@ async def web_rig(tmp: Path, cover: Path, *, aes: bool = False) -> AsyncIterator
                 await client.close()
     finally:
         await sim.stop()
+
+
+# The fixtures test modules import (under other names, so the tests' parameters shadow nothing).
+
+
+@pytest.fixture(name="rig")
+async def rig_fixture(
+    tmp_path: Path, cover_file: Path, web_template: Template
+) -> AsyncIterator[WebRig]:
+    async with web_rig(tmp_path, cover_file, web_template) as value:
+        yield value
+
+
+@pytest.fixture(name="safe_rig")
+async def safe_rig_fixture(
+    tmp_path: Path, cover_file: Path, web_template: Template
+) -> AsyncIterator[WebRig]:
+    """The account in safe mode (an EncodingAESKey is configured)."""
+    async with web_rig(tmp_path, cover_file, web_template, aes=True) as value:
+        yield value

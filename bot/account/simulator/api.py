@@ -83,6 +83,16 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
+async def _receive(request: web.Request, endpoint: Endpoint) -> None:
+    # Take the whole body before answering anything, as the platform's front end does: an
+    # early answer to an unread upload would otherwise reset the caller's connection.
+    # aiohttp keeps what was read, so the endpoint parses it later.
+    if endpoint.body == "multipart" and request.content_type.startswith("multipart/"):
+        await request.post()
+    else:
+        await request.read()
+
+
 async def _read_call(request: web.Request, endpoint: Endpoint) -> Call:
     query = dict(request.query)
     if endpoint.body == "json":
@@ -146,6 +156,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     if endpoint is None:
         raise web.HTTPNotFound(text=f"the simulator does not offer /cgi-bin/{path}")
     sim.call_counts[path] += 1
+    await _receive(request, endpoint)
     sim.settle()
     decision = sim.faults.draw(path, token_call=not endpoint.token)
     latency = sim.faults.settings.latency_ms / 1000

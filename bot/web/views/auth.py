@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.domain.errors import TransientError
-from bot.web import auth, users
+from bot.web import auth, forms, users
 from bot.web.keys import IDENTITY, SERVICES
 from bot.web.render import flash, local_target, redirect, render, translate
 
@@ -19,7 +19,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await request.post()
+    form = await forms.form(request)
     name = str(form.get("name", ""))[:100]
     password = str(form.get("password", ""))[:1000]
     target = local_target(str(form.get("next", "/")))
