@@ -448,7 +448,6 @@ async def cmd_simulator(args: argparse.Namespace) -> int:
         callback_url=args.callback_url,
         callback_token=args.callback_token,
     )
-    print(f"simulator listening on http://{args.host}:{args.port}", file=sys.stderr)
     await run_forever(config, args.host, args.port)
     return 0
 

@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import ColumnConfig, Config
 from bot.content import lint, render, selection
 from bot.content.images import rehost_images
-from bot.domain.errors import ContentRejectedError, UserError
+from bot.domain.errors import ConflictError, ContentRejectedError, UserError
 from bot.domain.models import Post, PostStatus, Resource
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
+from bot.store import log
 from bot.store import posts as post_store
 
 Clock = Callable[[], datetime]
+EDITABLE = (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED)
 Uploader = Callable[[str, bytes, str], Awaitable[str]]  # (account, data, filename) -> url
 
 
@@ -70,31 +72,19 @@ class Drafting:
             templates_dir=self.config.templates_dir,
             context=self._context(column, chosen),
         )
-        html = await rehost_images(
+        cover = chosen[0].cover if chosen and chosen[0].cover else ""
+        cover = cover or column.cover or str(self.default_cover)
+        html, findings = await self._finish_body(
+            column.account,
             rendered.html,
-            upload=lambda data, name: self._upload(column.account, data, name),
-            load=self.load_image,
-        )
-        cover = (
-            chosen[0].cover
-            if chosen and chosen[0].cover
-            else (column.cover or str(self.default_cover))
-        )
-        findings = lint.check_post(
-            rendered.title,
-            column.author,
-            rendered.digest,
-            html,
-            rendered.content_source_url,
+            what=f"the post for column {column.name!r}",
+            title=rendered.title,
+            author=column.author,
+            digest=rendered.digest,
+            source_url=rendered.content_source_url,
             markdown=rendered.markdown,
-        ) + lint.check_cover(cover)
-        errors = [f for f in findings if f.severity == "error"]
-        if errors:
-            raise ContentRejectedError(
-                f"the post for column {column.name!r} failed {len(errors)} check(s): "
-                + "; ".join(f.message for f in errors[:3]),
-                findings,
-            )
+            cover=cover,
+        )
         needs_review = column.require_review if review is None else review
         status = PostStatus.REVIEW if needs_review else PostStatus.QUEUED
         scheduled_for = at
@@ -119,6 +109,102 @@ class Drafting:
             post_id = await post_store.create(conn, new, now=self.clock(), actor=actor)
             post = await post_store.get(conn, post_id)
         return Draft(post, findings)
+
+    async def edit(
+        self, post_id: int, *, title: str, digest: str, markdown: str, actor: str = ""
+    ) -> Draft:
+        """Re-render an edited post the way drafting does, re-run the checks and store the new
+        body only if they pass and the post has not started publishing. An approved post of a
+        column that requires review goes back to review. Raises NotFoundError, ConflictError,
+        ContentRejectedError (nothing is stored)."""
+        async with self.engine.connect() as conn:
+            post = await post_store.get(conn, post_id)
+        if post.status not in EDITABLE:
+            raise ConflictError(f"post {post_id} is {post.status}; it can no longer be edited")
+        title, digest = title.strip(), digest.strip()
+        html, findings = await self._finish_body(
+            post.account,
+            render.render_markdown(markdown),
+            what=f"post {post_id}",
+            title=title,
+            author=post.author,
+            digest=digest,
+            source_url=post.content_source_url,
+            markdown=markdown,
+            cover=post.cover,
+        )
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            changed = await post_store.update_if_status(
+                conn,
+                post_id,
+                [post.status],
+                now=now,
+                title=title,
+                digest=digest,
+                markdown=markdown,
+                content_html=html,
+            )
+            if not changed:
+                raise ConflictError(f"post {post_id} changed while you edited it; reload and retry")
+            await log.append(
+                conn,
+                at=now,
+                step="edit",
+                outcome="ok",
+                post_id=post_id,
+                account=post.account,
+                column=post.column,
+                detail=f"edited by {actor}" if actor else "edited",
+            )
+            edited = await post_store.get(conn, post_id)
+            if edited.status is PostStatus.QUEUED and self._requires_review(post.column):
+                edited = await post_store.transition(
+                    conn,
+                    edited,
+                    PostStatus.REVIEW,
+                    now=now,
+                    step="edit",
+                    detail="edited after approval; back to review",
+                )
+        return Draft(edited, findings)
+
+    def _requires_review(self, column: str) -> bool:
+        try:
+            return self.config.column(column).require_review
+        except UserError:  # a column no longer configured: nothing to enforce
+            return False
+
+    async def _finish_body(
+        self,
+        account: str,
+        html: str,
+        *,
+        what: str,
+        title: str,
+        author: str,
+        digest: str,
+        source_url: str,
+        markdown: str,
+        cover: str,
+    ) -> tuple[str, list[lint.Finding]]:
+        """Re-host the body's images, then check everything; raises ContentRejectedError."""
+        html = await rehost_images(
+            html,
+            upload=lambda data, name: self._upload(account, data, name),
+            load=self.load_image,
+        )
+        findings = lint.check_post(
+            title, author, digest, html, source_url, markdown=markdown
+        ) + lint.check_cover(cover)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise ContentRejectedError(
+                f"{what} failed {len(errors)} check(s): "
+                + "; ".join(f.message for f in errors[:3]),
+                findings,
+            )
+        return html, findings
 
     async def _resources(self, column: ColumnConfig, ids: Sequence[str]) -> list[Resource]:
         async with self.engine.connect() as conn:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.domain.errors import ConfigError, TransientError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_UPGRADE_LOCK = 0x626F7401  # the advisory lock key schema upgrades take on PostgreSQL
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -73,6 +74,11 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Create or migrate the schema to the newest revision (idempotent)."""
 
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once on a fresh database: the first creates the
+            # schema, the others wait here and then find it at head (SQLite's BEGIN IMMEDIATE
+            # already serialises them). Released when this transaction ends.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK})")
         command.upgrade(_alembic_config(connection), "head")
 
     try:

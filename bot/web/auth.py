@@ -30,7 +30,7 @@ from bot.web.keys import (
     Access,
     Identity,
 )
-from bot.web.sessions import COOKIE, new_csrf_token
+from bot.web.sessions import COOKIE, MAX_AGE, new_csrf_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -136,6 +136,11 @@ async def _caller(request: web.Request, now: datetime) -> Identity | None:
         return Identity(user, "token")
     uid = session(request).get("uid")
     if not isinstance(uid, int):
+        return None
+    login_at = session(request).get("login_at")
+    if not isinstance(login_at, int) or now.timestamp() - login_at > MAX_AGE.total_seconds():
+        # Re-encoding the cookie (a flash message) renews it; the login itself still ends.
+        replace_session(request, {})
         return None
     user = await users.user_by_id(engine, uid)
     if user is None:  # deleted meanwhile: forget the session

@@ -158,6 +158,14 @@ class Simulator:
         return [a["title"] for a in self.state()["published"]]
 
 
+_LAUNCHER = """
+import asyncio, json, sys
+from bot.account.simulator import SimulatorConfig, run_forever
+s = json.loads(sys.argv[1])
+asyncio.run(run_forever(SimulatorConfig(**s.pop("config")), "127.0.0.1", s["port"]))
+"""
+
+
 @contextlib.contextmanager
 def simulator_process(
     workdir: Path,
@@ -166,28 +174,46 @@ def simulator_process(
     lost_answer_rate: float = 0.0,
     fault_rate: float = 0.0,
     seed: int = 1,
+    quotas: dict[str, int] | None = None,
 ) -> Iterator[Simulator]:
-    """``bot simulator`` on a free port, ready when it yields."""
+    """``bot simulator`` on a free port, ready when it yields. ``quotas`` raises daily limits
+    (a hundred posts need more than a new account's 100 submits and polls a day); the CLI has
+    no flag for that, so the same simulator is then started by a two-line launcher."""
     port = free_port()
     log = workdir / f"simulator-{port}.log"
-    args = [
-        str(BOT),
-        "simulator",
-        "--port",
-        str(port),
-        "--appid",
-        APPID,
-        "--secret",
-        SECRET,
-        "--publish-delay",
-        str(publish_delay),
-        "--lost-answer-rate",
-        str(lost_answer_rate),
-        "--fault-rate",
-        str(fault_rate),
-        "--seed",
-        str(seed),
-    ]
+    if quotas:
+        settings = {
+            "port": port,
+            "config": {
+                "appid": APPID,
+                "secret": SECRET,
+                "publish_delay_seconds": publish_delay,
+                "lost_answer_rate": lost_answer_rate,
+                "fault_rate": fault_rate,
+                "seed": seed,
+                "quotas": quotas,
+            },
+        }
+        args = [sys.executable, "-c", _LAUNCHER, json.dumps(settings)]
+    else:
+        args = [
+            str(BOT),
+            "simulator",
+            "--port",
+            str(port),
+            "--appid",
+            APPID,
+            "--secret",
+            SECRET,
+            "--publish-delay",
+            str(publish_delay),
+            "--lost-answer-rate",
+            str(lost_answer_rate),
+            "--fault-rate",
+            str(fault_rate),
+            "--seed",
+            str(seed),
+        ]
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             args,
@@ -222,7 +248,9 @@ def config_text(
     api_base: str,
     publisher: dict[str, float] | None = None,
     extra: str = "",
+    quotas: dict[str, int] | None = None,
 ) -> str:
+    quota_lines = ["[accounts.quota]", *(f'"{k}" = {v}' for k, v in (quotas or {}).items())]
     lines = [
         "[database]",
         f'url = "{database_url}"',
@@ -232,6 +260,7 @@ def config_text(
         f'appid = "{APPID}"',
         f'secret_env = "{SECRET_ENV}"',
         f'api_base = "{api_base}"',
+        *(quota_lines if quotas else []),
         "",
         "[[columns]]",
         f'name = "{COLUMN}"',
@@ -264,13 +293,19 @@ class Project:
     def config(self) -> Path:
         return self.root / "config.toml"
 
-    def write_config(self, publisher: dict[str, float] | None = None, extra: str = "") -> Path:
+    def write_config(
+        self,
+        publisher: dict[str, float] | None = None,
+        extra: str = "",
+        quotas: dict[str, int] | None = None,
+    ) -> Path:
         self.config.write_text(
             config_text(
                 database_url=self.database_url,
                 api_base=self.api_base,
                 publisher=publisher,
                 extra=extra,
+                quotas=quotas,
             ),
             encoding="utf-8",
         )

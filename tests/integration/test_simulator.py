@@ -24,7 +24,14 @@ from bot.account.callback import (
     open_push,
     parse_event,
 )
-from bot.account.simulator import RunningSimulator, SimulatorConfig, start_simulator
+from bot.account.simulator import (
+    RunningSimulator,
+    SimulatorConfig,
+    run_forever,
+    simulator_config_from_args,
+    start_simulator,
+)
+from bot.domain.errors import ConfigError
 
 APPID, SECRET = "wxtest000000000001", "test-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -144,11 +151,11 @@ async def api(make_api: Factory) -> Api:
     return await make_api()
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
+async def wait_for(predicate: Callable[[], Awaitable[bool]]) -> None:
+    async with asyncio.timeout(5):
+        # Polls: what is awaited is another server's state, seen over HTTP.
+        while not await predicate():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
 
 # --- tokens -------------------------------------------------------------------------------
@@ -255,14 +262,15 @@ async def test_draft_round_trip_filters_external_images_and_scripts(api: Api) ->
     content = (
         f'<p>正文</p><img src="{image_url}"><img src="{https_url}" alt="b">'
         '<img src="https://example.com/x.png"><script>alert(1)</script>'
-        '<p onclick="steal()">点击</p>'
+        '<p onclick="steal()">点击</p><p>turn on=yes</p>'
     )
     media_id = await api.draft("第一篇", content=content, author="作者")
     item = (await api.post("draft/get", {"media_id": media_id}))["news_item"][0]
     assert item["title"] == "第一篇" and item["author"] == "作者"
     assert image_url in item["content"] and https_url in item["content"]
     assert "example.com" not in item["content"] and "<script" not in item["content"]
-    assert "onclick" not in item["content"] and item["digest"].startswith("正文")
+    assert "onclick" not in item["content"] and "turn on=yes" in item["content"]
+    assert item["digest"].startswith("正文")
     assert item["thumb_url"].startswith("http://mmbiz.qpic.cn/")
 
     thumb = await api.thumb()
@@ -727,8 +735,11 @@ async def _fault_run(api: Api) -> list[object]:
         api.token = answer["access_token"]
 
     await login()
-    while (thumb := await attempt("material/add_material", data=_form(JPEG), type="thumb")) is None:
-        pass
+    thumb = None
+    while thumb is None:
+        thumb = await attempt("material/add_material", data=_form(JPEG), type="thumb")
+        if outcomes[-1] == 40001:
+            await login()
     for n in range(30):
         article = {"title": f"t{n}", "content": "c", "thumb_media_id": thumb["media_id"]}
         await attempt("draft/add", {"articles": [article]})
@@ -775,3 +786,27 @@ async def test_state_reset_and_time(api: Api) -> None:
     state = await api.state()
     assert state["drafts"] == [] and state["call_counts"] == {}
     assert (await api.get("draft/count"))["errcode"] == 40001  # tokens went with the reset
+
+
+async def test_run_forever_serves_the_cli_config_until_cancelled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = simulator_config_from_args(appid="wxcli", secret="s3", latency_ms=0, seed=5)
+    task = asyncio.create_task(run_forever(config, "127.0.0.1", 0))
+    printed = ""
+    async with asyncio.timeout(5):
+        while "http://" not in printed:
+            await asyncio.sleep(0.02)
+            printed += capsys.readouterr().err
+    url = printed.split("simulator at ", 1)[1].split()[0]
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/_sim/state") as response:
+        assert (await response.json())["appid"] == "wxcli"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+def test_cli_values_are_validated() -> None:
+    with pytest.raises(ConfigError, match="fault_rate"):
+        simulator_config_from_args(fault_rate=1.5)
+    assert simulator_config_from_args().appid == SimulatorConfig().appid

@@ -104,7 +104,8 @@ async def _read_call(request: web.Request, endpoint: Endpoint) -> Call:
         part = form.get("media")
         if not isinstance(part, web.FileField):
             raise ApiFault(41005)
-        return Call(query, upload=Upload(part.file.read(), part.filename or ""))
+        with part.file:
+            return Call(query, upload=Upload(part.file.read(), part.filename or ""))
     return Call(query)
 
 

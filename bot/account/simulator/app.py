@@ -69,13 +69,14 @@ async def post_callback(request: web.Request) -> web.Response:
     for key in ("url", "token", "aes_key"):
         if key in body and not isinstance(body[key], str):
             raise UserError(f"/_sim/callback: {key} must be a string")
-    aes_key = body.get("aes_key", target.aes_key)
-    if aes_key and (len(aes_key) != 43 or not aes_key.isalnum()):
-        raise UserError("/_sim/callback: aes_key must be 43 letters and digits")
-    target.url = body.get("url", target.url)
-    target.token = body.get("token", target.token)
-    target.aes_key = aes_key
-    return web.json_response({"url": target.url, "mode": "aes" if aes_key else "plain"})
+    sim.set_callback(
+        body.get("url", target.url),
+        body.get("token", target.token),
+        body.get("aes_key", target.aes_key),
+    )
+    return web.json_response(
+        {"url": sim.callback.url, "mode": "aes" if sim.callback.aes_key else "plain"}
+    )
 
 
 async def post_time(request: web.Request) -> web.Response:

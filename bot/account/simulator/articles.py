@@ -38,7 +38,7 @@ def clean_content(content: str, is_uploaded: Callable[[str], bool]) -> str:
     and no <img> whose source did not come from media/uploadimg (external images are
     filtered)."""
     content = _SCRIPT.sub("", content)
-    content = _EVENT_ATTR.sub("", content)
+    content = _TAG.sub(lambda tag: _EVENT_ATTR.sub("", tag.group(0)), content)
 
     def keep_image(match: re.Match[str]) -> str:
         srcs = _image_srcs(match.group(0))

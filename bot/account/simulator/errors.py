@@ -36,7 +36,7 @@ ERRMSGS: Mapping[int, str] = {
     45005: "content_source_url size out of limit",
     45008: "article size out of limit",
     45009: "reach max api daily quota limit",
-    45011: "api minute-quota reach limit  mustslower  retry next minute",
+    45011: "api minute-quota reach limit must slower retry next minute",
     45028: "has no masssend quota",
     45065: "clientmsgid exist",
     45067: "clientmsgid size out of limit",

@@ -22,6 +22,7 @@ from bot.account.simulator.ids import IdMaker
 from bot.account.simulator.jobs import Jobs
 from bot.account.simulator.quotas import QuotaBook
 from bot.account.simulator.tokens import TokenBook
+from bot.domain.errors import ConfigError
 
 KB, MB = 1024, 1024 * 1024
 _FORMATS = {  # magic bytes -> format
@@ -109,6 +110,13 @@ class Simulator:
         self.deliveries: list[dict[str, Any]] = []
         self.callback = CallbackTarget(cfg.callback_url, cfg.callback_token, cfg.aes_key)
         self.faults.reset(self.seed)
+
+    def set_callback(self, url: str, token: str, aes_key: str = "") -> None:
+        """Where finished-job events go from now on; an ``aes_key`` (43 letters and digits)
+        switches pushes to safe mode. Raises ConfigError on a malformed key."""
+        if aes_key and not (len(aes_key) == 43 and aes_key.isascii() and aes_key.isalnum()):
+            raise ConfigError("simulator: aes_key must be 43 letters and digits")
+        self.callback = CallbackTarget(url, token, aes_key)
 
     # --- time ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from bot.web.keys import SERVICES
 from bot.web.render import render
 
 CHART_W, CHART_H, BAR_GAP = 720, 220, 4
+MAX_LABELS = 12
 
 
 async def reports_page(request: web.Request) -> web.Response:
@@ -61,7 +62,9 @@ def bar_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
         totals[item["week"]] = totals.get(item["week"], 0) + int(item["count"])
     labels = sorted(totals)
     top = max(totals.values(), default=0) or 1
-    width = (CHART_W - BAR_GAP * max(len(labels), 1)) / max(len(labels), 1)
+    gap = BAR_GAP if len(labels) <= CHART_W // (4 * BAR_GAP) else 0  # many weeks: bars touch
+    width = (CHART_W - gap * max(len(labels), 1)) / max(len(labels), 1)
+    stride = max(1, -(-len(labels) // MAX_LABELS))  # at most MAX_LABELS week labels
     bars = []
     for i, week in enumerate(labels):
         height = (CHART_H - 30) * totals[week] / top
@@ -69,10 +72,11 @@ def bar_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
             {
                 "week": week,
                 "count": totals[week],
-                "x": round(i * (width + BAR_GAP), 1),
+                "x": round(i * (width + gap), 1),
                 "y": round(CHART_H - 20 - height, 1),
                 "w": round(width, 1),
                 "h": round(height, 1),
+                "labelled": i % stride == 0,
             }
         )
     return {"bars": bars, "width": CHART_W, "height": CHART_H, "top": top}
