@@ -23,6 +23,7 @@ from bot.config import Config, find_config_path, load_config
 from bot.domain.errors import BotError, ContentRejectedError, UserError
 from bot.domain.models import PostStatus
 
+LOG_OUTCOMES = ("ok", "error", "unknown", "info")
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
 
@@ -132,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     logp.add_argument("--since", help="ISO 8601 date or time")
     logp.add_argument(
         "--status",
-        choices=[s.value for s in PostStatus],
-        help="entries of posts now in this status",
+        choices=[*LOG_OUTCOMES, *(s.value for s in PostStatus)],
+        help="an outcome (ok, error, unknown, info), or the entries of posts now in this status",
     )
     logp.add_argument("--post", type=int)
     logp.add_argument("--limit", type=int, default=1000)
@@ -402,7 +403,8 @@ async def cmd_log(args: argparse.Namespace) -> int:
         entries = await log_store.list_entries(
             conn,
             since=since,
-            post_status=args.status,
+            post_status=args.status if args.status not in LOG_OUTCOMES else None,
+            outcome=args.status if args.status in LOG_OUTCOMES else None,
             post_ids=[args.post] if args.post else None,
             limit=args.limit,
         )

@@ -32,7 +32,13 @@ from bot.domain.errors import (
     describe_errcode,
 )
 from bot.domain.models import Delivery, Post, PostStatus, PublishStage
-from bot.engine.quota import next_quota_day_start, poll_budget_left, poll_delay, quota_day
+from bot.engine.quota import (
+    mass_send_window,
+    next_quota_day_start,
+    poll_budget_left,
+    poll_delay,
+    quota_day,
+)
 from bot.store import accounts as account_store
 from bot.store import events as event_store
 from bot.store import log
@@ -211,8 +217,18 @@ class PostPublisher:
                 return str(item.get("media_id", ""))
         return ""
 
-    async def _submit(self, post: Post) -> Post:
+    async def _submit(self, post: Post) -> Post | StepResult:
         now = self.clock()
+        if post.delivery is Delivery.MASS_SEND:
+            opens_at = await self._mass_send_allowance_opens(post)
+            if opens_at is not None:
+                await self._log(
+                    post,
+                    "mass-send",
+                    "info",
+                    detail=f"mass-send allowance used; waiting until {opens_at.isoformat()}",
+                )
+                return await self._wait(post, opens_at)
         post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=now)
         if post.delivery is Delivery.MASS_SEND:
             return await self._mass_send(post)
@@ -232,6 +248,13 @@ class PostPublisher:
             polls=0,
             next_attempt_at=self.clock() + timedelta(seconds=self._first_poll_seconds()),
         )
+
+    async def _mass_send_allowance_opens(self, post: Post) -> datetime | None:
+        """None when the account may mass-send now, else when its allowance opens again."""
+        start, end, allowed = mass_send_window(self.clock(), self.account.account_type)
+        async with self.engine.connect() as conn:
+            used = await post_store.mass_sends_since(conn, post.account, start)
+        return None if used < allowed else end
 
     async def _mass_send(self, post: Post) -> Post:
         try:

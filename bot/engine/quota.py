@@ -27,3 +27,15 @@ def poll_budget_left(used: int, daily_limit: int, share: float) -> int:
     """How many more freepublish/get calls polling may make today; the rest of the daily limit
     is left for people and for reconciliation."""
     return max(0, int(daily_limit * share) - used)
+
+
+def mass_send_window(now: datetime, account_type: str) -> tuple[datetime, datetime, int]:
+    """The current mass-send allowance window as (start, end, sends allowed): a subscription
+    account may mass-send once a (Beijing) day, a service account 4 times a calendar month."""
+    local = now.astimezone(QUOTA_TZ)
+    if account_type == "service":
+        start = datetime(local.year, local.month, 1, tzinfo=QUOTA_TZ)
+        year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+        return start, datetime(year, month, 1, tzinfo=QUOTA_TZ), 4
+    start = datetime.combine(local.date(), time(0, 0), tzinfo=QUOTA_TZ)
+    return start, next_quota_day_start(now), 1

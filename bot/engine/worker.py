@@ -108,8 +108,16 @@ class Worker:
                     retrying.discard(result.post.id)
             async with self.engine.connect() as conn:
                 current = [await post_store.get(conn, pid) for pid in sorted(touched)]
-            pending = [p for p in current if is_waiting(p) and p.id not in retrying]
             now = self.clock()
+            # Wait only for what will be due before the deadline: a post deferred to a later
+            # day (quota, mass-send allowance) is reported as scheduled, not waited for.
+            pending = [
+                p
+                for p in current
+                if is_waiting(p)
+                and p.id not in retrying
+                and (p.next_attempt_at is None or p.next_attempt_at <= deadline)
+            ]
             if now >= deadline:
                 return current
             if not pending:

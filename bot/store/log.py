@@ -56,9 +56,11 @@ async def list_entries(
     account: str | None = None,
     column: str | None = None,
     post_status: str | None = None,
+    outcome: str | None = None,
     limit: int = 1000,
 ) -> list[LogEntry]:
-    """Entries oldest first. ``post_status`` keeps the entries of posts now in that status."""
+    """Entries oldest first. ``post_status`` keeps the entries of posts now in that status;
+    ``outcome`` the entries with that outcome (ok, error, unknown, info)."""
     query = sa.select(publish_log).order_by(publish_log.c.at, publish_log.c.id)
     if since is not None:
         query = query.where(publish_log.c.at >= since)
@@ -70,6 +72,8 @@ async def list_entries(
         query = query.where(publish_log.c.account == account)
     if column:
         query = query.where(publish_log.c.column_name == column)
+    if outcome:
+        query = query.where(publish_log.c.outcome == outcome)
     if post_status:
         query = query.where(
             publish_log.c.post_id.in_(sa.select(posts.c.id).where(posts.c.status == post_status))

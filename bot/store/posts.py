@@ -380,3 +380,14 @@ async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
     """How many posts are in each status (statuses with none are left out)."""
     rows = await conn.execute(sa.select(posts.c.status, sa.func.count()).group_by(posts.c.status))
     return {status: int(n) for status, n in rows}
+
+
+async def mass_sends_since(conn: AsyncConnection, account: str, since: datetime) -> int:
+    """Mass sends of an account accepted by the platform since ``since`` (for its allowance)."""
+    query = sa.select(sa.func.count()).where(
+        posts.c.account == account,
+        posts.c.delivery == "mass_send",
+        posts.c.msg_id != "",
+        posts.c.submitted_at >= since,
+    )
+    return int((await conn.execute(query)).scalar_one())

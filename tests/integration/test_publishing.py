@@ -306,3 +306,19 @@ async def test_quota_exhaustion_parks_the_account_and_defers(
         async with rig.engine.connect() as conn:
             parked = await account_store.parked_accounts(conn, utc_now())
         assert "acc0" in parked
+
+
+async def test_a_subscription_account_mass_sends_once_a_day(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    config = SimulatorConfig(publish_delay_seconds=0.1, seed=6)
+    async with publish_rig(sqlite_url, cover_file, sim_config=config, delivery="mass_send") as rig:
+        first = await rig.add_post("今日群发", delivery=Delivery.MASS_SEND)
+        second = await rig.add_post("明日再发", delivery=Delivery.MASS_SEND)
+        await rig.worker().run_due(max_wait=10)
+        assert (await rig.get(first.id)).status is PostStatus.PUBLISHED
+        waiting = await rig.get(second.id)
+        assert waiting.status is PostStatus.PUBLISHING and not waiting.msg_id
+        assert waiting.next_attempt_at is not None
+        assert waiting.next_attempt_at - utc_now() > timedelta(minutes=1)
+        assert len((await rig.sim_state())["mass_sends"]) == 1  # the platform was not asked
