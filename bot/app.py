@@ -53,6 +53,18 @@ class Services:
     owner: str
     extras: dict[str, Any] = field(default_factory=dict)
 
+    async def send_preview(self, post_id: int, *, openid: str = "", actor: str = "") -> str:
+        """Preview a post on a reviewer's WeChat; ``openid`` defaults to the account's
+        ``preview_openid``. Raises UserError, ConflictError, platform errors."""
+        from bot.store import posts as post_store
+
+        async with self.engine.connect() as conn:
+            post = await post_store.get(conn, post_id)
+        account = self.config.account(post.account)
+        return await self.publishers[post.account].send_preview(
+            post, openid or account.preview_openid, actor=actor
+        )
+
     def client(self, account: str) -> AccountClient:
         try:
             return self.clients[account]

@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         qa.add_argument("--json", action="store_true")
         qa.set_defaults(handler=cmd_queue_action, action=action)
 
+    qp = qc.add_parser("preview", help="send a post to a reviewer's WeChat (mass/preview)")
+    qp.add_argument("id", type=int)
+    qp.add_argument("--openid", default="", help="default: the account's preview_openid")
+    qp.set_defaults(handler=cmd_queue_preview)
+
     pub = commands.add_parser("publish", help="publish what is due")
     pub.add_argument("--due", action="store_true", required=True)
     pub.add_argument("--max-wait", type=float, default=900.0, help="seconds to wait for results")
@@ -338,6 +343,16 @@ async def cmd_queue_action(args: argparse.Namespace) -> int:
         print_json(post_json(post, config, with_content=args.action == "show"))
     else:
         print(f"post {post.id} is now {post.status}: {post.title}")
+    return 0
+
+
+async def cmd_queue_preview(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    async with services(config) as svc:
+        msg_id = await svc.send_preview(
+            args.id, openid=args.openid, actor=f"cli:{getpass.getuser()}"
+        )
+    print(f"preview of post {args.id} sent (msg_id {msg_id or 'none'})")
     return 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.domain.errors import (
     TokenError,
     TransientError,
     UnknownOutcomeError,
+    UserError,
     describe_errcode,
 )
 from bot.domain.models import Delivery, Post, PostStatus, PublishStage
@@ -163,25 +164,53 @@ class PostPublisher:
             )
 
     async def _upload_cover(self, post: Post) -> Post:
+        media_id = await self._cover_media_id(post)
+        return await self._record(post, stage=PublishStage.COVER, thumb_media_id=media_id)
+
+    async def _cover_media_id(self, post: Post) -> str:
+        """The cover as permanent material, uploaded once per account (by content hash)."""
         data = await self.load_cover(post.cover)
         digest = hashlib.sha256(data).hexdigest()
         async with self.engine.connect() as conn:
             cached = await account_store.cached_media(conn, self.account.name, digest, "cover")
         if cached:
-            media_id = cached[0]
-        else:
-            media_id, url = await self.api.add_material(data, "cover.jpg", "image")
-            async with self.engine.begin() as conn:
-                await account_store.remember_media(
-                    conn,
-                    self.account.name,
-                    digest,
-                    "cover",
-                    media_id=media_id,
-                    url=url,
-                    now=self.clock(),
-                )
-        return await self._record(post, stage=PublishStage.COVER, thumb_media_id=media_id)
+            return cached[0]
+        media_id, url = await self.api.add_material(data, "cover.jpg", "image")
+        async with self.engine.begin() as conn:
+            await account_store.remember_media(
+                conn,
+                self.account.name,
+                digest,
+                "cover",
+                media_id=media_id,
+                url=url,
+                now=self.clock(),
+            )
+        return media_id
+
+    async def send_preview(self, post: Post, openid: str, *, actor: str = "") -> str:
+        """Send the post to one reviewer's WeChat (message/mass/preview) before it is
+        published: its cover and a draft are put on the platform for the preview. The draft
+        stays in the account's draft box (publishing makes its own). Returns the msg_id."""
+        if not openid:
+            raise UserError(
+                f"no openid to preview to: give one or set preview_openid for account "
+                f"{self.account.name!r}"
+            )
+        if post.status not in (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED):
+            raise ConflictError(
+                f"post {post.id} is {post.status}; only a post not yet published can be previewed"
+            )
+        thumb = await self._cover_media_id(post)
+        draft_id = await self.api.draft_add([self._article(replace(post, thumb_media_id=thumb))])
+        msg_id = await self.api.mass_preview(draft_id, openid)
+        await self._log(
+            post,
+            "preview",
+            "ok",
+            detail=f"preview sent{f' by {actor}' if actor else ''} (draft {draft_id})",
+        )
+        return msg_id
 
     def _article(self, post: Post) -> dict[str, Any]:
         article: dict[str, Any] = {

@@ -361,8 +361,9 @@ async def run_burst(accounts: int, concurrency: int, predraft: bool) -> dict[str
 
 
 async def run_soak(seconds: float, accounts: int = 4) -> dict[str, Any]:
-    """Publish continuously for ``seconds`` with 15% faults and 15% lost answers; count posts
-    that appear more than once on the simulator's published list (must be 0)."""
+    """Publish continuously for ``seconds`` with 15% faults and 15% lost answers, let every
+    post settle, and count posts that appear more than once on the simulator's published list
+    (must be 0)."""
     sim = {"latency_ms": 20, "publish_delay_seconds": 0.5, "seed": 7}
     sim |= {"fault_rate": 0.15, "lost_answer_rate": 0.15, "slow_seconds": 1.5}
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
@@ -381,6 +382,7 @@ async def run_soak(seconds: float, accounts: int = 4) -> dict[str, Any]:
                 states = await wait_final(svc.engine, ids, limit_s=90)
                 stop.set()
                 await worker
+                faults = await _fault_rows(svc.engine)
             state = await sim_state(sim_url)
     titles = [str(a.get("title", "")) for a in state.get("published", [])]
     dupes = sum(n - 1 for n in _counts(titles).values() if n > 1)
@@ -392,24 +394,52 @@ async def run_soak(seconds: float, accounts: int = 4) -> dict[str, Any]:
         "posts": len(ids),
         "outcomes": tally,
         "published_on_simulator": len(titles),
+        "faults_met": faults,
         "duplicates": dupes,
     }
 
 
 async def _feed(svc: Any, accounts: int, seconds: float) -> list[int]:
-    """Queue one due post per account every second for ``seconds``; returns their ids."""
+    """For ``seconds``, keep two unfinished posts per account (a steady load the publisher can
+    follow, instead of an ever-growing queue); returns every post's id."""
     ids: list[int] = []
+    owner: dict[int, int] = {}  # post id → account index
     end = time.monotonic() + seconds
     n = 0
     while time.monotonic() < end:
+        states = await wait_final(svc.engine, ids, limit_s=0) if ids else {}
+        busy = _counts([str(owner[i]) for i, s in states.items() if s not in FINAL])
         async with svc.engine.begin() as conn:
             for i in range(accounts):
-                post = new_post(i, due=svc.clock(), title=f"soak {n} acc{i}")
-                ids.append(await post_store.create(conn, post, now=svc.clock()))
+                for _ in range(2 - busy.get(str(i), 0)):
+                    post = new_post(i, due=svc.clock(), title=f"soak {n} acc{i}")
+                    pid = await post_store.create(conn, post, now=svc.clock())
+                    ids.append(pid)
+                    owner[pid] = i
+                    n += 1
         svc.worker.wake.set()
-        n += 1
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.5)
     return ids
+
+
+async def _fault_rows(engine: Any) -> dict[str, int]:
+    """How often the faults were met: API calls with an unclear outcome, calls answered with
+    an error, and reconciliation steps."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(publish_log.c.step, publish_log.c.outcome, sa.func.count()).group_by(
+                publish_log.c.step, publish_log.c.outcome
+            )
+        )
+        out = {"unknown_outcome_calls": 0, "error_calls": 0, "reconcile_steps": 0}
+        for step, outcome, n in rows:
+            if step == "reconcile":
+                out["reconcile_steps"] += int(n)
+            elif "/" in step and outcome == "unknown":
+                out["unknown_outcome_calls"] += int(n)
+            elif "/" in step and outcome == "error":
+                out["error_calls"] += int(n)
+        return out
 
 
 def _counts(items: list[str]) -> dict[str, int]:

@@ -322,3 +322,18 @@ async def test_a_subscription_account_mass_sends_once_a_day(
         assert waiting.next_attempt_at is not None
         assert waiting.next_attempt_at - utc_now() > timedelta(minutes=1)
         assert len((await rig.sim_state())["mass_sends"]) == 1  # the platform was not asked
+
+
+async def test_a_preview_reaches_the_reviewer_before_publishing(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        post = await rig.add_post("预览一下")
+        publisher = rig.worker().publishers["acc0"]
+        msg_id = await publisher.send_preview(post, "oREVIEWER000000000000000001", actor="r")
+        state = await rig.sim_state()
+        assert len(state["previews"]) == 1
+        assert msg_id is not None
+        assert state["published"] == []
+        await publish_all(rig)
+        assert (await rig.get(post.id)).status is PostStatus.PUBLISHED
