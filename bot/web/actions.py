@@ -1,13 +1,15 @@
 """The actions a person takes on a post, shared by the admin's forms and the JSON API: each
-names the least role it needs and calls one method of ``ReviewActions``."""
+names the least role it needs and calls one method of ``ReviewActions``; sending a preview to
+a reviewer's WeChat calls ``Services.send_preview``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from bot.app import Services
-from bot.domain.errors import NotFoundError
+from bot.domain.errors import NotFoundError, UserError
 from bot.domain.models import Post
 from bot.shapes import account_tz
 from bot.store import posts as post_store
@@ -23,6 +25,10 @@ POST_ACTIONS: dict[str, str] = {
     "retry": "editor",
     "reschedule": "editor",
 }
+# Previews reach a person's phone and use the account's daily preview allowance.
+PREVIEW_ROLE = "reviewer"
+# The platform's openids are 28 characters of this alphabet; the margin allows other forms.
+OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 async def load_post(services: Services, post_id: int) -> Post:
@@ -59,3 +65,16 @@ async def run_action(
         priority = forms.integer(values, "priority", low=-1000, high=1000)
         return await review.reschedule(post_id, at=at, priority=priority, actor=actor)
     raise NotFoundError(f"no post action named {action!r}")
+
+
+async def send_preview(
+    services: Services, post_id: int, values: Mapping[str, Any], *, actor: str
+) -> str:
+    """Send the post to one reviewer's WeChat; ``openid`` in ``values`` (blank: the account's
+    ``preview_openid``). Returns the platform's msg_id ("" when it gives none). Raises
+    NotFoundError, ConflictError (already publishing or published), UserError (bad openid or
+    none configured), platform errors."""
+    openid = forms.text(values, "openid", max_len=64).strip()
+    if openid and not OPENID.fullmatch(openid):
+        raise UserError("openid: only letters, digits, '-' and '_'")
+    return await services.send_preview(post_id, openid=openid, actor=actor)

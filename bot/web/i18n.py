@@ -143,6 +143,10 @@ ZH: dict[str, str] = {
     "This post needs a person: check the account's published list, then say what you found.": (
         "这篇文章需要人工确认：请查看公众号的已发布列表，然后选择结果。"
     ),
+    "Reviewer openid": "审核人 openid",
+    "Reviewer openid (empty: the account default)": "审核人 openid（留空：账号默认）",
+    "Send preview to WeChat": "发送预览到微信",
+    "Preview sent to WeChat.": "预览已发送到微信。",
     "History": "历史记录",
     "Resources": "资源",
     # log

@@ -246,6 +246,35 @@ def _paths() -> dict[str, Any]:
             )
         },
     }
+    paths["/api/posts/{id}/preview"] = {
+        "post": _op(
+            "Send a post not yet published to a reviewer's WeChat (message/mass/preview; "
+            "reviewer). Without an openid the account's preview_openid is used; 400 when "
+            "neither is set",
+            {
+                "200": _answer("Sent", _ref("Preview")),
+                **NOT_FOUND,
+                "409": _answer("The post is publishing or published", _ref("Error")),
+                "502": _answer("The platform refused the preview", _ref("Error")),
+                "503": _answer("The platform is busy; try again later", _ref("Error")),
+            },
+            tag="posts",
+            parameters=[POST_ID],
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "openid": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "pattern": "^[A-Za-z0-9_-]*$",
+                            "description": "the reviewer's openid; empty: the account default",
+                        }
+                    },
+                }
+            ),
+        )
+    }
     for verb in ("pause", "resume"):
         paths[f"/api/schedules/{{name}}/{verb}"] = {
             "post": _op(
@@ -316,6 +345,14 @@ SCHEMAS: dict[str, Any] = {
             "markdown": {"type": "string"},
             "content_html": {"type": "string"},
             "findings": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Preview": {
+        "type": "object",
+        "required": ["id", "msg_id"],
+        "properties": {
+            "id": {"type": "integer", "description": "the post"},
+            "msg_id": {"type": "string", "description": "the platform's id; may be empty"},
         },
     },
     "Resource": {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp.typedefs import Handler
 
 from bot.web import callback, metrics, openapi
-from bot.web.actions import POST_ACTIONS
+from bot.web.actions import POST_ACTIONS, PREVIEW_ROLE
 from bot.web.api import catalogue as api_catalogue
 from bot.web.api import ops as api_ops
 from bot.web.api import posts as api_posts
@@ -44,6 +44,7 @@ PAGES = [
     _r("POST", "/queue/draft", queue.draft_post, EDITOR),
     _r("GET", r"/posts/{id:\d+}", queue.post_page, EDITOR),
     _r("GET", r"/posts/{id:\d+}/preview", queue.post_preview, EDITOR),
+    _r("POST", r"/posts/{id:\d+}/preview", queue.post_send_preview, PREVIEW_ROLE),
     _r("POST", r"/posts/{id:\d+}/edit", queue.post_edit, EDITOR),
     *(
         _r("POST", rf"/posts/{{id:\d+}}/{name}", queue.post_action(name), role)
@@ -78,6 +79,7 @@ API = [
         _r("POST", rf"/api/posts/{{id:\d+}}/{name}", api_posts.action(name), role)
         for name, role in POST_ACTIONS.items()
     ),
+    _r("POST", r"/api/posts/{id:\d+}/preview", api_posts.preview, PREVIEW_ROLE),
     _r("GET", "/api/catalogue", api_catalogue.list_catalogue, EDITOR),
     _r("POST", "/api/catalogue/import", api_catalogue.import_catalogue, EDITOR),
     _r("GET", "/api/log", api_ops.log, EDITOR),

@@ -1,4 +1,4 @@
-"""/api/posts: list, get, draft, edit, and the review actions."""
+"""/api/posts: list, get, draft, edit, the review actions and a preview on WeChat."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aiohttp.typedefs import Handler
 
 from bot.shapes import post_json
 from bot.web import auth, forms, queries
-from bot.web.actions import load_post, run_action
+from bot.web.actions import load_post, run_action, send_preview
 from bot.web.editing import edit_post
 from bot.web.keys import SERVICES
 
@@ -74,3 +74,11 @@ def action(name: str) -> Handler:
 
     handler.__name__ = f"api_post_{name}"
     return handler
+
+
+async def preview(request: web.Request) -> web.Response:
+    """Body ``{"openid": "…"}`` (optional: the account's ``preview_openid`` by default)."""
+    post_id = _post_id(request)
+    body = await forms.json_body(request)
+    msg_id = await send_preview(request.app[SERVICES], post_id, body, actor=auth.actor(request))
+    return web.json_response({"id": post_id, "msg_id": msg_id})

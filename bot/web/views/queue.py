@@ -1,5 +1,6 @@
 """The queue: posts by status, drafting a post for a column, one post's page (edit, checks,
-phone-width preview, review actions, history) and the sandboxed preview itself."""
+phone-width preview, review actions, a preview sent to WeChat, history) and the sandboxed
+preview itself."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.domain.models import PostStatus
 from bot.shapes import account_tz
 from bot.store import log as log_store
 from bot.web import auth, forms, queries
-from bot.web.actions import POST_ACTIONS, load_post, run_action
+from bot.web.actions import POST_ACTIONS, PREVIEW_ROLE, load_post, run_action, send_preview
 from bot.web.editing import EDITABLE, edit_post
 from bot.web.keys import SERVICES
 from bot.web.render import flash, redirect, render, translate
@@ -74,7 +75,11 @@ async def post_page(
         findings=findings,
         form=form or {"title": post.title, "digest": post.digest, "markdown": post.markdown},
         editable=post.status in EDITABLE,
-        may={action: ident.may(role) for action, role in POST_ACTIONS.items()},
+        may={
+            **{action: ident.may(role) for action, role in POST_ACTIONS.items()},
+            "preview": ident.may(PREVIEW_ROLE),
+        },
+        preview_openid_set=bool(services.config.account(post.account).preview_openid),
         tz_name=account_tz(services.config, post.account).key,
     )
 
@@ -107,6 +112,15 @@ def post_action(action: str) -> Handler:
 
     handler.__name__ = f"post_{action}"
     return handler
+
+
+async def post_send_preview(request: web.Request) -> web.Response:
+    """Send the post to a reviewer's WeChat (message/mass/preview), then back to its page."""
+    post_id = _post_id(request)
+    values = await forms.fields(request)
+    await send_preview(request.app[SERVICES], post_id, values, actor=auth.actor(request))
+    flash(request, translate(request, "Preview sent to WeChat."))
+    return redirect(f"/posts/{post_id}")
 
 
 async def post_preview(request: web.Request) -> web.Response:
