@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.account.client import AccountClient
 from bot.config import Config
-from bot.content.sample import DEFAULT_COVER
+from bot.content.sample import DEFAULT_COVER, SAMPLE_DIR
 from bot.domain.errors import UserError
 from bot.engine.call_log import api_call_logger
 from bot.engine.drafting import Drafting
@@ -77,8 +77,12 @@ def process_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def load_local_or_remote(ref: str, session: aiohttp.ClientSession, base: Path) -> bytes:
-    """Read an image: an http(s) URL is fetched safely, anything else is a local path."""
+async def load_local_or_remote(
+    ref: str, session: aiohttp.ClientSession, base: Path, allowed: Sequence[Path]
+) -> bytes:
+    """Read an image: an http(s) URL is fetched safely (public addresses only); a local path
+    must lie inside one of the ``allowed`` directories (media, templates, the project's
+    samples, configured covers), so a post cannot send an arbitrary file from this machine."""
     if ref.startswith(("http://", "https://")):
         from bot.content.images import fetch_image
 
@@ -86,10 +90,23 @@ async def load_local_or_remote(ref: str, session: aiohttp.ClientSession, base: P
     path = Path(ref)
     if not path.is_absolute():
         path = base / path
+    resolved = path.resolve()
+    if not any(resolved == root or resolved.is_relative_to(root) for root in allowed):
+        raise UserError(f"image {ref}: local images must be in the media or templates directory")
     try:
-        return await asyncio.to_thread(path.read_bytes)
+        return await asyncio.to_thread(resolved.read_bytes)
     except OSError as exc:
         raise UserError(f"image {ref}: cannot be read ({exc.strerror})") from None
+
+
+def allowed_image_roots(config: Config) -> list[Path]:
+    roots = [config.media_dir, config.templates_dir, SAMPLE_DIR]
+    base = config.path.resolve().parent if config.path else Path.cwd()
+    for column in config.columns:
+        if column.cover and not column.cover.startswith(("http://", "https://")):
+            cover = Path(column.cover)
+            roots.append(cover if cover.is_absolute() else base / cover)
+    return [root.resolve() for root in roots]
 
 
 @contextlib.asynccontextmanager
@@ -108,8 +125,10 @@ async def open_services(
         counter = DatabaseCallCounter(engine)
         base = config.path.resolve().parent if config.path else Path.cwd()
 
+        roots = allowed_image_roots(config)
+
         async def load_image(ref: str) -> bytes:
-            return await load_local_or_remote(ref, session, base)
+            return await load_local_or_remote(ref, session, base, roots)
 
         clients: dict[str, AccountClient] = {}
         publishers: dict[str, PostPublisher] = {}

@@ -247,7 +247,12 @@ async def cmd_catalogue_import(args: argparse.Namespace) -> int:
         for path in args.files:
             progress = Progress(f"importing {path.name}", enabled=not args.json)
             result = await import_file(
-                svc.engine, path, kinds=config.kinds, clock=svc.clock, on_progress=progress.update
+                svc.engine,
+                path,
+                kinds=config.kinds,
+                clock=svc.clock,
+                media_dir=config.media_dir,
+                on_progress=progress.update,
             )
             progress.done()
             results.append(result)

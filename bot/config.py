@@ -139,6 +139,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     schedules_dir: Path = PROJECT_ROOT / "schedules"
     templates_dir: Path = PROJECT_ROOT / "templates"
+    media_dir: Path = Path("media")  # imported local images, by content hash
     extra_kinds: tuple[str, ...] = ()
     misfire_grace_seconds: int = 600
     publisher: PublisherConfig = field(default_factory=PublisherConfig)
@@ -309,7 +310,9 @@ class _Reader:
         if len(set(names)) != len(names):
             raise self.fail("accounts", "account names must be unique")
         bot = self.table(raw, "bot", "bot")
-        self.unknown(bot, "bot", {"schedules_dir", "templates_dir", "misfire_grace_seconds"})
+        self.unknown(
+            bot, "bot", {"schedules_dir", "templates_dir", "media_dir", "misfire_grace_seconds"}
+        )
         catalogue = self.table(raw, "catalogue", "catalogue")
         self.unknown(catalogue, "catalogue", {"kinds"})
         extra_kinds = self.strs(catalogue, "catalogue", "kinds")
@@ -331,6 +334,7 @@ class _Reader:
             # Schedules live beside the config file; templates fall back to the project's own.
             schedules_dir=self.dir(bot, "bot", "schedules_dir", self.base_dir / "schedules"),
             templates_dir=self.dir(bot, "bot", "templates_dir", self._templates_default()),
+            media_dir=self.dir(bot, "bot", "media_dir", self.base_dir / "media"),
             extra_kinds=extra_kinds,
             misfire_grace_seconds=self.int_(bot, "bot", "misfire_grace_seconds", 600),
             publisher=self.publisher(self.table(raw, "publisher", "publisher")),

@@ -121,7 +121,13 @@ async def seed_demo(svc: object, config: Config) -> None:
     async with engine.connect() as conn:
         empty = await catalogue_store.count(conn) == 0
     if empty:
-        await import_file(engine, sample_catalogue_path(), kinds=config.kinds, clock=clock)
+        await import_file(
+            engine,
+            sample_catalogue_path(),
+            kinds=config.kinds,
+            clock=clock,
+            media_dir=config.media_dir,
+        )
     if not await user_exists(engine, "admin"):
         await create_user(engine, "admin", "admin", demo_password(), now=clock())
 

@@ -67,7 +67,11 @@ def _save(upload: web.FileField, path: Path) -> None:
 async def _import_one(services: Services, path: Path, name: str, tmp: str) -> Outcome:
     try:
         result = await import_file(
-            services.engine, path, kinds=services.config.kinds, clock=services.clock
+            services.engine,
+            path,
+            kinds=services.config.kinds,
+            clock=services.clock,
+            media_dir=services.config.media_dir,
         )
     except ImportFileError as exc:
         # The importer names the temporary path; the user knows the file by its own name.

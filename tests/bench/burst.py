@@ -81,7 +81,7 @@ async def simulator_process(**options: Any) -> AsyncIterator[str]:
     a core or the GIL with the service being measured); yields its base URL."""
     cmd = [sys.executable, "-m", "tests.bench.burst", "simulator", json.dumps(options)]
     proc = await asyncio.create_subprocess_exec(
-        *cmd, stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT
+        *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT
     )
     try:
         assert proc.stdout is not None
@@ -103,7 +103,9 @@ async def _serve_simulator(options: dict[str, Any]) -> None:
         SimulatorConfig(appid=APPID, secret=SECRET, quotas=quotas, **options)
     )
     print(running.url, flush=True)
-    await asyncio.Event().wait()
+    # Stop when the parent goes away (its end of stdin closes), even if it was killed.
+    await asyncio.to_thread(sys.stdin.read)
+    await running.stop()
 
 
 async def sim_state(url: str) -> dict[str, Any]:
@@ -171,7 +173,11 @@ async def prepare_db(url: str, config: Config) -> None:
     try:
         await db.upgrade(engine)
         await import_file(
-            engine, sample_catalogue_path(), kinds=config.kinds, clock=lambda: datetime.now(UTC)
+            engine,
+            sample_catalogue_path(),
+            kinds=config.kinds,
+            clock=lambda: datetime.now(UTC),
+            media_dir=config.media_dir,
         )
     finally:
         await engine.dispose()

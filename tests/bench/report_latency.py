@@ -107,6 +107,10 @@ async def load_year(engine: AsyncEngine, n_posts: int, n_log: int, accounts: int
             pid = k // per_post + 1
             step = STEPS[k % len(STEPS)]
             api = "/" in step
+            last = k % per_post == per_post - 1  # each post's last row: its final transition
+            if last:
+                step = "transition"
+            to_status = ("failed" if pid % 50 == 0 else "published") if last else ""
             entries.append(
                 {
                     "at": t0 + timedelta(seconds=(pid * 7919) % span + k % per_post),
@@ -115,7 +119,9 @@ async def load_year(engine: AsyncEngine, n_posts: int, n_log: int, accounts: int
                     "column_name": f"col{pid % accounts}",
                     "step": step,
                     "outcome": "ok",
-                    "latency_ms": 50 if api else None,
+                    "from_status": "publishing" if last else "",
+                    "to_status": to_status,
+                    "latency_ms": 50 if api and not last else None,
                     "errcode": 0 if api else None,
                 }
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
+
 from bot.domain.models import PostStatus
 from tests.integration.web_rig import (
     CATALOGUE_CSV,
@@ -318,3 +320,71 @@ async def test_catalogue_text_is_escaped_in_pages(rig: WebRig) -> None:
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
     assert csrf_from(page)
+
+
+async def _sim_previews(rig: WebRig) -> list[dict]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{rig.sim.url}/_sim/state") as response,
+    ):
+        assert response.status == 200
+        return list((await response.json())["previews"])
+
+
+async def test_api_preview_sends_one_to_the_reviewers_wechat(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    post = await _draft_api(rig, "学习平台", "exhibit-001")
+    url = f"/api/posts/{post['id']}/preview"
+    openid = "oREVIEWER000000000000000001"
+    before = await _sim_previews(rig)
+
+    response = await rig.client.post(url, json={"openid": openid}, headers=rig.bearer("editor"))
+    assert response.status == 403
+    response = await rig.client.post(url, headers=rig.bearer("reviewer"))
+    error = (await response.json())["error"]
+    assert response.status == 400 and "preview_openid" in error and "\n" not in error
+    response = await rig.client.post(url, json={"openid": "o<b>"}, headers=rig.bearer("reviewer"))
+    assert response.status == 400 and "openid" in (await response.json())["error"]
+    assert await _sim_previews(rig) == before  # nothing refused reached the platform
+
+    response = await rig.client.post(url, json={"openid": openid}, headers=rig.bearer("reviewer"))
+    body = await response.json()
+    assert response.status == 200, body
+    after = await _sim_previews(rig)
+    assert len(after) == len(before) + 1
+    assert after[-1]["to"] == openid and after[-1]["msg_id"] == int(body["msg_id"])
+    assert body["id"] == post["id"]
+    log = await (
+        await rig.client.get(f"/api/log?post={post['id']}", headers=rig.bearer("editor"))
+    ).json()
+    assert log[-1]["step"] == "preview" and "reviewer" in log[-1]["detail"]
+
+
+async def test_preview_form_on_the_post_page_is_a_reviewers(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    post = await _draft_api(rig, "快讯", "course-001")
+    editor_token = await rig.login("editor")
+    page = await (await rig.client.get(f"/posts/{post['id']}")).text()
+    assert f'action="/posts/{post["id"]}/preview"' not in page
+    response = await rig.client.post(
+        f"/posts/{post['id']}/preview", data={"csrf_token": editor_token, "openid": "oEDITOR"}
+    )
+    assert response.status == 403
+
+    await rig.logout()
+    token = await rig.login("reviewer")
+    page = await (await rig.client.get(f"/posts/{post['id']}")).text()
+    assert f'action="/posts/{post["id"]}/preview"' in page and "发送预览到微信" in page
+    response = await rig.client.post(
+        f"/posts/{post['id']}/preview", data={"openid": "oREVIEWER2"}, allow_redirects=False
+    )
+    assert response.status == 403  # no CSRF token
+    response = await rig.client.post(
+        f"/posts/{post['id']}/preview",
+        data={"csrf_token": token, "openid": "oREVIEWER2"},
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == f"/posts/{post['id']}"
+    page = await (await rig.client.get(response.headers["Location"])).text()
+    assert "预览已发送到微信。" in page
+    assert [p["to"] for p in await _sim_previews(rig)][-1] == "oREVIEWER2"
