@@ -157,17 +157,19 @@ class Scheduler:
     async def _open(
         self, spec: ScheduleSpec, fire_at: datetime, now: datetime, prior: str
     ) -> SlotOutcome | None:
-        slot_id = await slot_store.open_slot(
-            self.engine,
-            schedule=spec.name,
-            column=spec.column,
-            fire_at=fire_at,
-            now=now,
-            state=OPENING,
-        )
-        if slot_id is None:
-            return None  # another process (or an earlier pass) has this fire time
+        # Opening the slot and taking its posts is one transaction: a crash cannot leave a
+        # slot that took nothing while posts waited.
         async with self.engine.begin() as conn:
+            slot_id = await slot_store.open_slot(
+                conn,
+                schedule=spec.name,
+                column=spec.column,
+                fire_at=fire_at,
+                now=now,
+                state=OPENING,
+            )
+            if slot_id is None:
+                return None  # another process (or an earlier pass) has this fire time
             waiting = await post_store.waiting_for_slot(conn, spec.column, spec.posts_per_slot)
             taken = [
                 post.id
@@ -239,18 +241,18 @@ class Scheduler:
     ) -> SlotOutcome | None:
         """A fire time that opens no slot (missed or blackout): its row keeps it from firing
         later, its log row says why."""
-        slot_id = await slot_store.open_slot(
-            self.engine,
-            schedule=spec.name,
-            column=spec.column,
-            fire_at=fire_at,
-            now=now,
-            state=state,
-        )
-        if slot_id is None:
-            return None
         detail = _detail(spec, fire_at, now, [], _join(note, prior))
         async with self.engine.begin() as conn:
+            slot_id = await slot_store.open_slot(
+                conn,
+                schedule=spec.name,
+                column=spec.column,
+                fire_at=fire_at,
+                now=now,
+                state=state,
+            )
+            if slot_id is None:
+                return None
             await log_store.append(
                 conn,
                 at=now,

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.models import Slot
 from bot.store.records import slot_from_row
@@ -15,7 +14,7 @@ from bot.store.tables import UTCDateTime, schedule_state, slots
 
 
 async def open_slot(
-    engine: AsyncEngine,
+    conn: AsyncConnection,
     *,
     schedule: str,
     column: str,
@@ -23,22 +22,29 @@ async def open_slot(
     now: datetime,
     state: str = "opened",
 ) -> int | None:
-    """Insert the slot row; returns its id, or None when another process already opened it."""
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(
-                slots.insert().values(
-                    schedule=schedule,
-                    column_name=column,
-                    fire_at=fire_at,
-                    opened_at=now,
-                    state=state,
-                    posts=0,
-                )
-            )
-            return int(result.inserted_primary_key[0])  # type: ignore[index]
-    except IntegrityError:
-        return None
+    """Insert the slot row in the caller's transaction; returns its id, or None when another
+    process already opened it (the unique (schedule, fire_at) decides, without an error that
+    would abort the transaction)."""
+    values = {
+        "schedule": schedule,
+        "column_name": column,
+        "fire_at": fire_at,
+        "opened_at": now,
+        "state": state,
+        "posts": 0,
+    }
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = (
+        insert(slots)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["schedule", "fire_at"])
+        .returning(slots.c.id)
+    )
+    row = (await conn.execute(statement)).first()
+    return int(row[0]) if row else None
 
 
 async def set_slot_result(conn: AsyncConnection, slot_id: int, *, state: str, posts: int) -> None:

@@ -3,6 +3,7 @@ services (the simulator stands in for the platform)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import aiohttp
@@ -180,7 +181,22 @@ async def test_review_publish_log_and_report(rig: WebRig) -> None:
 
     today = done[0].published_at.date().isoformat() if done[0].published_at else ""
     report_page = await (await rig.client.get(f"/reports?from=2020-01-01&to={today}")).text()
-    assert "学习平台" in report_page and "<svg" in report_page
+    assert "学习平台" in report_page and "<svg" in report_page  # the no-script fallback
+    found = re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>', report_page
+    )
+    assert found, "no chart data in the reports page"
+    series = json.loads(found.group(1))
+    assert [(s["column"], sum(s["counts"])) for s in series["series"]] == [("学习平台", 1)]
+    assert len(series["series"][0]["counts"]) == len(series["labels"])
+    assert series["y_title"] == "发布篇数"
+    # No inline script: every script is a file from /static or a JSON data block.
+    for tag in re.findall(r"<script\b[^>]*>", report_page):
+        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+    for path in ("/static/vendor/chart.umd.min.js", "/static/reports-chart.js"):
+        script = await rig.client.get(path)
+        assert script.status == 200 and "javascript" in script.headers["Content-Type"], path
+        assert "script-src 'self'" in script.headers["Content-Security-Policy"]
     csv = await rig.client.get(f"/reports.csv?from=2020-01-01&to={today}")
     assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
     text = (await csv.read()).decode("utf-8-sig")
