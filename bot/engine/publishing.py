@@ -33,6 +33,7 @@ from bot.domain.errors import (
     describe_errcode,
 )
 from bot.domain.models import Delivery, Post, PostStatus, PublishStage
+from bot.engine import reconcile
 from bot.engine.quota import (
     mass_send_window,
     next_quota_day_start,
@@ -169,7 +170,12 @@ class PostPublisher:
 
     async def _cover_media_id(self, post: Post) -> str:
         """The cover as permanent material, uploaded once per account (by content hash)."""
-        data = await self.load_cover(post.cover)
+        try:
+            data = await self.load_cover(post.cover)
+        except UserError as exc:
+            # A cover that cannot be read fails this attempt with the reason (a person fixes
+            # it and retries); escaping as a bug would retry it every tick forever.
+            raise PermanentError(f"cover: {exc}") from exc
         digest = hashlib.sha256(data).hexdigest()
         async with self.engine.connect() as conn:
             cached = await account_store.cached_media(conn, self.account.name, digest, "cover")
@@ -232,19 +238,11 @@ class PostPublisher:
             # A lost draft/add answer may have left a draft behind; adopt it if we can find
             # it, otherwise add again (a stray draft is harmless, a lost post is not).
             await self._log(post, "draft/add", "unknown", detail="answer lost; looking for it")
-            found = await self._find_draft(post)
+            found = await reconcile.find_draft(self.api, post)
             if not found:
                 return post  # loop: the next step adds it again
             media_id = found
         return await self._record(post, stage=PublishStage.DRAFTED, draft_media_id=media_id)
-
-    async def _find_draft(self, post: Post) -> str:
-        listing = await self.api.draft_batchget(0, 20, no_content=True)
-        for item in listing.get("item") or []:
-            news = (item.get("content") or {}).get("news_item") or []
-            if news and _same_article(news[0], post):
-                return str(item.get("media_id", ""))
-        return ""
 
     async def _submit(self, post: Post) -> Post | StepResult:
         now = self.clock()
@@ -414,13 +412,13 @@ class PostPublisher:
         now = self.clock()
         if post.next_attempt_at and post.next_attempt_at > now:
             return await self._wait(post, post.next_attempt_at)
-        match = await self._find_published(post)
+        match = await reconcile.find_published(self.api, post, now=now)
         if match is not None:
             await self._log(post, "reconcile", "ok", detail="found in freepublish/batchget")
             return await self._published(
                 post, article_id=match[0], article_url=match[1], source="reconcile"
             )
-        draft_present = await self._draft_present(post.draft_media_id)
+        draft_present = await reconcile.draft_present(self.api, post.draft_media_id)
         age = (now - (post.submitted_at or now)).total_seconds()
         if age < self.settings.reconcile_window_seconds:
             await self._log(
@@ -429,7 +427,7 @@ class PostPublisher:
                 "info",
                 detail=f"not yet provable (draft {'present' if draft_present else 'gone'})",
             )
-            return await self._wait_in_stage(post, now + timedelta(seconds=self._recheck_seconds()))
+            return await self._wait(post, now + timedelta(seconds=self._recheck_seconds()))
         if draft_present:
             await self._log(
                 post,
@@ -457,29 +455,6 @@ class PostPublisher:
             )
             return StepResult(await post_store.get(conn, post.id), None)
 
-    async def _find_published(self, post: Post) -> tuple[str, str] | None:
-        listing = await self.api.freepublish_batchget(0, 20, no_content=True)
-        since = (post.submitted_at or self.clock()) - timedelta(minutes=5)
-        for item in listing.get("item") or []:
-            updated = int(item.get("update_time") or 0)
-            if updated and updated < since.timestamp():
-                continue
-            news = (item.get("content") or {}).get("news_item") or []
-            if news and _same_article(news[0], post):
-                return str(item.get("article_id", "")), str(news[0].get("url", ""))
-        return None
-
-    async def _draft_present(self, media_id: str) -> bool:
-        if not media_id:
-            return False
-        try:
-            await self.api.draft_get(media_id)
-        except PermanentError as exc:
-            if exc.fields.get("errcode") == 40007:
-                return False
-            raise
-        return True
-
     # --- waiting, failing, parking ------------------------------------------------------
 
     async def _may_poll(self) -> bool:
@@ -500,19 +475,48 @@ class PostPublisher:
         return max(1.0, min(60.0, self.settings.reconcile_window_seconds / 4))
 
     async def _wait(self, post: Post, until: datetime) -> StepResult:
-        return await self._wait_in_stage(post, until)
+        """Leave the post where it stands until ``until`` (a poll, a recheck)."""
+        return await self._defer(post, until)
 
-    async def _wait_in_stage(self, post: Post, until: datetime) -> StepResult:
+    async def _defer(
+        self,
+        post: Post,
+        until: datetime,
+        *,
+        retry: bool = False,
+        step: str = "",
+        exc: BotError | None = None,
+        detail: str = "",
+        **values: Any,
+    ) -> StepResult:
+        """Release the post until ``until``; with ``step``, log why (a retry, a quota)."""
+        now = self.clock()
+        if exc is not None:
+            values.update(error=detail or str(exc), errcode=_errcode(exc))
         async with self.engine.begin() as conn:
             await post_store.update_fields(
                 conn,
                 post.id,
-                now=self.clock(),
+                now=now,
                 next_attempt_at=until,
                 lease_owner=None,
                 lease_expires_at=None,
+                **values,
             )
-            return StepResult(await post_store.get(conn, post.id), until)
+            if step:
+                await log.append(
+                    conn,
+                    at=now,
+                    step=step,
+                    outcome="error",
+                    post_id=post.id,
+                    account=post.account,
+                    column=post.column,
+                    errcode=_errcode(exc) if exc else None,
+                    attempt=int(values.get("attempts", 0)),
+                    detail=detail,
+                )
+            return StepResult(await post_store.get(conn, post.id), until, retry_scheduled=retry)
 
     async def _fail(self, post: Post, exc: BotError) -> StepResult:
         errcode = _errcode(exc)
@@ -561,31 +565,15 @@ class PostPublisher:
         retry_after = getattr(exc, "retry_after", None)
         delay = retry_after if retry_after is not None else self._backoff(transient_failures)
         until = now + timedelta(seconds=delay)
-        async with self.engine.begin() as conn:
-            await post_store.update_fields(
-                conn,
-                post.id,
-                now=now,
-                attempts=current.attempts + 1,
-                next_attempt_at=until,
-                error=str(exc),
-                errcode=_errcode(exc),
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            await log.append(
-                conn,
-                at=now,
-                step="retry",
-                outcome="error",
-                post_id=post.id,
-                account=post.account,
-                column=post.column,
-                errcode=_errcode(exc),
-                attempt=current.attempts + 1,
-                detail=f"{exc}; next try at {until.isoformat()}",
-            )
-            return StepResult(await post_store.get(conn, post.id), until, retry_scheduled=True)
+        return await self._defer(
+            post,
+            until,
+            retry=True,
+            step="retry",
+            exc=exc,
+            attempts=current.attempts + 1,
+            detail=f"{exc}; next try at {until.isoformat()}",
+        )
 
     def _backoff(self, failures: int) -> float:
         """Exponential backoff with full jitter, in seconds."""
@@ -598,28 +586,7 @@ class PostPublisher:
         reason = f"{exc} (parked until {until.isoformat()})"
         async with self.engine.begin() as conn:
             await account_store.park(conn, post.account, until=until, reason=reason, now=now)
-            await post_store.update_fields(
-                conn,
-                post.id,
-                now=now,
-                next_attempt_at=until,
-                error=reason,
-                errcode=_errcode(exc),
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            await log.append(
-                conn,
-                at=now,
-                step="quota",
-                outcome="error",
-                post_id=post.id,
-                account=post.account,
-                column=post.column,
-                errcode=_errcode(exc),
-                detail=reason,
-            )
-            return StepResult(await post_store.get(conn, post.id), until, retry_scheduled=True)
+        return await self._defer(post, until, retry=True, step="quota", exc=exc, detail=reason)
 
     # --- records ------------------------------------------------------------------------
 
@@ -660,14 +627,6 @@ class PostPublisher:
                 column=post.column,
                 detail=detail,
             )
-
-
-def _same_article(news_item: dict[str, Any], post: Post) -> bool:
-    return (
-        str(news_item.get("title", "")) == post.title
-        and str(news_item.get("author", "")) == post.author
-        and str(news_item.get("content_source_url", "")) == post.content_source_url
-    )
 
 
 def _status_dict(result: PublishResult) -> dict[str, Any]:

@@ -249,6 +249,7 @@ def config_text(
     publisher: dict[str, float] | None = None,
     extra: str = "",
     quotas: dict[str, int] | None = None,
+    cover: str = "",
 ) -> str:
     quota_lines = ["[accounts.quota]", *(f'"{k}" = {v}' for k, v in (quotas or {}).items())]
     lines = [
@@ -266,6 +267,7 @@ def config_text(
         f'name = "{COLUMN}"',
         'account = "main"',
         'author = "团区委"',
+        *([f'cover = "{cover}"'] if cover else []),
         "",
     ]
     if publisher:
@@ -298,6 +300,7 @@ class Project:
         publisher: dict[str, float] | None = None,
         extra: str = "",
         quotas: dict[str, int] | None = None,
+        cover: str = "",
     ) -> Path:
         self.config.write_text(
             config_text(
@@ -306,6 +309,7 @@ class Project:
                 publisher=publisher,
                 extra=extra,
                 quotas=quotas,
+                cover=cover,
             ),
             encoding="utf-8",
         )

@@ -138,7 +138,7 @@ async def test_two_serve_processes_on_postgresql_publish_100_posts_once(tmp_path
     async with fresh_pg_database() as url:
         with simulator_process(tmp_path, publish_delay=0.2, seed=100, quotas=QUOTAS) as sim:
             project = Project(tmp_path / "project", sim.url, database_url=url)
-            project.write_config(publisher=PUBLISHER, quotas=QUOTAS)
+            project.write_config(publisher=PUBLISHER, quotas=QUOTAS, cover=str(cover))
             # Both start at once on the empty database: one creates the schema, both serve.
             serves = await asyncio.gather(
                 asyncio.to_thread(ServeProcess.start, project, free_port(), log_name="serve-a"),
@@ -165,7 +165,7 @@ async def test_two_publish_due_loops_on_sqlite_publish_20_posts_once(tmp_path: P
     cover = small_jpeg(tmp_path / "cover.jpg")
     with simulator_process(tmp_path, publish_delay=0.2, seed=20) as sim:
         project = Project(tmp_path / "project", sim.url)
-        project.write_config(publisher=PUBLISHER)
+        project.write_config(publisher=PUBLISHER, cover=str(cover))
         assert project.run("db", "upgrade").code == 0
         titles = await insert_due_posts(project.database_url, 20, cover, "双进程")
 

@@ -1,0 +1,69 @@
+"""What the platform can tell about a post whose answer was lost: is its draft in the draft
+box, is its article in the published list. Matching is by title, author and source link, the
+fields the platform keeps as sent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.account.client import AccountClient
+from bot.domain.errors import PermanentError
+from bot.domain.models import Post
+
+INVALID_MEDIA_ID = 40007
+# How far before our submit a published item may be dated (clock skew between us and it).
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+def same_article(news_item: dict[str, Any], post: Post) -> bool:
+    return (
+        str(news_item.get("title", "")) == post.title
+        and str(news_item.get("author", "")) == post.author
+        and str(news_item.get("content_source_url", "")) == post.content_source_url
+    )
+
+
+def _first_news_item(item: dict[str, Any]) -> dict[str, Any] | None:
+    news = (item.get("content") or {}).get("news_item") or []
+    return news[0] if news else None
+
+
+async def find_draft(api: AccountClient, post: Post) -> str:
+    """The media_id of a draft in the newest 20 that matches the post, or ""."""
+    listing = await api.draft_batchget(0, 20, no_content=True)
+    for item in listing.get("item") or []:
+        news = _first_news_item(item)
+        if news and same_article(news, post):
+            return str(item.get("media_id", ""))
+    return ""
+
+
+async def find_published(
+    api: AccountClient, post: Post, *, now: datetime
+) -> tuple[str, str] | None:
+    """(article_id, url) of a published article in the newest 20 that matches the post and is
+    not older than its submit, or None. One freepublish/batchget call (100 a day)."""
+    listing = await api.freepublish_batchget(0, 20, no_content=True)
+    since = (post.submitted_at or now) - CLOCK_SLACK
+    for item in listing.get("item") or []:
+        updated = int(item.get("update_time") or 0)
+        if updated and updated < since.timestamp():
+            continue
+        news = _first_news_item(item)
+        if news and same_article(news, post):
+            return str(item.get("article_id", "")), str(news.get("url", ""))
+    return None
+
+
+async def draft_present(api: AccountClient, media_id: str) -> bool:
+    """Whether the draft is still in the draft box (40007 says it is not)."""
+    if not media_id:
+        return False
+    try:
+        await api.draft_get(media_id)
+    except PermanentError as exc:
+        if exc.fields.get("errcode") == INVALID_MEDIA_ID:
+            return False
+        raise
+    return True
