@@ -194,10 +194,15 @@ async def update_if_status(
 
 
 def _due_condition(now: datetime) -> sa.ColumnElement[bool]:
+    # A live lease excludes a post whatever its status: a queued post just claimed by another
+    # process is still ``queued`` until its holder moves it to ``publishing``, and claiming it
+    # again then would let both processes publish it.
+    unleased = sa.or_(posts.c.lease_expires_at.is_(None), posts.c.lease_expires_at <= now)
     queued_due = sa.and_(
         posts.c.status == PostStatus.QUEUED.value,
         posts.c.scheduled_for.is_not(None),
         posts.c.scheduled_for <= now,
+        unleased,
         sa.or_(posts.c.next_attempt_at.is_(None), posts.c.next_attempt_at <= now),
     )
     # A post in ``publishing`` is worked on again when its lease has expired (a crashed
@@ -205,7 +210,7 @@ def _due_condition(now: datetime) -> sa.ColumnElement[bool]:
     publishing_due = sa.and_(
         posts.c.status == PostStatus.PUBLISHING.value,
         posts.c.needs_attention.is_(False),
-        sa.or_(posts.c.lease_expires_at.is_(None), posts.c.lease_expires_at <= now),
+        unleased,
         sa.or_(posts.c.next_attempt_at.is_(None), posts.c.next_attempt_at <= now),
     )
     return sa.or_(queued_due, publishing_due)

@@ -42,5 +42,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers.setdefault("X-Frame-Options", "DENY")
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
-    headers.setdefault("Cache-Control", "no-store")
+    # Pages hold private data; the static files (CSS, the vendored chart library) do not.
+    if request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "public, max-age=3600")
+    else:
+        headers.setdefault("Cache-Control", "no-store")
     return response

@@ -101,7 +101,10 @@ def page(served: tuple[ServeProcess, Path]) -> Iterator[Any]:
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            context = browser.new_context(accept_downloads=True, locale="zh-CN")
+            # Reduced motion: the chart draws without animation, so its pixels are final at once.
+            context = browser.new_context(
+                accept_downloads=True, locale="zh-CN", reduced_motion="reduce"
+            )
             new_page = context.new_page()
             errors: list[str] = []
             new_page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -142,8 +145,6 @@ def _assert_chart_drawn(page: Any) -> None:
         """() => {
             const canvas = document.getElementById('weekly-chart');
             const chart = Chart.getChart(canvas);
-            chart.stop();  // finish any animation, so the pixels are the final ones
-            chart.draw();
             const { width, height } = canvas;
             const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
             let painted = 0;
