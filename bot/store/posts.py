@@ -396,3 +396,22 @@ async def mass_sends_since(conn: AsyncConnection, account: str, since: datetime)
         posts.c.submitted_at >= since,
     )
     return int((await conn.execute(query)).scalar_one())
+
+
+async def recent_publish_seconds(
+    conn: AsyncConnection, account: str, limit: int = 20
+) -> list[float]:
+    """How long the account's recent freepublish jobs took, submit to published, in seconds."""
+    rows = await conn.execute(
+        sa.select(posts.c.submitted_at, posts.c.published_at)
+        .where(
+            posts.c.account == account,
+            posts.c.status == PostStatus.PUBLISHED.value,
+            posts.c.delivery == "publish",
+            posts.c.submitted_at.is_not(None),
+            posts.c.published_at.is_not(None),
+        )
+        .order_by(posts.c.published_at.desc())
+        .limit(limit)
+    )
+    return [(published - submitted).total_seconds() for submitted, published in rows]
