@@ -23,11 +23,10 @@ from bot.account.client import AccountClient
 from bot.config import Config
 from bot.content.sample import DEFAULT_COVER, SAMPLE_DIR
 from bot.domain.errors import UserError
-from bot.engine.call_log import api_call_logger
 from bot.engine.drafting import Drafting
 from bot.engine.publishing import PostPublisher
 from bot.engine.review import ReviewActions
-from bot.engine.shared_state import DatabaseCallCounter, DatabaseTokenStore
+from bot.engine.shared_state import DatabaseCallRecorder, DatabaseTokenStore
 from bot.engine.worker import Worker
 from bot.store import db
 
@@ -121,8 +120,8 @@ async def open_services(
     engine = db.open_engine(config.database_url)
     session = aiohttp.ClientSession()
     try:
-        tokens = DatabaseTokenStore(engine)
-        counter = DatabaseCallCounter(engine)
+        tokens = DatabaseTokenStore(engine, clock)
+        counter = DatabaseCallRecorder(engine, clock)
         base = config.path.resolve().parent if config.path else Path.cwd()
 
         roots = allowed_image_roots(config)
@@ -140,7 +139,6 @@ async def open_services(
                 counter=counter,
                 clock=clock,
                 owner=f"{owner}:{account.name}",
-                on_call=api_call_logger(engine, account.name, clock),
             )
             clients[account.name] = client
             publishers[account.name] = PostPublisher(

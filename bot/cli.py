@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="web admin, JSON API, scheduler and publisher")
     serve.add_argument("--demo", action="store_true", help="run the self-contained demo")
     serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--port", type=port_number)
     serve.set_defaults(handler=cmd_serve)
 
     user = commands.add_parser("user", help="web users")
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an outcome (ok, error, unknown, info), or the entries of posts now in this status",
     )
     logp.add_argument("--post", type=int)
-    logp.add_argument("--limit", type=int, default=1000)
+    logp.add_argument("--limit", type=positive_int, default=1000)
     logp.add_argument("--json", action="store_true")
     logp.set_defaults(handler=cmd_log)
 
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = commands.add_parser("simulator", help="the account-API simulator on its own")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8081)
+    sim.add_argument("--port", type=port_number, default=8081)
     sim.add_argument("--appid", default="wx-demo-appid")
     sim.add_argument("--secret", default="demo-secret")
     sim.add_argument("--latency-ms", type=int, default=0)
@@ -195,6 +195,24 @@ def read_config(args: argparse.Namespace) -> Config:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, so a bad one is a usage error, not a traceback at bind."""
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (1-65535)")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
 
 
 def parse_when(text: str, tz: ZoneInfo) -> datetime:
@@ -286,7 +304,7 @@ async def cmd_draft(args: argparse.Namespace) -> int:
     config = read_config(args)
     column = config.column(args.column)
     tz = config.account(column.account).tz
-    at = parse_when(args.at, tz) if args.at else None
+    at = parse_when(args.at, tz) if args.at is not None else None
     async with services(config) as svc:
         draft = await svc.drafting.draft(
             column.name, resource_ids=args.resource, at=at, actor=f"cli:{getpass.getuser()}"

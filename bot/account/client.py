@@ -457,7 +457,13 @@ class AccountClient:
         quota_day = self._clock().astimezone(QUOTA_TIMEZONE).date()
         try:
             await self._counter.count_call(
-                self.account.name, endpoint, quota_day, error=errcode != 0
+                self.account.name,
+                endpoint,
+                quota_day,
+                error=errcode != 0,
+                errcode=errcode,
+                latency_ms=latency_ms,
+                attempt=attempt,
             )
         except Exception:
             log.exception("counting a call of %s failed", endpoint)

@@ -60,7 +60,15 @@ class MemoryCallCounter:
         self.errors: Counter[tuple[str, str, date]] = Counter()
 
     async def count_call(
-        self, account: str, endpoint: str, quota_day: date, *, error: bool
+        self,
+        account: str,
+        endpoint: str,
+        quota_day: date,
+        *,
+        error: bool,
+        errcode: int | None = 0,
+        latency_ms: int | None = None,
+        attempt: int = 1,
     ) -> None:
         self.calls[(account, endpoint, quota_day)] += 1
         if error:

@@ -55,8 +55,17 @@ class CallCounter(Protocol):
     """Counts every HTTP call made to the platform, so quotas are budgets, not surprises."""
 
     async def count_call(
-        self, account: str, endpoint: str, quota_day: date, *, error: bool
+        self,
+        account: str,
+        endpoint: str,
+        quota_day: date,
+        *,
+        error: bool,
+        errcode: int | None = 0,
+        latency_ms: int | None = None,
+        attempt: int = 1,
     ) -> None:
         """Add one call of ``endpoint`` (e.g. ``"draft/add"``) on ``quota_day`` (the
-        Asia/Shanghai calendar day); ``error`` says whether it failed."""
+        Asia/Shanghai calendar day); ``error`` says whether it failed. ``errcode`` (None: no
+        answer), ``latency_ms`` and ``attempt`` (1-based) let a store log the call too."""
         ...

@@ -89,28 +89,35 @@ async def count_call(
     engine: AsyncEngine, account: str, endpoint: str, quota_day: date, *, error: bool
 ) -> None:
     async with engine.begin() as conn:
-        await conn.execute(
-            _insert_ignore(
-                conn,
-                api_calls,
-                {
-                    "account": account,
-                    "endpoint": endpoint,
-                    "quota_day": quota_day,
-                    "calls": 0,
-                    "errors": 0,
-                },
-            )
+        await count_call_in(conn, account, endpoint, quota_day, error=error)
+
+
+async def count_call_in(
+    conn: AsyncConnection, account: str, endpoint: str, quota_day: date, *, error: bool
+) -> None:
+    """Add one call to the day's counter, in the caller's transaction."""
+    await conn.execute(
+        _insert_ignore(
+            conn,
+            api_calls,
+            {
+                "account": account,
+                "endpoint": endpoint,
+                "quota_day": quota_day,
+                "calls": 0,
+                "errors": 0,
+            },
         )
-        await conn.execute(
-            api_calls.update()
-            .where(
-                api_calls.c.account == account,
-                api_calls.c.endpoint == endpoint,
-                api_calls.c.quota_day == quota_day,
-            )
-            .values(calls=api_calls.c.calls + 1, errors=api_calls.c.errors + (1 if error else 0))
+    )
+    await conn.execute(
+        api_calls.update()
+        .where(
+            api_calls.c.account == account,
+            api_calls.c.endpoint == endpoint,
+            api_calls.c.quota_day == quota_day,
         )
+        .values(calls=api_calls.c.calls + 1, errors=api_calls.c.errors + (1 if error else 0))
+    )
 
 
 async def calls_on(conn: AsyncConnection, account: str, quota_day: date) -> dict[str, int]:

@@ -17,9 +17,8 @@ from bot.account.client import AccountClient, RetryPolicy
 from bot.account.simulator import RunningSimulator, SimulatorConfig, start_simulator
 from bot.config import Config, PublisherConfig, parse_config
 from bot.domain.models import Delivery, Post, PostStatus
-from bot.engine.call_log import api_call_logger
 from bot.engine.publishing import PostPublisher
-from bot.engine.shared_state import DatabaseCallCounter, DatabaseTokenStore
+from bot.engine.shared_state import DatabaseCallRecorder, DatabaseTokenStore
 from bot.engine.worker import Worker
 from bot.store import db
 from bot.store import posts as post_store
@@ -160,12 +159,11 @@ async def publish_rig(
         account.name: AccountClient(
             account,
             session,
-            tokens=DatabaseTokenStore(engine),
-            counter=DatabaseCallCounter(engine),
+            tokens=DatabaseTokenStore(engine, utc_now),
+            counter=DatabaseCallRecorder(engine, utc_now),
             clock=utc_now,
             retry=RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05),
             timeout=aiohttp.ClientTimeout(total=2, connect=1),
-            on_call=api_call_logger(engine, account.name, utc_now),
         )
         for account in config.accounts
     }
