@@ -28,6 +28,7 @@ from bot.engine.reporting import Period, build_report
 from bot.store import db
 from bot.store import log as log_store
 from bot.store import posts as post_store
+from bot.store import reports as report_store
 from bot.store.reports import raw_sql_statement
 from bot.store.tables import post_resources, posts, publish_log, resources
 from tests.bench.burst import bench_config, publisher_settings
@@ -169,6 +170,21 @@ def comparisons(engine: AsyncEngine, config: Config) -> dict[str, tuple[Any, Any
 
         return service, raw
 
+    def aggregate(period: Period) -> tuple[Any, Any]:
+        """The report's main aggregate alone: the store's query against the same SQL by hand."""
+
+        async def service() -> object:
+            start, end = period.window(config_tz(config))
+            async with engine.connect() as conn:
+                return await report_store.column_aggregate(conn, start, end, None)
+
+        async def raw() -> object:
+            start, end = period.window(config_tz(config))
+            async with engine.connect() as conn:
+                return (await conn.execute(raw_sql_statement(), {"start": start, "end": end})).all()
+
+        return service, raw
+
     async def queue_service() -> object:
         async with engine.connect() as conn:
             return await post_store.list_posts(conn, limit=PAGE)
@@ -190,6 +206,7 @@ def comparisons(engine: AsyncEngine, config: Config) -> dict[str, tuple[Any, Any
     return {
         "report_year": report(year),
         "report_quarter": report(quarter),
+        "aggregate_year": aggregate(year),
         "queue_first_page": (queue_service, queue_raw),
         "log_page_200": (log_service, log_raw),
     }

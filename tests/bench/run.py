@@ -145,7 +145,13 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             if "skipped" in e or "error" in e:
                 rows.append((f"report {engine}", e.get("skipped") or e.get("error", ""), ""))
                 continue
-            for name in ("report_year", "report_quarter", "queue_first_page", "log_page_200"):
+            for name in (
+                "report_year",
+                "report_quarter",
+                "aggregate_year",
+                "queue_first_page",
+                "log_page_200",
+            ):
                 f = e[name]
                 measured = f"{f['service_ms']} ms vs {f['raw_sql_ms']} ms = {f['ratio']}x"
                 rows.append((f"{engine} {name}", measured, "<= 1.5x " + _ok(f["met"])))
