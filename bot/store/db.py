@@ -8,12 +8,8 @@ the shared engine for several processes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
@@ -22,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.domain.errors import ConfigError, TransientError
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic is imported only when the schema must change: a service that starts on a current
+# database never loads it (it is a sizeable share of an idle process's memory).
 _UPGRADE_LOCK = 0x626F7401  # the advisory lock key schema upgrades take on PostgreSQL
 
 
@@ -64,6 +65,8 @@ def _make_sqlite_serial(engine: AsyncEngine) -> None:
 
 
 def _alembic_config(connection: Connection) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -74,6 +77,8 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Create or migrate the schema to the newest revision (idempotent)."""
 
     def run(connection: Connection) -> None:
+        from alembic import command
+
         if connection.dialect.name == "postgresql":
             # Several processes may start at once on a fresh database: the first creates the
             # schema, the others wait here and then find it at head (SQLite's BEGIN IMMEDIATE
@@ -82,13 +87,27 @@ async def upgrade(engine: AsyncEngine) -> None:
         command.upgrade(_alembic_config(connection), "head")
 
     try:
+        if await _stamped_revision(engine) == HEAD_REVISION:
+            return
         async with engine.begin() as conn:
             await conn.run_sync(run)
     except OSError as exc:
         raise TransientError(f"database unreachable: {exc}") from exc
 
 
+async def _stamped_revision(engine: AsyncEngine) -> str | None:
+    """The revision recorded in the database, read without Alembic; None when unstamped."""
+    try:
+        async with engine.connect() as conn:
+            row = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).first()
+    except SQLAlchemyError:
+        return None  # no table yet: a new database
+    return str(row[0]) if row else None
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -96,7 +115,14 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(read)
 
 
+# The newest migration; a test checks it against Alembic's own idea of the head.
+HEAD_REVISION = "0001"
+
+
 def head_revision() -> str | None:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(config).get_current_head()

@@ -5,6 +5,7 @@ most ``MAX_FAILURES`` failed attempts per user name and per address in ``WINDOW`
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -27,7 +28,13 @@ TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 
 _hasher = PasswordHasher()  # the library's defaults are the recommended (RFC 9106) cost
 # Verified when the user does not exist, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown names, so they take as long as known ones;
+    made on first use rather than at import (it costs an argon2 run)."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 class TooManyAttemptsError(UserError):
@@ -97,7 +104,7 @@ async def authenticate_password(
         raise TooManyAttemptsError(
             f"too many failed logins; try again in {int(WINDOW.total_seconds() // 60)} minutes"
         )
-    ok = await asyncio.to_thread(_verify, found.password_hash if found else _DUMMY_HASH, password)
+    ok = await asyncio.to_thread(_verify, found.password_hash if found else _dummy_hash(), password)
     ok = ok and found is not None
     async with engine.begin() as conn:
         await user_store.record_attempt(conn, user_name=name, address=address, ok=ok, now=now)
