@@ -22,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.account.client import AccountClient, PublishResult
 from bot.account.errors import DuplicateMassSendError
 from bot.config import AccountConfig, PublisherConfig
+from bot.content import lint
 from bot.domain.errors import (
     BotError,
     ConflictError,
+    ContentRejectedError,
     PermanentError,
     QuotaExhaustedError,
     TokenError,
@@ -102,6 +104,9 @@ class PostPublisher:
         try:
             if post.status is PostStatus.QUEUED:
                 post = await self._start(post)
+                refused = recheck(post)
+                if refused is not None:
+                    return await self._fail(post, refused)
             while post.status is PostStatus.PUBLISHING:
                 step = await self._step(post)
                 if isinstance(step, StepResult):
@@ -635,6 +640,26 @@ class PostPublisher:
                 column=post.column,
                 detail=detail,
             )
+
+
+def recheck(post: Post) -> ContentRejectedError | None:
+    """The drafting checks again, right before the first call: the body may have been edited,
+    or the checks improved, since it was queued."""
+    findings = lint.check_post(
+        post.title,
+        post.author,
+        post.digest,
+        post.content_html,
+        post.content_source_url,
+        markdown=post.markdown,
+    )
+    errors = [f for f in findings if f.severity == "error"]
+    if not errors:
+        return None
+    return ContentRejectedError(
+        "refused by the checks before publishing: " + "; ".join(f.message for f in errors[:3]),
+        errors,
+    )
 
 
 def _status_dict(result: PublishResult) -> dict[str, Any]:

@@ -337,3 +337,17 @@ async def test_a_preview_reaches_the_reviewer_before_publishing(
         assert state["published"] == []
         await publish_all(rig)
         assert (await rig.get(post.id)).status is PostStatus.PUBLISHED
+
+
+async def test_damaged_text_is_refused_again_right_before_publishing(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    """A body damaged after it was queued (an edit, a bug) never reaches the platform."""
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        post = await rig.add_post("团(tuán)员学习")
+        await rig.worker().run_due(max_wait=5)
+        refused = await rig.get(post.id)
+        assert refused.status is PostStatus.FAILED
+        assert "refused by the checks before publishing" in refused.error
+        state = await rig.sim_state()
+        assert state["call_counts"].get("draft/add", 0) == 0
