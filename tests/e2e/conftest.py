@@ -111,7 +111,9 @@ def run_bot(
     return Result(tuple(args), proc.returncode, out, err)
 
 
-def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+def http_json(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
@@ -149,7 +151,8 @@ class Simulator:
     log: Path
 
     def state(self) -> dict[str, Any]:
-        return http_json("GET", f"{self.url}/_sim/state")  # type: ignore[no-any-return]
+        state: dict[str, Any] = http_json("GET", f"{self.url}/_sim/state")
+        return state
 
     def set_faults(self, **faults: Any) -> None:
         http_json("POST", f"{self.url}/_sim/faults", faults)

@@ -79,6 +79,6 @@ def test_sigkill_at_random_moments_publishes_every_post_exactly_once(tmp_path: P
         for post in posts:
             assert post["status"] == "published"
             assert post["article_id"] == article_ids[titles[post["id"]]]
-        # The lost answers really happened, so reconciliation was exercised, not bypassed.
-        assert state["call_counts"].get("freepublish/submit", 0) >= POSTS
+        # Answers really were lost after their effect, so the unclear paths ran.
+        assert state["faults"]["injected"].get("lost_answer", 0) >= 1
         assert "Traceback" not in serve.output()

@@ -8,13 +8,12 @@ through the CLI would take minutes), queued and due now."""
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PIL import Image
+import pytest
 
 from bot.domain.models import Post, PostStatus
 from bot.store import db
@@ -27,6 +26,7 @@ from tests.e2e.conftest import (
     Simulator,
     free_port,
     simulator_process,
+    write_cover,
 )
 from tests.integration.pg import fresh_pg_database
 
@@ -43,13 +43,6 @@ QUOTAS = {
     "freepublish/batchget": 1000,
     "draft/add": 2000,
 }
-
-
-def small_jpeg(path: Path) -> Path:
-    buffer = io.BytesIO()
-    Image.new("RGB", (470, 200), (160, 40, 40)).save(buffer, "JPEG", quality=80)
-    path.write_bytes(buffer.getvalue())
-    return path
 
 
 async def insert_due_posts(url: str, count: int, cover: Path, label: str) -> set[str]:
@@ -90,9 +83,9 @@ async def all_posts(url: str) -> list[Post]:
         await engine.dispose()
 
 
-async def wait_until_settled(url: str, timeout: float) -> list[Post]:
+async def wait_until_settled(url: str, seconds: float) -> list[Post]:
     """Poll the database until no post is queued or publishing; fail on a stuck post."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while True:
         posts = await all_posts(url)
         stuck = [p for p in posts if p.needs_attention or p.status is PostStatus.FAILED]
@@ -100,7 +93,7 @@ async def wait_until_settled(url: str, timeout: float) -> list[Post]:
         if all(p.status is PostStatus.PUBLISHED for p in posts):
             return posts
         open_count = sum(p.status is not PostStatus.PUBLISHED for p in posts)
-        assert time.monotonic() < deadline, f"{open_count} posts still open after {timeout}s"
+        assert time.monotonic() < deadline, f"{open_count} posts still open after {seconds}s"
         await asyncio.sleep(0.5)
 
 
@@ -133,8 +126,9 @@ async def assert_published_once(
     assert state["call_counts"]["freepublish/submit"] == len(titles)
 
 
+@pytest.mark.postgres
 async def test_two_serve_processes_on_postgresql_publish_100_posts_once(tmp_path: Path) -> None:
-    cover = small_jpeg(tmp_path / "cover.jpg")
+    cover = write_cover(tmp_path / "cover.jpg")
     async with fresh_pg_database() as url:
         with simulator_process(tmp_path, publish_delay=0.2, seed=100, quotas=QUOTAS) as sim:
             project = Project(tmp_path / "project", sim.url, database_url=url)
@@ -149,7 +143,7 @@ async def test_two_serve_processes_on_postgresql_publish_100_posts_once(tmp_path
                 for serve in serves:
                     assert isinstance(serve, ServeProcess), serve
                 titles = await insert_due_posts(url, 100, cover, "并发")
-                posts = await wait_until_settled(url, timeout=100)
+                posts = await wait_until_settled(url, seconds=100)
                 for serve in serves:
                     assert isinstance(serve, ServeProcess)
                     assert serve.proc.poll() is None, serve.output()
@@ -162,26 +156,55 @@ async def test_two_serve_processes_on_postgresql_publish_100_posts_once(tmp_path
 
 
 async def test_two_publish_due_loops_on_sqlite_publish_20_posts_once(tmp_path: Path) -> None:
-    cover = small_jpeg(tmp_path / "cover.jpg")
+    cover = write_cover(tmp_path / "cover.jpg")
     with simulator_process(tmp_path, publish_delay=0.2, seed=20) as sim:
         project = Project(tmp_path / "project", sim.url)
         project.write_config(publisher=PUBLISHER, cover=str(cover))
         assert project.run("db", "upgrade").code == 0
         titles = await insert_due_posts(project.database_url, 20, cover, "双进程")
 
-        async def publish_loop() -> int:
-            """``bot publish --due`` again and again until nothing is open; how many runs."""
-            runs = 0
+        async def publish_loop() -> set[int]:
+            """``bot publish --due`` again and again until nothing is open; the posts that
+            this loop's runs reported."""
+            reported: set[int] = set()
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 result = await asyncio.to_thread(project.run, "publish", "--due", "--json")
-                assert isinstance(result.json(), list)
-                runs += 1
+                reported |= {p["id"] for p in result.json()}
                 posts = await all_posts(project.database_url)
                 if all(p.status is PostStatus.PUBLISHED for p in posts):
-                    return runs
+                    return reported
             raise AssertionError("posts still open after 60 s of publish --due")
 
-        await asyncio.gather(publish_loop(), publish_loop())
-        posts = await wait_until_settled(project.database_url, timeout=5)
+        first, second = await asyncio.gather(publish_loop(), publish_loop())
+        posts = await wait_until_settled(project.database_url, seconds=5)
         await assert_published_once(project.database_url, sim, posts, titles)
+        # Both really took part: each claimed some of the posts while the other ran.
+        assert first and second, (first, second)
+        assert first | second == {p.id for p in posts}
+
+
+async def test_a_queued_post_claimed_by_one_process_is_not_claimed_by_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the 100-post run once lost: B looked for busy accounts before A's claim
+    committed, then found A's post still ``queued`` and claimed it as well."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    engine = db.open_engine(url)
+    try:
+        await db.upgrade(engine)
+        await insert_due_posts(url, 1, write_cover(tmp_path / "cover.jpg"), "竞争")
+        now = datetime.now(UTC)
+        lease = timedelta(seconds=60)
+        async with engine.begin() as conn:
+            first = await post_store.claim_due(conn, now=now, owner="a", lease=lease)
+
+        async def nothing_busy(conn: object, now: datetime) -> set[str]:
+            return set()
+
+        monkeypatch.setattr(post_store, "_accounts_with_live_lease", nothing_busy)
+        async with engine.begin() as conn:
+            second = await post_store.claim_due(conn, now=now, owner="b", lease=lease)
+        assert len(first) == 1 and second == []
+    finally:
+        await engine.dispose()
