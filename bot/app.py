@@ -72,8 +72,19 @@ class Services:
 
 
 def process_owner() -> str:
-    """Who holds leases: host, pid and a random part, so restarts never inherit a lease."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds leases: where (host and pid namespace), which process, and a random part so
+    a restart never inherits a lease. ``bot.engine.worker.owner_is_gone`` reads it back."""
+    return f"{local_place()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def local_place() -> str:
+    """This machine and pid namespace: two processes with the same place see each other's
+    pids, so one can tell that the other has died."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname()}/{namespace}"
 
 
 async def load_local_or_remote(

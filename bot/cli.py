@@ -167,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int)
     sim.add_argument("--callback-url", default="")
     sim.add_argument("--callback-token", default="")
+    sim.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="PATH=N",
+        type=quota_override,
+        help="a daily quota other than the platform's, e.g. freepublish/submit=1000",
+    )
     sim.set_defaults(handler=cmd_simulator)
 
     sch = commands.add_parser("schedule", help="schedules and their slots")
@@ -191,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_config(args: argparse.Namespace) -> Config:
     return load_config(find_config_path(args.config))
+
+
+def quota_override(text: str) -> tuple[str, int]:
+    """``PATH=N`` for ``bot simulator --quota``."""
+    path, _, limit = text.partition("=")
+    if not path or not limit.isdigit():
+        raise argparse.ArgumentTypeError(f"expected PATH=N (e.g. draft/add=1000), got {text!r}")
+    return path.removeprefix("/cgi-bin/"), int(limit)
 
 
 def print_json(value: Any) -> None:
@@ -432,7 +448,7 @@ async def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 async def cmd_log(args: argparse.Namespace) -> int:
-    from bot.shapes import log_json
+    from bot.shapes import account_tz, log_json
     from bot.store import log as log_store
 
     config = read_config(args)
@@ -455,7 +471,8 @@ async def cmd_log(args: argparse.Namespace) -> int:
             move = f" {e.from_status}->{e.to_status}" if e.to_status else ""
             post = f"post {e.post_id}" if e.post_id else "-"
             print(
-                f"{e.at.isoformat()} {post:<9} {e.step:<20} {e.outcome:<7}{move}{code}{ms}"
+                f"{e.at.astimezone(account_tz(config, e.account)).isoformat(timespec='seconds')}"
+                f" {post:<9} {e.step:<20} {e.outcome:<7}{move}{code}{ms}"
                 f" {e.detail}".rstrip()
             )
     return 0
@@ -487,6 +504,7 @@ async def cmd_simulator(args: argparse.Namespace) -> int:
         publish_delay_seconds=args.publish_delay,
         callback_url=args.callback_url,
         callback_token=args.callback_token,
+        quotas=dict(args.quota),
     )
     await run_forever(config, args.host, args.port)
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app import open_services
+from bot.app import local_place, open_services
 from bot.config import PROJECT_ROOT, Config, find_config_path, load_config
 from bot.domain.errors import UserError
 from bot.store import db
@@ -166,6 +166,7 @@ async def serve(args: argparse.Namespace) -> int:
         scheduler = Scheduler(
             svc.engine, config, specs, svc.clock, svc.drafting, svc.worker.wake.set
         )
+        await svc.worker.release_dead_leases(local_place())
         app = build_web_app(svc, scheduler=scheduler)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -14,6 +14,7 @@ from bot.domain.models import Post
 INVALID_MEDIA_ID = 40007
 # How far before our submit a published item may be dated (clock skew between us and it).
 CLOCK_SLACK = timedelta(minutes=5)
+PAGE = 20  # the most freepublish/batchget and draft/batchget return per call
 
 
 def same_article(news_item: dict[str, Any], post: Post) -> bool:
@@ -40,19 +41,24 @@ async def find_draft(api: AccountClient, post: Post) -> str:
 
 
 async def find_published(
-    api: AccountClient, post: Post, *, now: datetime
+    api: AccountClient, post: Post, *, now: datetime, max_pages: int = 3
 ) -> tuple[str, str] | None:
-    """(article_id, url) of a published article in the newest 20 that matches the post and is
-    not older than its submit, or None. One freepublish/batchget call (100 a day)."""
-    listing = await api.freepublish_batchget(0, 20, no_content=True)
-    since = (post.submitted_at or now) - CLOCK_SLACK
-    for item in listing.get("item") or []:
-        updated = int(item.get("update_time") or 0)
-        if updated and updated < since.timestamp():
-            continue
-        news = _first_news_item(item)
-        if news and same_article(news, post):
-            return str(item.get("article_id", "")), str(news.get("url", ""))
+    """(article_id, url) of a published article that matches the post and is not older than
+    its submit, or None. Pages back (20 items a call, at most ``max_pages`` calls of the 100 a
+    day) until the list reaches items older than the submit."""
+    since = ((post.submitted_at or now) - CLOCK_SLACK).timestamp()
+    for page in range(max_pages):
+        listing = await api.freepublish_batchget(page * PAGE, PAGE, no_content=True)
+        items = listing.get("item") or []
+        for item in items:
+            updated = int(item.get("update_time") or 0)
+            news = _first_news_item(item)
+            if (not updated or updated >= since) and news and same_article(news, post):
+                return str(item.get("article_id", "")), str(news.get("url", ""))
+        # The list is not promised newest first, so stop only when a whole page is older.
+        older = [int(i.get("update_time") or 0) < since for i in items]
+        if len(items) < PAGE or (older and all(older)):
+            return None
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -41,6 +42,19 @@ class Worker:
         self.lease = timedelta(seconds=lease_seconds)
         self.concurrency = concurrency
         self.wake = asyncio.Event()
+
+    async def release_dead_leases(self, place: str) -> int:
+        """At start-up: posts claimed by a process of this machine that has since died (a
+        crash, SIGKILL) are due again now instead of when their lease would run out. Their
+        stage says where to resume; nothing is sent again blindly."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            owners = await post_store.live_lease_owners(conn, now)
+            gone = [owner for owner in owners if owner_is_gone(owner, place)]
+            released = await post_store.expire_leases(conn, gone, now=now)
+        if released:
+            logger.warning("took over %d post(s) from %d dead process(es)", released, len(gone))
+        return released
 
     async def run_once(self) -> list[StepResult]:
         """Claim what is due now and advance each claimed post until it must wait."""
@@ -140,6 +154,22 @@ class Worker:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
+
+
+def owner_is_gone(owner: str, place: str) -> bool:
+    """Whether a lease owner (``place:pid:random``) was a process of this place that no longer
+    runs. Owners elsewhere, or unreadable, are never judged gone: their leases just expire."""
+    owner_place, _, tail = owner.partition(":")
+    pid, _, _random = tail.partition(":")
+    if owner_place != place or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -415,3 +415,24 @@ async def recent_publish_seconds(
         .limit(limit)
     )
     return [(published - submitted).total_seconds() for submitted, published in rows]
+
+
+async def live_lease_owners(conn: AsyncConnection, now: datetime) -> set[str]:
+    rows = await conn.execute(
+        sa.select(posts.c.lease_owner)
+        .where(posts.c.lease_owner.is_not(None), posts.c.lease_expires_at > now)
+        .distinct()
+    )
+    return {r[0] for r in rows}
+
+
+async def expire_leases(conn: AsyncConnection, owners: Sequence[str], *, now: datetime) -> int:
+    """End the leases of owners known to be gone, so their posts are due again at once."""
+    if not owners:
+        return 0
+    result = await conn.execute(
+        posts.update()
+        .where(posts.c.lease_owner.in_(list(owners)), posts.c.lease_expires_at > now)
+        .values(lease_expires_at=now)
+    )
+    return result.rowcount

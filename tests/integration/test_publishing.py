@@ -86,9 +86,9 @@ async def _draft_on_platform(rig: Rig, title: str) -> tuple[str, str]:
     return media_id, await client.draft_add([article])
 
 
-async def _fabricate(rig: Rig, title: str, **fields: object) -> int:
+async def _fabricate(rig: Rig, title: str, account: str = "acc0", **fields: object) -> int:
     """A post left behind by a crashed worker: in publishing, lease expired."""
-    post = await rig.add_post(title)
+    post = await rig.add_post(title, account=account, column=f"col{account[-1]}")
     async with rig.engine.begin() as conn:
         await post_store.update_fields(
             conn,
@@ -351,3 +351,38 @@ async def test_damaged_text_is_refused_again_right_before_publishing(
         assert "refused by the checks before publishing" in refused.error
         state = await rig.sim_state()
         assert state["call_counts"].get("draft/add", 0) == 0
+
+
+async def test_a_restart_takes_over_posts_of_a_dead_local_process(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    import os
+
+    from bot.app import local_place
+
+    dead = await asyncio.create_subprocess_exec("true")
+    await dead.wait()
+    async with publish_rig(sqlite_url, cover_file, accounts=2) as rig:
+        mine = await _fabricate(rig, "死进程的文章", stage=PublishStage.NEW.value)
+        other = await _fabricate(rig, "别处进程的文章", "acc1", stage=PublishStage.NEW.value)
+        far = utc_now() + timedelta(hours=1)
+        async with rig.engine.begin() as conn:
+            await post_store.update_fields(
+                conn,
+                mine,
+                now=utc_now(),
+                lease_owner=f"{local_place()}:{dead.pid}:abc",
+                lease_expires_at=far,
+            )
+            await post_store.update_fields(
+                conn,
+                other,
+                now=utc_now(),
+                lease_owner=f"elsewhere/1:{os.getpid()}:abc",
+                lease_expires_at=far,
+            )
+        worker = rig.worker()
+        assert await worker.release_dead_leases(local_place()) == 1
+        await worker.run_due(max_wait=10)
+        assert (await rig.get(mine)).status is PostStatus.PUBLISHED
+        assert (await rig.get(other)).status is PostStatus.PUBLISHING  # still someone else's
