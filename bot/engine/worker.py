@@ -147,11 +147,16 @@ class Worker:
     async def run_forever(self, stop: asyncio.Event, *, tick: float) -> None:
         """The service's publisher: a pass every ``tick`` seconds or when woken."""
         while not stop.is_set():
+            # Cleared before the pass, so a wake-up that comes during it (a slot opened, an
+            # event arrived) starts the next pass at once instead of being lost.
+            self.wake.clear()
             try:
-                await self.run_once()
+                worked = await self.run_once()
             except Exception:
                 logger.exception("publisher pass failed; trying again next tick")
-            self.wake.clear()
+                worked = []
+            if worked:
+                continue  # more may have come due while this pass ran
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
 
