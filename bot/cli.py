@@ -342,7 +342,7 @@ async def cmd_draft(args: argparse.Namespace) -> int:
 
 
 async def cmd_queue_list(args: argparse.Namespace) -> int:
-    from bot.shapes import post_json
+    from bot.shapes import account_tz, post_json
     from bot.store import posts as post_store
 
     config = read_config(args)
@@ -353,7 +353,12 @@ async def cmd_queue_list(args: argparse.Namespace) -> int:
         print_json([post_json(p, config) for p in items])
     else:
         for p in items:
-            due = p.scheduled_for.isoformat() if p.scheduled_for else "next slot"
+            tz = account_tz(config, p.account)
+            due = (
+                p.scheduled_for.astimezone(tz).isoformat(timespec="seconds")
+                if p.scheduled_for
+                else "next slot"
+            )
             flag = " NEEDS ATTENTION" if p.needs_attention else ""
             print(f"{p.id:>5} {p.status:<10} {p.column:<8} {due:<26} {p.title}{flag}")
     return 0
