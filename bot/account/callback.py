@@ -405,12 +405,17 @@ def open_push(
 ) -> str:
     """The event XML of a received push, after checking ``signature`` (every mode) and, when
     ``encrypt_type=aes``, ``msg_signature`` and decrypting. Raises ForbiddenError when a
-    signature does not match, UserError on a malformed push, ConfigError when a safe-mode push
-    arrives for an account without an EncodingAESKey."""
+    signature does not match or a plain push arrives for an account in safe mode, UserError
+    on a malformed push, ConfigError when a safe-mode push arrives for an account without an
+    EncodingAESKey."""
     sig, timestamp, nonce = _required(query, "signature", "timestamp", "nonce")
     if not check_signature(token, sig, timestamp, nonce):
         raise ForbiddenError("callback: the signature does not match the token")
     if query.get("encrypt_type", "raw").lower() != "aes":
+        if crypto is not None:
+            # The plain signature does not cover the body: an account in safe mode takes
+            # only encrypted pushes, or anyone who saw one signed URL could forge events.
+            raise ForbiddenError("callback: this account takes only safe-mode (aes) pushes")
         return body
     if crypto is None:
         raise ConfigError("callback: a safe-mode push arrived but no aes_key is configured")

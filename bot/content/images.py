@@ -88,6 +88,8 @@ def _is_public_one(ip: IPAddress) -> bool:
         or ip.is_multicast
         or ip.is_reserved
         or ip.is_unspecified
+        # Deprecated IPv6 site-local (fec0::/10), which Python still calls global.
+        or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)
     )
 
 

@@ -139,11 +139,18 @@ async def revoke_tokens(conn: AsyncConnection, user_id: int) -> int:
 
 async def record_attempt(
     conn: AsyncConnection, *, user_name: str, address: str, ok: bool, now: datetime
-) -> None:
-    await conn.execute(
+) -> int:
+    result = await conn.execute(
         login_attempts.insert().values(
             user_name=user_name[:100], address=address[:100], at=now, ok=ok
         )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def mark_attempt_ok(conn: AsyncConnection, attempt_id: int) -> None:
+    await conn.execute(
+        login_attempts.update().where(login_attempts.c.id == attempt_id).values(ok=True)
     )
 
 

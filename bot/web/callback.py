@@ -81,7 +81,14 @@ async def push(request: web.Request) -> web.Response:
 async def _read_limited(request: web.Request) -> str:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
-    data = await request.content.read(MAX_BODY + 1)
+    # content.read(n) returns what has arrived so far; a push that comes in pieces must be
+    # read to its end (within the limit).
+    data = b""
+    while len(data) <= MAX_BODY:
+        chunk = await request.content.read(MAX_BODY + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
     if len(data) > MAX_BODY:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=len(data))
     try:

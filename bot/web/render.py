@@ -88,6 +88,10 @@ def flash(request: web.Request, message: str, kind: str = "ok") -> None:
 
 def local_target(value: str, default: str = "/") -> str:
     """``value`` if it is a path on this site, else ``default`` (no open redirects)."""
+    # Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"), and control
+    # characters cannot go into a header at all: refuse any of them.
+    if any(ch <= " " or ch == "\x7f" for ch in value):
+        return default
     if value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default

@@ -95,19 +95,25 @@ async def authenticate_password(
     TooManyAttemptsError, before looking at the password, when the user name or the address
     has failed ``MAX_FAILURES`` times within ``WINDOW``."""
     name = name.strip()[:100]
-    async with engine.connect() as conn:
+    # The attempt is written as a failure before the password is looked at, in the same
+    # transaction as the count: concurrent guesses each see the ones before them.
+    async with engine.begin() as conn:
         by_user, by_address = await user_store.failures_since(
             conn, user_name=name, address=address, since=now - WINDOW
         )
-        found = await user_store.credentials(conn, name)
-    if by_user >= MAX_FAILURES or by_address >= MAX_FAILURES:
-        raise TooManyAttemptsError(
-            f"too many failed logins; try again in {int(WINDOW.total_seconds() // 60)} minutes"
+        if by_user >= MAX_FAILURES or by_address >= MAX_FAILURES:
+            raise TooManyAttemptsError(
+                f"too many failed logins; try again in {int(WINDOW.total_seconds() // 60)} minutes"
+            )
+        attempt_id = await user_store.record_attempt(
+            conn, user_name=name, address=address, ok=False, now=now
         )
+        found = await user_store.credentials(conn, name)
     ok = await asyncio.to_thread(_verify, found.password_hash if found else _dummy_hash(), password)
     ok = ok and found is not None
     async with engine.begin() as conn:
-        await user_store.record_attempt(conn, user_name=name, address=address, ok=ok, now=now)
+        if ok:
+            await user_store.mark_attempt_ok(conn, attempt_id)
         if ok and found is not None and _hasher.check_needs_rehash(found.password_hash):
             new_hash = await asyncio.to_thread(_hasher.hash, password)
             await user_store.set_password_hash(conn, found.user.id, new_hash)

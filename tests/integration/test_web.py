@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -179,7 +180,9 @@ async def test_review_publish_log_and_report(rig: WebRig) -> None:
     assert "freepublish/submit" in page
     assert re.search(r'href="https?://[^"]+"[^>]*class="article"', page)
 
-    today = done[0].published_at.date().isoformat() if done[0].published_at else ""
+    # The report counts by the Beijing calendar day, which is not the UTC one after 16:00 UTC.
+    published = done[0].published_at
+    today = published.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat() if published else ""
     report_page = await (await rig.client.get(f"/reports?from=2020-01-01&to={today}")).text()
     assert "学习平台" in report_page and "<svg" in report_page  # the no-script fallback
     found = re.search(
