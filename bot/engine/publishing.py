@@ -59,6 +59,10 @@ PUBLISH_FAILURES = {
     3: "the platform reported a generic failure",
     4: "the platform's review rejected the article",
 }
+# Stages after which the post may be online: an error there never makes it "failed".
+AFTER_SUBMIT = frozenset({PublishStage.SUBMITTING, PublishStage.SUBMITTED, PublishStage.UNKNOWN})
+# The platform refuses a repeated clientmsgid for 24 hours; leave an hour of margin.
+CLIENTMSGID_WINDOW = timedelta(hours=23)
 PUBLISH_DELETED = {5: "published, then deleted by the account", 6: "published, then banned"}
 
 
@@ -116,6 +120,12 @@ class PostPublisher:
         except QuotaExhaustedError as exc:
             return await self._park(post, exc)
         except PermanentError as exc:
+            current = await self._current(post.id)
+            if current.stage in AFTER_SUBMIT:
+                # The post may be online: "failed" would invite a retry, so a person decides.
+                return await self._needs_attention(
+                    current, f"{exc} — after the submit; check the account before retrying"
+                )
             return await self._fail(post, exc)
         except (TransientError, TokenError) as exc:
             return await self._retry_later(post, exc)
@@ -127,7 +137,15 @@ class PostPublisher:
             PublishStage.UNKNOWN,
         ):
             # sendall carries a clientmsgid derived from the post: a repeat within 24 h is
-            # refused by the platform with 45065 and the existing msg_id, so resending is safe.
+            # refused by the platform with 45065 and the existing msg_id, so resending is safe
+            # then, and only then.
+            sent_at = post.submitted_at or self.clock()
+            if self.clock() - sent_at > CLIENTMSGID_WINDOW:
+                return await self._needs_attention(
+                    post,
+                    "a mass send's answer was lost more than 23 hours ago; the platform "
+                    "no longer recognises its clientmsgid, so check the account before resending",
+                )
             return await self._record(post, stage=PublishStage.DRAFTED)
         if stage is PublishStage.NEW:
             return await self._upload_cover(post)
@@ -246,7 +264,11 @@ class PostPublisher:
             await self._log(post, "draft/add", "unknown", detail="answer lost; looking for it")
             found = await reconcile.find_draft(self.api, post)
             if not found:
-                return post  # loop: the next step adds it again
+                # Not there: add it again, after the usual backoff (a stray draft is
+                # harmless; a tight loop through an outage is not).
+                raise TransientError(
+                    "draft/add: the answer was lost and no draft was found"
+                ) from None
             media_id = found
         return await self._record(post, stage=PublishStage.DRAFTED, draft_media_id=media_id)
 
@@ -262,11 +284,20 @@ class PostPublisher:
                     detail=f"mass-send allowance used; waiting until {opens_at.isoformat()}",
                 )
                 return await self._wait(post, opens_at)
-        post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=now)
         if post.delivery is Delivery.MASS_SEND:
+            # The clientmsgid window runs from the first send, whatever resends follow.
+            post = await self._record(
+                post, stage=PublishStage.SUBMITTING, submitted_at=post.submitted_at or now
+            )
             return await self._mass_send(post)
+        post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=now)
         try:
             publish_id = await self.api.freepublish_submit(post.draft_media_id)
+        except (TransientError, TokenError, PermanentError):
+            # The platform answered and refused (busy, rate limit, quota, 48001, …): nothing
+            # was submitted, so the post goes back to "drafted" and the usual rules apply.
+            await self._record(post, stage=PublishStage.DRAFTED)
+            raise
         except UnknownOutcomeError as exc:
             await self._log(post, "freepublish/submit", "unknown", detail=str(exc))
             return await self._record(
@@ -300,6 +331,16 @@ class PostPublisher:
                 "message/mass/sendall",
                 "ok",
                 detail=f"already sent earlier (msg_id {msg_id or 'unknown'})",
+            )
+        except (TransientError, TokenError, PermanentError):
+            await self._record(post, stage=PublishStage.DRAFTED)  # refused: nothing was sent
+            raise
+        except UnknownOutcomeError as exc:
+            await self._log(post, "message/mass/sendall", "unknown", detail=str(exc))
+            return await self._record(
+                post,
+                stage=PublishStage.UNKNOWN,
+                next_attempt_at=self.clock() + timedelta(seconds=self._recheck_seconds()),
             )
         return await self._record(
             post,
@@ -339,9 +380,12 @@ class PostPublisher:
         now = self.clock()
         result = await self.api.mass_get(post.msg_id)
         status = str(result.get("msg_status", ""))
-        if status == "SEND_SUCCESS":
-            return await self._published(post, article_id="", article_url="", source="mass/get")
-        if status in {"SEND_FAIL", "DELETE"}:
+        if status in {"SEND_SUCCESS", "DELETE"}:
+            note = "sent, then deleted on the platform" if status == "DELETE" else ""
+            return await self._published(
+                post, article_id="", article_url="", source="mass/get", note=note
+            )
+        if status == "SEND_FAIL":
             return await self._fail(post, PermanentError(f"mass send ended as {status}"))
         delay = poll_delay(
             post.polls,
@@ -459,6 +503,28 @@ class PostPublisher:
                 lease_owner=None,
                 lease_expires_at=None,
             )
+            return StepResult(await post_store.get(conn, post.id), None)
+
+    async def _current(self, post_id: int) -> Post:
+        async with self.engine.connect() as conn:
+            return await post_store.get(conn, post_id)
+
+    async def _needs_attention(self, post: Post, reason: str) -> StepResult:
+        """Neither provably published nor provably not: stop, loudly, for a person."""
+        now = self.clock()
+        await self._log(post, "attention", "error", detail=reason)
+        async with self.engine.begin() as conn:
+            await post_store.update_fields(
+                conn,
+                post.id,
+                now=now,
+                stage=PublishStage.ATTENTION.value,
+                needs_attention=True,
+                error=reason,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            await account_store.note_error(conn, post.account, error=reason, now=now)
             return StepResult(await post_store.get(conn, post.id), None)
 
     # --- waiting, failing, parking ------------------------------------------------------
@@ -610,11 +676,13 @@ class PostPublisher:
         if stage is not None:
             values["stage"] = stage.value
         async with self.engine.begin() as conn:
-            ok = await post_store.update_if_status(
-                conn, post.id, [PostStatus.PUBLISHING], now=self.clock(), **values
+            # A compare-and-set on the stage too: a holder whose lease ran out while it was
+            # slow must not overwrite progress another worker made meanwhile.
+            ok = await post_store.update_if_stage(
+                conn, post.id, post.stage, now=self.clock(), **values
             )
             if not ok:
-                raise ConflictError(f"post {post.id} left publishing while being published")
+                raise ConflictError(f"post {post.id} moved on while being published")
             if stage is not None:
                 await log.append(
                     conn,

@@ -18,10 +18,14 @@ PAGE = 20  # the most freepublish/batchget and draft/batchget return per call
 
 
 def same_article(news_item: dict[str, Any], post: Post) -> bool:
+    """Title, author, source link and digest as sent (the digest only where the listing
+    gives it; a post with an empty digest gets one made by the platform)."""
+    digest = news_item.get("digest")
     return (
         str(news_item.get("title", "")) == post.title
         and str(news_item.get("author", "")) == post.author
         and str(news_item.get("content_source_url", "")) == post.content_source_url
+        and (digest is None or not post.digest or str(digest) == post.digest)
     )
 
 

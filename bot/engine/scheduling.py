@@ -52,6 +52,8 @@ SAFETY_TICK_SECONDS = 30.0
 # most this many of them get a row each; the log row of the first says the older ones were
 # missed as well.
 SCHEDULES_IN_PARALLEL = 16
+# A slot still "opening" this long after it opened was left by a process that died.
+INTERRUPTED_AFTER = timedelta(minutes=10)
 MISSED_HORIZON = timedelta(days=7)
 MAX_MISSED_ROWS = 100
 
@@ -110,6 +112,7 @@ class Scheduler:
         the schedule's last slot (or ``now`` - grace for a new one), late within grace,
         recorded as missed beyond it. Wakes the publisher when a slot took posts."""
         async with self._pass_lock:
+            await self._abandon_interrupted(now)
             async with self.engine.connect() as conn:
                 states = await slot_store.schedule_states(conn)
             # Schedules open side by side (each one's own slots in order): with many accounts
@@ -126,6 +129,20 @@ class Scheduler:
 
             results = await asyncio.gather(*(open_one(spec) for spec in self.specs))
         return [outcome for result in results for outcome in result]
+
+    async def _abandon_interrupted(self, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            stale = await slot_store.abandon_stale_opening(conn, before=now - INTERRUPTED_AFTER)
+            for slot in stale:
+                await log_store.append(
+                    conn,
+                    at=now,
+                    step="slot",
+                    outcome="error",
+                    column=slot.column,
+                    detail=f"schedule={slot.schedule} fire_at={slot.fire_at.isoformat()}: "
+                    "interrupted while drafting (the process stopped); recorded as empty",
+                )
 
     async def _open_schedule(
         self, spec: ScheduleSpec, now: datetime, *, resumed_at: datetime | None

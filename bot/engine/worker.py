@@ -78,14 +78,21 @@ class Worker:
 
     async def _advance(self, post_id: int) -> StepResult | None:
         async with self.semaphore:
-            async with self.engine.connect() as conn:
+            # The lease was taken at claim time; waiting for the semaphore used some of it.
+            async with self.engine.begin() as conn:
+                held = await post_store.renew_lease(
+                    conn, post_id, owner=self.owner, now=self.clock(), lease=self.lease
+                )
                 post = await post_store.get(conn, post_id)
+            if not held:
+                return None  # another worker has it now
             publisher = self.publishers.get(post.account)
             if publisher is None:
                 logger.error("post %s names unknown account %s", post.id, post.account)
                 await self._release(post_id)
                 return None
             token = current_post.set(post)
+            keeper = asyncio.create_task(self._keep_lease(post_id))
             try:
                 result = await publisher.advance(post)
             except ConflictError as exc:  # someone cancelled or moved it meanwhile
@@ -95,9 +102,23 @@ class Worker:
                 logger.exception("post %s: unexpected error while publishing", post_id)
                 result = None
             finally:
+                keeper.cancel()
                 current_post.reset(token)
             await self._release(post_id)
             return result
+
+    async def _keep_lease(self, post_id: int) -> None:
+        """Renew the lease while a slow step runs (retries, a token wait, reconciliation),
+        so no other worker takes the post meanwhile."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self.engine.begin() as conn:
+                held = await post_store.renew_lease(
+                    conn, post_id, owner=self.owner, now=self.clock(), lease=self.lease
+                )
+            if not held:
+                logger.warning("post %s: lease lost to another worker", post_id)
+                return
 
     async def _release(self, post_id: int) -> None:
         async with self.engine.begin() as conn:

@@ -436,3 +436,19 @@ async def expire_leases(conn: AsyncConnection, owners: Sequence[str], *, now: da
         .values(lease_expires_at=now)
     )
     return result.rowcount
+
+
+async def update_if_stage(
+    conn: AsyncConnection, post_id: int, expected: PublishStage, *, now: datetime, **values: Any
+) -> bool:
+    """Record publishing progress only if the post is still publishing at stage ``expected``."""
+    result = await conn.execute(
+        posts.update()
+        .where(
+            posts.c.id == post_id,
+            posts.c.status == PostStatus.PUBLISHING.value,
+            posts.c.stage == expected.value,
+        )
+        .values(updated_at=now, **values)
+    )
+    return result.rowcount == 1

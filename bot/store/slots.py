@@ -109,3 +109,22 @@ async def schedule_states(conn: AsyncConnection) -> dict[str, tuple[bool, dateti
         sa.select(schedule_state.c.schedule, schedule_state.c.paused, schedule_state.c.updated_at)
     )
     return {r.schedule: (bool(r.paused), r.updated_at) for r in rows}
+
+
+async def abandon_stale_opening(conn: AsyncConnection, *, before: datetime) -> list[Slot]:
+    """Slots left "opening" by a process that died while drafting for them, opened before
+    ``before``: recorded as empty (their fire time is owed nothing more; a post the drafting
+    did create is queued and goes out on its own)."""
+    stale = [
+        slot_from_row(r._mapping)
+        for r in await conn.execute(
+            sa.select(slots).where(slots.c.state == "opening", slots.c.opened_at < before)
+        )
+    ]
+    if stale:
+        await conn.execute(
+            slots.update()
+            .where(slots.c.id.in_([s.id for s in stale]), slots.c.state == "opening")
+            .values(state="empty")
+        )
+    return stale

@@ -386,3 +386,61 @@ async def test_a_restart_takes_over_posts_of_a_dead_local_process(
         await worker.run_due(max_wait=10)
         assert (await rig.get(mine)).status is PostStatus.PUBLISHED
         assert (await rig.get(other)).status is PostStatus.PUBLISHING  # still someone else's
+
+
+async def test_a_permanent_error_after_the_submit_asks_a_person_instead_of_failing(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    """A post that may be online must never become "failed" (a retry would publish it
+    twice): an error after the submit marks it as needing attention."""
+    from bot.account.errors import ApiPermissionError
+
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        post = await rig.add_post("提交后出错")
+        client = rig.clients["acc0"]
+
+        async def refused(publish_id: str) -> object:
+            raise ApiPermissionError(
+                "freepublish/get: errcode 48001", endpoint="freepublish/get", errcode=48001
+            )
+
+        client.freepublish_get = refused  # type: ignore[method-assign]
+        await rig.worker().run_due(max_wait=5)
+        stuck = await rig.get(post.id)
+        assert stuck.status is PostStatus.PUBLISHING and stuck.needs_attention
+        assert stuck.stage is PublishStage.ATTENTION
+        assert "check the account" in stuck.error
+
+
+async def test_a_lost_draft_answer_backs_off_instead_of_looping(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        await rig.set_faults(next=[{"kind": "http_5xx", "path": "draft/add"}] * 5)
+        post = await rig.add_post("草稿接口故障")
+        await rig.worker().run_once()
+        state = await rig.sim_state()
+        assert state["call_counts"].get("draft/add", 0) == 1
+        waiting = await rig.get(post.id)
+        assert waiting.next_attempt_at is not None and waiting.next_attempt_at > utc_now()
+
+
+async def test_a_busy_submit_counts_toward_the_attempt_cap(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        await rig.set_faults(next=[{"kind": "busy", "path": "freepublish/submit"}] * 30)
+        post = await rig.add_post("提交繁忙")
+        worker = rig.worker()
+        for _ in range(40):
+            await worker.run_once()
+            current = await rig.get(post.id)
+            if current.status is PostStatus.FAILED:
+                break
+            async with rig.engine.begin() as conn:  # skip the backoff wait
+                await post_store.update_fields(
+                    conn, post.id, now=utc_now(), next_attempt_at=utc_now()
+                )
+        assert current.status is PostStatus.FAILED
+        assert current.attempts <= rig.config.publisher.max_attempts + 1
+        assert (await rig.sim_state())["call_counts"].get("freepublish/batchget", 0) == 0
