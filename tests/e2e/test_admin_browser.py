@@ -9,9 +9,10 @@ import csv
 import io
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -217,7 +218,8 @@ def test_editor_drafts_reviewer_approves_and_the_post_is_published(
     assert "freepublish/submit" in page.content()
     _shot(page, "04-publish-log")
 
-    today = datetime.now(UTC).date().isoformat()
+    # Reports count by the Beijing calendar day (ahead of UTC's after 16:00 UTC).
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     page.goto(f"{base}/reports?from=2020-01-01&to={today}")
     _assert_chart_drawn(page)
     _shot(page, "05-report")
