@@ -274,7 +274,8 @@ class PostPublisher:
 
     async def _submit(self, post: Post) -> Post | StepResult:
         now = self.clock()
-        if post.delivery is Delivery.MASS_SEND:
+        mass = post.delivery is Delivery.MASS_SEND
+        if mass:
             opens_at = await self._mass_send_allowance_opens(post)
             if opens_at is not None:
                 await self._log(
@@ -284,22 +285,23 @@ class PostPublisher:
                     detail=f"mass-send allowance used; waiting until {opens_at.isoformat()}",
                 )
                 return await self._wait(post, opens_at)
-        if post.delivery is Delivery.MASS_SEND:
-            # The clientmsgid window runs from the first send, whatever resends follow.
-            post = await self._record(
-                post, stage=PublishStage.SUBMITTING, submitted_at=post.submitted_at or now
-            )
-            return await self._mass_send(post)
-        post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=now)
+        # The intent, committed before the call. For a mass send the clientmsgid window runs
+        # from the first send, whatever resends follow.
+        first_sent = (post.submitted_at or now) if mass else now
+        post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=first_sent)
+        endpoint = "message/mass/sendall" if mass else "freepublish/submit"
         try:
-            publish_id = await self.api.freepublish_submit(post.draft_media_id)
+            if mass:
+                sent = await self._mass_send(post)
+            else:
+                sent = await self.api.freepublish_submit(post.draft_media_id)
         except (TransientError, TokenError, PermanentError):
             # The platform answered and refused (busy, rate limit, quota, 48001, …): nothing
-            # was submitted, so the post goes back to "drafted" and the usual rules apply.
+            # was sent, so the post goes back to "drafted" and the usual rules apply.
             await self._record(post, stage=PublishStage.DRAFTED)
             raise
         except UnknownOutcomeError as exc:
-            await self._log(post, "freepublish/submit", "unknown", detail=str(exc))
+            await self._log(post, endpoint, "unknown", detail=str(exc))
             return await self._record(
                 post,
                 stage=PublishStage.UNKNOWN,
@@ -308,9 +310,9 @@ class PostPublisher:
         return await self._record(
             post,
             stage=PublishStage.SUBMITTED,
-            publish_id=str(publish_id),
             polls=0,
             next_attempt_at=self.clock() + timedelta(seconds=await self._first_poll_seconds()),
+            **({"msg_id": sent} if mass else {"publish_id": str(sent)}),
         )
 
     async def _mass_send_allowance_opens(self, post: Post) -> datetime | None:
@@ -320,9 +322,10 @@ class PostPublisher:
             used = await post_store.mass_sends_since(conn, post.account, start)
         return None if used < allowed else end
 
-    async def _mass_send(self, post: Post) -> Post:
+    async def _mass_send(self, post: Post) -> str:
+        """sendall with the post's clientmsgid; returns the msg_id."""
         try:
-            msg_id = await self.api.mass_sendall(post.draft_media_id, post.clientmsgid)
+            return await self.api.mass_sendall(post.draft_media_id, post.clientmsgid)
         except DuplicateMassSendError as exc:
             # Our earlier send (whose answer was lost) went through: adopt its msg_id.
             msg_id = str(getattr(exc, "msg_id", None) or "")
@@ -332,23 +335,7 @@ class PostPublisher:
                 "ok",
                 detail=f"already sent earlier (msg_id {msg_id or 'unknown'})",
             )
-        except (TransientError, TokenError, PermanentError):
-            await self._record(post, stage=PublishStage.DRAFTED)  # refused: nothing was sent
-            raise
-        except UnknownOutcomeError as exc:
-            await self._log(post, "message/mass/sendall", "unknown", detail=str(exc))
-            return await self._record(
-                post,
-                stage=PublishStage.UNKNOWN,
-                next_attempt_at=self.clock() + timedelta(seconds=self._recheck_seconds()),
-            )
-        return await self._record(
-            post,
-            stage=PublishStage.SUBMITTED,
-            msg_id=msg_id,
-            polls=0,
-            next_attempt_at=self.clock() + timedelta(seconds=await self._first_poll_seconds()),
-        )
+            return msg_id
 
     async def _await_result(self, post: Post) -> Post | StepResult:
         now = self.clock()
