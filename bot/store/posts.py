@@ -244,6 +244,8 @@ async def claim_due(
         if account in seen_accounts or account in busy:
             continue
         seen_accounts.add(account)
+        if conn.dialect.name == "postgresql" and not await _take_account(conn, account, now):
+            continue
         chosen.append(post_id)
         if len(chosen) >= limit:
             break
@@ -257,6 +259,23 @@ async def claim_due(
         if result.rowcount == 1:
             claimed.append(post_id)
     return claimed
+
+
+async def _take_account(conn: AsyncConnection, account: str, now: datetime) -> bool:
+    """PostgreSQL: hold the account for this transaction, then look again for a live lease
+    (a claim another process committed after our first look), so two processes never work
+    on two posts of one account at once. SQLite's single writer needs none of this."""
+    locked = await conn.execute(
+        sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtext("bot-account:" + account)))
+    )
+    if not locked.scalar_one():
+        return False
+    live = await conn.execute(
+        sa.select(posts.c.id)
+        .where(posts.c.account == account, posts.c.lease_expires_at > now)
+        .limit(1)
+    )
+    return live.first() is None
 
 
 async def _accounts_with_live_lease(conn: AsyncConnection, now: datetime) -> set[str]:
