@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.errors import ConflictError
 from bot.domain.models import Post, PostStatus
 from bot.engine.context import current_post
-from bot.engine.publishing import PostPublisher, StepResult
+from bot.engine.post_records import StepResult
+from bot.engine.publishing import PostPublisher
 from bot.store import accounts as account_store
 from bot.store import posts as post_store
 
