@@ -8,19 +8,25 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ColumnConfig, Config
-from bot.content import lint, render, selection
-from bot.content.images import rehost_images
+from bot.content import selection
 from bot.domain.errors import ConflictError, ContentRejectedError, UserError
 from bot.domain.models import Post, PostStatus, Resource
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
 from bot.store import log
 from bot.store import posts as post_store
+
+if TYPE_CHECKING:
+    from bot.content.lint import Finding
+
+# The rendering stack (markdown-it, nh3, Pillow, OpenCC: about 8 MB) is imported on first use,
+# inside the methods below: a service that is only publishing what was drafted earlier, or
+# idle, never loads it.
 
 Clock = Callable[[], datetime]
 EDITABLE = (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED)
@@ -30,7 +36,7 @@ Uploader = Callable[[str, bytes, str], Awaitable[str]]  # (account, data, filena
 @dataclass(frozen=True)
 class Draft:
     post: Post
-    findings: list[lint.Finding]
+    findings: list[Finding]
 
 
 class Drafting:
@@ -67,6 +73,8 @@ class Drafting:
         the checks fail (nothing is stored), UserError for unknown ids or an empty catalogue."""
         column = self.config.column(column_name)
         chosen = await self._resources(column, resource_ids)
+        from bot.content import render
+
         rendered = render.render_post(
             column.template,
             templates_dir=self.config.templates_dir,
@@ -122,6 +130,8 @@ class Drafting:
         if post.status not in EDITABLE:
             raise ConflictError(f"post {post_id} is {post.status}; it can no longer be edited")
         title, digest = title.strip(), digest.strip()
+        from bot.content import render
+
         html, findings = await self._finish_body(
             post.account,
             render.render_markdown(markdown),
@@ -187,8 +197,11 @@ class Drafting:
         source_url: str,
         markdown: str,
         cover: str,
-    ) -> tuple[str, list[lint.Finding]]:
+    ) -> tuple[str, list[Finding]]:
         """Re-host the body's images, then check everything; raises ContentRejectedError."""
+        from bot.content import lint
+        from bot.content.images import rehost_images
+
         html = await rehost_images(
             html,
             upload=lambda data, name: self._upload(account, data, name),

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.account.client import AccountClient, PublishResult
 from bot.account.errors import DuplicateMassSendError
 from bot.config import AccountConfig, PublisherConfig
-from bot.content import lint
 from bot.domain.errors import (
     BotError,
     ConflictError,
@@ -529,6 +528,8 @@ class PostPublisher(PostRecords):
 def recheck(post: Post) -> ContentRejectedError | None:
     """The drafting checks again, right before the first call: the body may have been edited,
     or the checks improved, since it was queued."""
+    from bot.content import lint  # on first use: see bot.engine.drafting
+
     findings = lint.check_post(
         post.title,
         post.author,
