@@ -444,19 +444,7 @@ class PostPublisher(PostRecords):
             "submit answer was lost, the draft left the draft box but the article is not "
             "in the published list: check the account before retrying"
         )
-        await self._log(post, "reconcile", "error", detail=reason)
-        async with self.engine.begin() as conn:
-            await post_store.update_fields(
-                conn,
-                post.id,
-                now=now,
-                stage=PublishStage.ATTENTION.value,
-                needs_attention=True,
-                error=reason,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            return StepResult(await post_store.get(conn, post.id), None)
+        return await self._needs_attention(post, reason)
 
     # --- waiting, failing, parking ------------------------------------------------------
 
