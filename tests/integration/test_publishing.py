@@ -444,3 +444,26 @@ async def test_a_busy_submit_counts_toward_the_attempt_cap(
         assert current.status is PostStatus.FAILED
         assert current.attempts <= rig.config.publisher.max_attempts + 1
         assert (await rig.sim_state())["call_counts"].get("freepublish/batchget", 0) == 0
+
+
+async def test_an_unprovable_submit_waits_for_a_person(sqlite_url: str, cover_file: Path) -> None:
+    """The submit went through (the draft left the box) but the article never appears in the
+    published list (here: the platform rejected it): neither provably published nor provably
+    not, so the post is never resubmitted; it needs attention."""
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        title = "被拒的文章 [sim-reject]"
+        media_id, draft_id = await _draft_on_platform(rig, title)
+        await rig.clients["acc0"].freepublish_submit(draft_id)
+        post_id = await _fabricate(
+            rig,
+            title,
+            stage=PublishStage.SUBMITTING.value,
+            thumb_media_id=media_id,
+            draft_media_id=draft_id,
+            submitted_at=utc_now(),
+        )
+        await publish_all(rig)
+        post = await rig.get(post_id)
+        assert post.needs_attention and post.stage is PublishStage.ATTENTION
+        assert post.status is PostStatus.PUBLISHING
+        assert (await rig.sim_state())["call_counts"].get("freepublish/submit", 0) == 1
