@@ -56,6 +56,7 @@ cooldown_days = 0
 host = "127.0.0.1"
 port = {port}
 base_url = "http://127.0.0.1:{port}"
+session_key = "{secrets.token_urlsafe(32)}"   # the demo's; a real service uses session_key_env
 
 [bot]
 schedules_dir = "{(PROJECT_ROOT / "schedules").resolve()}"
