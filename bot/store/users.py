@@ -154,6 +154,15 @@ async def mark_attempt_ok(conn: AsyncConnection, attempt_id: int) -> None:
     )
 
 
+async def serialise_logins(conn: AsyncConnection, user_name: str) -> None:
+    """PostgreSQL: attempts for one name take turns for the rest of the transaction, so each
+    counts the failures before it (SQLite's single writer already does this)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("bot-login:" + user_name)))
+        )
+
+
 async def failures_since(
     conn: AsyncConnection, *, user_name: str, address: str, since: datetime
 ) -> tuple[int, int]:

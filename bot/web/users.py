@@ -98,6 +98,7 @@ async def authenticate_password(
     # The attempt is written as a failure before the password is looked at, in the same
     # transaction as the count: concurrent guesses each see the ones before them.
     async with engine.begin() as conn:
+        await user_store.serialise_logins(conn, name)
         by_user, by_address = await user_store.failures_since(
             conn, user_name=name, address=address, since=now - WINDOW
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -58,8 +57,8 @@ def test_login_redirects_stay_on_this_site(target: str) -> None:
     assert local_target("/queue?status=review") == "/queue?status=review"
 
 
-async def test_concurrent_wrong_passwords_are_limited(tmp_path: Path) -> None:
-    engine = db.open_engine(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+async def test_concurrent_wrong_passwords_are_limited(database_url: str) -> None:
+    engine = db.open_engine(database_url)
     await db.upgrade(engine)
     now = datetime(2024, 1, 1, tzinfo=UTC)
     try:
