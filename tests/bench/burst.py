@@ -147,7 +147,7 @@ def bench_config(
             {"name": f"col{i}", "account": f"acc{i}", "author": "团区委", "cooldown_days": 0}
             for i in range(accounts)
         ],
-        "bot": {"schedules_dir": str(base / "schedules")},
+        "bot": {"schedules_dir": str(base / "schedules"), "media_dir": str(base / "media")},
     }
     if web_port:
         raw["web"] = {"host": "127.0.0.1", "port": web_port}
