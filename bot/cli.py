@@ -59,7 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="bot",
+        description="Publishing service for a WeChat official account: catalogue, drafts, "
+        "review, schedules, publishing, the publish log and reports.",
+    )
     parser.add_argument("--config", help="configuration file (default $BOT_CONFIG, ./config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
