@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Config, find_config_path, load_config
 from bot.domain.errors import BotError, ContentRejectedError, UserError
 from bot.domain.models import PostStatus
+from bot.domain.times import parse_when as parse_time
 
 LOG_OUTCOMES = ("ok", "error", "unknown", "info")
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
@@ -236,20 +237,8 @@ def positive_int(text: str) -> int:
 
 
 def parse_when(text: str, tz: ZoneInfo) -> datetime:
-    """'now', an ISO 8601 date (midnight) or time; a time without offset is read in ``tz``."""
-    if text == "now":
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise UserError(f"not an ISO 8601 time: {text!r}") from None
-        value = datetime(day.year, day.month, day.day)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    """See ``bot.domain.times.parse_when``; "now" is this moment."""
+    return parse_time(text, tz=tz, now=datetime.now(UTC))
 
 
 def services(config: Config, **kwargs: Any) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.domain.errors import UserError
+from bot.domain.times import parse_when
 
 MAX_FIELD = 100_000
 
@@ -112,22 +113,8 @@ def strings(values: Mapping[str, Any], name: str) -> list[str]:
 
 
 def when(value: str, *, tz: ZoneInfo, now: datetime) -> datetime:
-    """'now', an ISO 8601 date (midnight) or date-time (a browser's datetime-local too); a time
-    without an offset is read in ``tz``. Returns aware UTC. Raises UserError."""
-    value = value.strip()
-    if value.lower() == "now":
-        return now
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            raise UserError(f"not a date or time: {value!r} (use 2024-05-01T08:00)") from None
-        parsed = datetime(day.year, day.month, day.day)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    """See ``bot.domain.times.parse_when``. Raises UserError."""
+    return parse_when(value, tz=tz, now=now)
 
 
 def optional_when(
