@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
+from bot import i18n as table
 from bot.web import i18n
 
 WEB = Path(i18n.__file__).resolve().parent
@@ -35,6 +37,38 @@ def test_translators() -> None:
     assert i18n.translator("zh")("Dashboard") == "概览"
     assert i18n.translator("en")("Dashboard") == "Dashboard"
     assert i18n.translator("zh")("not in the table") == "not in the table"
+
+
+def test_each_key_lives_in_one_area() -> None:
+    owners: dict[str, list[str]] = {}
+    for area, entries in table.TABLES.items():
+        for english in entries:
+            owners.setdefault(english, []).append(area)
+    twice = {english: areas for english, areas in owners.items() if len(areas) > 1}
+    assert not twice, f"strings defined in more than one bot/i18n/zh module: {twice}"
+    assert len(table.ZH) == sum(len(entries) for entries in table.TABLES.values())
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_chinese_keeps_the_fields_of_the_english() -> None:
+    wrong = {
+        english: chinese
+        for english, chinese in table.ZH.items()
+        if _fields(english) != _fields(chinese)
+    }
+    assert not wrong, wrong
+
+
+def test_text_renders_in_each_language() -> None:
+    inner = table.text("draft")
+    outer = table.Text("{status}: {n}", {"status": inner, "n": 3})
+    assert outer.render("en") == "draft: 3"
+    assert str(outer) == "draft: 3"
+    assert table.translate("zh", "draft") == "草稿"
+    assert table.translate("zh", "{status}: {n}", status=inner, n=3) == "草稿: 3"
 
 
 @pytest.mark.parametrize(

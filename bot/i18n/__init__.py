@@ -1,0 +1,88 @@
+"""The project's languages: Chinese (``zh``, the default) and English (``en``).
+
+Code writes English and this package holds the Chinese for each English string. The table is
+split by area into the modules of ``bot/i18n/zh/`` (each a dict ``ZH`` from English to
+Chinese); every module there is merged into one table when this package is imported, so an
+area adds a module or appends to its own without touching the others.
+
+- A fixed string: ``translator(lang)("Save")``.
+- A sentence with values: write the English with ``{name}`` fields, and the Chinese with the
+  same fields: ``translate(lang, "{count} resources imported", count=3)``. A ``Text`` keeps
+  such a sentence unrendered (an error raised deep in the code carries one), so each surface
+  shows it in its own language; ``str(text)`` is the English.
+
+Values such as statuses and kinds are entries too (``"draft": "草稿"``), so a surface can show
+them with the same translator. A string missing from the table shows in English: the
+admin's browser test finds those.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bot.i18n import zh as _zh_package
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+Translate = Callable[[str], str]
+
+
+def _load_tables() -> dict[str, dict[str, str]]:
+    """Each area module of ``bot.i18n.zh`` and its table, in name order."""
+    tables: dict[str, dict[str, str]] = {}
+    for info in sorted(pkgutil.iter_modules(_zh_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{_zh_package.__name__}.{info.name}")
+        tables[info.name] = dict(module.ZH)
+    return tables
+
+
+TABLES = _load_tables()
+# The first area (by module name) wins a key two areas define; a unit test refuses that.
+ZH: dict[str, str] = {}
+for _table in TABLES.values():
+    for _english, _chinese in _table.items():
+        ZH.setdefault(_english, _chinese)
+
+
+def translator(lang: str) -> Translate:
+    """A function giving a string in ``lang`` (English for a string the table lacks)."""
+    if lang == "zh":
+        return lambda text: ZH.get(text, text)
+    return _same
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def translate(lang: str, text: str, /, **fields: object) -> str:
+    """``text`` in ``lang`` with its ``{name}`` fields filled (``Text`` values translated)."""
+    return Text(text, fields).render(lang)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """An English sentence with named fields, rendered in a language when shown."""
+
+    template: str
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        values = {
+            name: value.render(lang) if isinstance(value, Text) else value
+            for name, value in self.fields.items()
+        }
+        wording = translator(lang)(self.template)
+        return wording.format(**values) if values else wording
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+def text(template: str, /, **fields: object) -> Text:
+    """Shorthand for ``Text(template, fields)``."""
+    return Text(template, fields)

@@ -1,0 +1,35 @@
+"""The queue and a post's page: drafting, editing, review, previews."""
+
+ZH: dict[str, str] = {
+    "Draft a post": "起草文章",
+    "Resources (ids, optional)": "资源编号（可选）",
+    "When": "发布时间",
+    "empty: next slot; 'now' or a date and time": "留空：下一个时段；now 或日期时间",
+    "Draft": "起草",
+    "No posts.": "没有文章。",
+    "Edit": "编辑",
+    "Markdown": "Markdown 正文",
+    "Save and check": "保存并检查",
+    "Preview": "预览",
+    "Checks": "检查结果",
+    "Approve": "通过",
+    "Reject": "退回",
+    "Cancel post": "取消文章",
+    "Retry": "重试",
+    "Submit for review": "提交审核",
+    "Reschedule": "调整时间",
+    "Published: record it": "已发布：记录",
+    "Not published: submit again": "未发布：重新提交",
+    "Article URL": "文章链接",
+    "Review comment": "审核意见",
+    "Error message": "错误信息",
+    "This post needs a person: check the account's published list, then say what you found.": (
+        "这篇文章需要人工确认：请查看公众号的已发布列表，然后选择结果。"
+    ),
+    "Reviewer openid": "审核人 openid",
+    "Reviewer openid (empty: the account default)": "审核人 openid（留空：账号默认）",
+    "Send preview to WeChat": "发送预览到微信",
+    "Preview sent to WeChat.": "预览已发送到微信。",
+    "History": "历史记录",
+    "Resources": "资源",
+}

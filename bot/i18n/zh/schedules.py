@@ -1,0 +1,12 @@
+"""Schedules and their slots."""
+
+ZH: dict[str, str] = {
+    "Next fire times": "下次触发时间",
+    "Pause": "暂停",
+    "Resume": "恢复",
+    "paused": "已暂停",
+    "active": "运行中",
+    "The scheduler is not running in this process.": "本进程没有运行调度器。",
+    "No schedules.": "没有发布计划。",
+    "When the queue is empty": "队列为空时",
+}
