@@ -10,6 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+# CI's BOT_TEST_REQUIRE_PG / BOT_TEST_REQUIRE_BROWSER turn a needed service's skip into a failure.
+from tests.require import pytest_collection_modifyitems, pytest_runtest_makereport
+
+__all__ = ["pytest_collection_modifyitems", "pytest_runtest_makereport"]
+
 
 class FakeClock:
     """A clock tests move by hand; aware UTC."""
