@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import ConfigError
-from bot.domain.models import BUILTIN_KINDS, Delivery
+from bot.domain.models import BUILTIN_KINDS, MAX_ARTICLES, Delivery
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = "sqlite+aiosqlite:///var/bot.db"
@@ -98,7 +98,8 @@ class ColumnConfig:
     require_review: bool = False
     delivery: Delivery = Delivery.PUBLISH
     cooldown_days: int = 30
-    resources_per_post: int = 1
+    resources_per_post: int = 1  # resources each article features
+    articles_per_post: int = 1  # 1..8: a post of N articles (多图文), sent as one draft
 
 
 @dataclass(frozen=True)
@@ -235,12 +236,22 @@ class _Reader:
             raise self.fail(f"{key}.{name}", f"must be a string, not {type(value).__name__}")
         return value
 
-    def int_(self, raw: Mapping[str, Any], key: str, name: str, default: int, low: int = 0) -> int:
+    def int_(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        name: str,
+        default: int,
+        low: int = 0,
+        high: int | None = None,
+    ) -> int:
         value = raw.get(name, default)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.fail(f"{key}.{name}", "must be a whole number")
         if value < low:
             raise self.fail(f"{key}.{name}", f"must be at least {low}")
+        if high is not None and value > high:
+            raise self.fail(f"{key}.{name}", f"must be at most {high}")
         return value
 
     def float_(self, raw: Mapping[str, Any], key: str, name: str, default: float) -> float:
@@ -456,6 +467,7 @@ class _Reader:
                 "delivery",
                 "cooldown_days",
                 "resources_per_post",
+                "articles_per_post",
             },
         )
         account = self.str_(raw, key, "account")
@@ -484,6 +496,7 @@ class _Reader:
             delivery=Delivery(delivery),
             cooldown_days=self.int_(raw, key, "cooldown_days", 30),
             resources_per_post=self.int_(raw, key, "resources_per_post", 1, low=1),
+            articles_per_post=self.int_(raw, key, "articles_per_post", 1, low=1, high=MAX_ARTICLES),
         )
 
     def web(self, raw: Mapping[str, Any]) -> WebConfig:

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 
 BUILTIN_KINDS = ("platform", "exhibit", "course", "lesson", "article")
+# One push (draft/add, freepublish/submit, mass send) carries 1 to 8 articles (wechat-api.md §3.1).
+MAX_ARTICLES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +81,34 @@ class PublishStage(StrEnum):
     ATTENTION = "attention"  # reconciliation could not prove either way: a person decides
 
 
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article of a post. A post of N articles (多图文) is one draft of N articles, sent
+    and published together; the first is the headline (the big card of the list view)."""
+
+    title: str
+    author: str = ""
+    digest: str = ""
+    markdown: str = ""  # what an editor edits
+    content_html: str = ""  # exactly what the platform receives
+    content_source_url: str = ""
+    cover: str = ""
+    resource_ids: tuple[str, ...] = ()  # the catalogue resources this article features
+    thumb_media_id: str = ""  # the cover as permanent material, once uploaded
+    article_url: str = ""  # its permanent link, once published
+
+    def replace(self, **changes: object) -> Article:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
 @dataclass(slots=True)
 class Post:
-    """A post of a column, from draft to its final state."""
+    """A post of a column, from draft to its final state.
+
+    The post's own title, author, digest, body, source link and cover are its headline
+    article (article 1); ``more_articles`` holds the articles after it (2..8), so a
+    single-article post is exactly what it always was.
+    """
 
     id: int
     column: str
@@ -117,6 +144,29 @@ class Post:
     polls: int = 0
     review_comment: str = ""
     needs_attention: bool = False
+    more_articles: list[Article] = field(default_factory=list)
+
+    @property
+    def articles(self) -> list[Article]:
+        """Every article of the post in push order, the headline first."""
+        elsewhere = {rid for a in self.more_articles for rid in a.resource_ids}
+        headline = Article(
+            title=self.title,
+            author=self.author,
+            digest=self.digest,
+            markdown=self.markdown,
+            content_html=self.content_html,
+            content_source_url=self.content_source_url,
+            cover=self.cover,
+            resource_ids=tuple(r for r in self.resource_ids if r not in elsewhere),
+            thumb_media_id=self.thumb_media_id,
+            article_url=self.article_url,
+        )
+        return [headline, *self.more_articles]
+
+    @property
+    def article_count(self) -> int:
+        return 1 + len(self.more_articles)
 
     @property
     def clientmsgid(self) -> str:

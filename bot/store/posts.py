@@ -11,11 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.errors import ConflictError, NotFoundError
-from bot.domain.models import Post, PostStatus, PublishStage, can_transition
+from bot.domain.errors import ConflictError, NotFoundError, UserError
+from bot.domain.models import MAX_ARTICLES, Article, Post, PostStatus, PublishStage, can_transition
 from bot.store import log
-from bot.store.records import post_from_row
-from bot.store.tables import UTCDateTime, post_resources, posts
+from bot.store.records import article_from_row, post_from_row
+from bot.store.tables import UTCDateTime, post_articles, post_resources, posts
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,14 @@ class NewPost:
     resources: Sequence[tuple[str, str]]  # (resource id, kind)
     scheduled_for: datetime | None = None
     priority: int = 0
+    # Articles 2..8 of a multi-article post; the fields above are its headline (article 1).
+    # Each names the resources it features (which must be among ``resources``).
+    more_articles: Sequence[Article] = ()
 
 
 async def create(conn: AsyncConnection, new: NewPost, *, now: datetime, actor: str = "") -> int:
+    if 1 + len(new.more_articles) > MAX_ARTICLES:
+        raise UserError(f"a post holds at most {MAX_ARTICLES} articles")
     result = await conn.execute(
         posts.insert().values(
             column_name=new.column,
@@ -58,14 +63,22 @@ async def create(conn: AsyncConnection, new: NewPost, *, now: datetime, actor: s
         )
     )
     post_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    article_of = _article_of_resource(new.more_articles)
     if new.resources:
         await conn.execute(
             post_resources.insert(),
             [
-                {"post_id": post_id, "resource_id": rid, "kind": kind, "position": i}
+                {
+                    "post_id": post_id,
+                    "resource_id": rid,
+                    "kind": kind,
+                    "position": i,
+                    "article": article_of.get(rid, 0),
+                }
                 for i, (rid, kind) in enumerate(new.resources)
             ],
         )
+    await _insert_more_articles(conn, post_id, new.more_articles)
     await log.append(
         conn,
         at=now,
@@ -80,27 +93,72 @@ async def create(conn: AsyncConnection, new: NewPost, *, now: datetime, actor: s
     return post_id
 
 
-async def _resource_ids(conn: AsyncConnection, post_ids: Iterable[int]) -> dict[int, list[str]]:
+def _article_of_resource(more_articles: Sequence[Article]) -> dict[str, int]:
+    return {rid: i for i, a in enumerate(more_articles, start=1) for rid in a.resource_ids}
+
+
+async def _insert_more_articles(
+    conn: AsyncConnection, post_id: int, more_articles: Sequence[Article]
+) -> None:
+    if not more_articles:
+        return
+    await conn.execute(
+        post_articles.insert(),
+        [
+            {
+                "post_id": post_id,
+                "position": i,
+                "title": a.title,
+                "author": a.author,
+                "digest": a.digest,
+                "markdown": a.markdown,
+                "content_html": a.content_html,
+                "content_source_url": a.content_source_url,
+                "cover": a.cover,
+                "thumb_media_id": a.thumb_media_id,
+                "article_url": a.article_url,
+            }
+            for i, a in enumerate(more_articles, start=1)
+        ],
+    )
+
+
+async def _details(
+    conn: AsyncConnection, post_ids: Iterable[int]
+) -> tuple[dict[int, list[str]], dict[int, list[Article]]]:
+    """Each post's resource ids (in featured order) and its articles after the headline."""
     ids = list(post_ids)
-    found: dict[int, list[str]] = {i: [] for i in ids}
+    resources: dict[int, list[str]] = {i: [] for i in ids}
+    more: dict[int, list[Article]] = {i: [] for i in ids}
     if not ids:
-        return found
+        return resources, more
+    by_article: dict[tuple[int, int], list[str]] = {}
     rows = await conn.execute(
-        sa.select(post_resources.c.post_id, post_resources.c.resource_id)
+        sa.select(post_resources.c.post_id, post_resources.c.resource_id, post_resources.c.article)
         .where(post_resources.c.post_id.in_(ids))
         .order_by(post_resources.c.post_id, post_resources.c.position)
     )
-    for post_id, resource_id in rows:
-        found[post_id].append(resource_id)
-    return found
+    for post_id, resource_id, article in rows:
+        resources[post_id].append(resource_id)
+        by_article.setdefault((post_id, article), []).append(resource_id)
+    article_rows = await conn.execute(
+        sa.select(post_articles)
+        .where(post_articles.c.post_id.in_(ids))
+        .order_by(post_articles.c.post_id, post_articles.c.position)
+    )
+    for row in article_rows:
+        m = row._mapping
+        featured = tuple(by_article.get((m["post_id"], m["position"]), ()))
+        more[m["post_id"]].append(article_from_row(m, featured))
+    return resources, more
 
 
 async def get(conn: AsyncConnection, post_id: int) -> Post:
     row = (await conn.execute(sa.select(posts).where(posts.c.id == post_id))).first()
     if row is None:
         raise NotFoundError(f"no post with id {post_id}")
-    ids = await _resource_ids(conn, [post_id])
-    return post_from_row(row._mapping, ids[post_id])
+    resources, more = await _details(conn, [post_id])
+    return post_from_row(row._mapping, resources[post_id], more[post_id])
 
 
 async def list_posts(
@@ -123,8 +181,8 @@ async def list_posts(
     if needs_attention is not None:
         query = query.where(posts.c.needs_attention == needs_attention)
     rows = [r._mapping for r in await conn.execute(query)]
-    ids = await _resource_ids(conn, [r["id"] for r in rows])
-    return [post_from_row(r, ids[r["id"]]) for r in rows]
+    resources, more = await _details(conn, [r["id"] for r in rows])
+    return [post_from_row(r, resources[r["id"]], more[r["id"]]) for r in rows]
 
 
 async def transition(
@@ -188,6 +246,77 @@ async def update_if_status(
         .values(updated_at=now, **values)
     )
     return result.rowcount == 1
+
+
+async def replace_articles(
+    conn: AsyncConnection,
+    post: Post,
+    articles: Sequence[Article],
+    *,
+    now: datetime,
+    statuses: Sequence[PostStatus],
+) -> bool:
+    """Store ``articles`` as the post's articles in this order (the first becomes the
+    headline, on the post row), if the post is still in one of ``statuses``. Every resource
+    of the post must be featured by exactly one article. Returns False when the post moved
+    on; raises UserError for a count outside 1..8 or resources that do not match the post's.
+    """
+    if not 1 <= len(articles) <= MAX_ARTICLES:
+        raise UserError(f"a post holds 1 to {MAX_ARTICLES} articles, not {len(articles)}")
+    featured = [rid for a in articles for rid in a.resource_ids]
+    if sorted(featured) != sorted(post.resource_ids):
+        raise UserError(f"post {post.id}: the articles must feature the post's resources once")
+    head, *more = articles
+    changed = await update_if_status(
+        conn,
+        post.id,
+        statuses,
+        now=now,
+        title=head.title,
+        author=head.author,
+        digest=head.digest,
+        markdown=head.markdown,
+        content_html=head.content_html,
+        content_source_url=head.content_source_url,
+        cover=head.cover,
+        thumb_media_id=head.thumb_media_id,
+        article_url=head.article_url,
+    )
+    if not changed:
+        return False
+    await conn.execute(post_articles.delete().where(post_articles.c.post_id == post.id))
+    await _insert_more_articles(conn, post.id, more)
+    for i, article in enumerate(articles):
+        if article.resource_ids:
+            await conn.execute(
+                post_resources.update()
+                .where(
+                    post_resources.c.post_id == post.id,
+                    post_resources.c.resource_id.in_(list(article.resource_ids)),
+                )
+                .values(article=i)
+            )
+    return True
+
+
+async def record_article_results(
+    conn: AsyncConnection,
+    post_id: int,
+    *,
+    thumb_media_ids: Sequence[str] | None = None,
+    article_urls: Sequence[str] | None = None,
+) -> None:
+    """Record per-article publishing results of the articles after the headline (index 0 of
+    each sequence is the headline's, which the caller records on the post row)."""
+    for values_name, values in (("thumb_media_id", thumb_media_ids), ("article_url", article_urls)):
+        for position, value in enumerate(values or [], start=0):
+            if position == 0:
+                continue
+            await conn.execute(
+                post_articles.update()
+                .where(post_articles.c.post_id == post_id, post_articles.c.position == position)
+                .values(**{values_name: value})
+            )
 
 
 # --- claims ---------------------------------------------------------------------------------
@@ -330,7 +459,9 @@ async def waiting_for_slot(conn: AsyncConnection, column: str, limit: int) -> li
         .order_by(posts.c.priority.desc(), posts.c.id)
         .limit(limit)
     )
-    return [post_from_row(r._mapping) for r in rows]
+    found = [r._mapping for r in rows]
+    resources, more = await _details(conn, [r["id"] for r in found])
+    return [post_from_row(r, resources[r["id"]], more[r["id"]]) for r in found]
 
 
 async def assign_to_slot(

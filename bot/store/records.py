@@ -6,10 +6,23 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from bot.domain.models import Delivery, LogEntry, Post, PostStatus, PublishStage, Resource, Slot
+from bot.domain.models import (
+    Article,
+    Delivery,
+    LogEntry,
+    Post,
+    PostStatus,
+    PublishStage,
+    Resource,
+    Slot,
+)
 
 
-def post_from_row(row: RowMapping | dict[str, Any], resource_ids: list[str] | None = None) -> Post:
+def post_from_row(
+    row: RowMapping | dict[str, Any],
+    resource_ids: list[str] | None = None,
+    more_articles: list[Article] | None = None,
+) -> Post:
     return Post(
         id=row["id"],
         column=row["column_name"],
@@ -45,6 +58,22 @@ def post_from_row(row: RowMapping | dict[str, Any], resource_ids: list[str] | No
         polls=row["polls"],
         review_comment=row["review_comment"],
         needs_attention=row["needs_attention"],
+        more_articles=list(more_articles or []),
+    )
+
+
+def article_from_row(row: RowMapping | dict[str, Any], resource_ids: tuple[str, ...]) -> Article:
+    return Article(
+        title=row["title"],
+        author=row["author"],
+        digest=row["digest"],
+        markdown=row["markdown"],
+        content_html=row["content_html"],
+        content_source_url=row["content_source_url"],
+        cover=row["cover"],
+        resource_ids=resource_ids,
+        thumb_media_id=row["thumb_media_id"],
+        article_url=row["article_url"],
     )
 
 

@@ -107,6 +107,28 @@ post_resources = sa.Table(
     sa.Column("resource_id", sa.String(200), primary_key=True),
     sa.Column("kind", sa.String(40), nullable=False),  # the kind when featured
     sa.Column("position", sa.Integer, nullable=False, default=0),
+    # which of the post's articles features it: 0 is the headline (the post row itself)
+    sa.Column("article", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+
+# The articles of a multi-article post (多图文) after its headline. The headline's fields stay
+# on the post row, so a single-article post has no row here and reads as it always did.
+post_articles = sa.Table(
+    "post_articles",
+    metadata,
+    sa.Column(
+        "post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),  # 1..7: article 2..8 of the push
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("digest", sa.Text, nullable=False, default=""),
+    sa.Column("markdown", sa.Text, nullable=False, default=""),
+    sa.Column("content_html", sa.Text, nullable=False, default=""),
+    sa.Column("content_source_url", sa.Text, nullable=False, default=""),
+    sa.Column("cover", sa.Text, nullable=False, default=""),
+    sa.Column("thumb_media_id", sa.Text, nullable=False, default=""),
+    sa.Column("article_url", sa.Text, nullable=False, default=""),
 )
 
 publish_log = sa.Table(

@@ -119,6 +119,12 @@ def _with(**changes: object) -> dict:
             "accounts[0].aes_key: an EncodingAESKey has 43 characters",
         ),
         ({"columns__require_review": "yes"}, "columns[0].require_review: must be true or false"),
+        ({"columns__articles_per_post": 9}, "columns[0].articles_per_post: must be at most 8"),
+        ({"columns__articles_per_post": 0}, "columns[0].articles_per_post: must be at least 1"),
+        (
+            {"columns__articles_per_post": "3"},
+            "columns[0].articles_per_post: must be a whole number",
+        ),
     ],
 )
 def test_bad_values_name_their_key(changes: dict, message: str) -> None:
@@ -126,6 +132,12 @@ def test_bad_values_name_their_key(changes: dict, message: str) -> None:
         parse_config(_with(**changes), environ=ENV)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_articles_per_post_defaults_to_one_and_takes_up_to_eight() -> None:
+    assert parse_config(_with(), environ=ENV).columns[0].articles_per_post == 1
+    column = parse_config(_with(columns__articles_per_post=8), environ=ENV).columns[0]
+    assert column.articles_per_post == 8
 
 
 def test_errors_name_the_file(tmp_path: Path) -> None:
