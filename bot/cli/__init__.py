@@ -1,0 +1,93 @@
+"""The command line: ``bot [--config PATH] COMMAND …``.
+
+Exit status 0 on success, 1 on a user error (one line on stderr), 2 on a usage error. With
+``--json`` a command prints one JSON document on stdout and nothing else there.
+
+One module per command group adds its subparser and handlers (``register``); a handler imports
+what it needs when it runs, so a command that neither renders nor calls the platform starts
+without loading the rendering stack or the HTTP client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.cli import (
+    catalogue,
+    db,
+    draft,
+    log,
+    publish,
+    queue,
+    report,
+    schedule,
+    serve,
+    simulator,
+    sync,
+    token,
+    user,
+)
+from bot.domain.errors import BotError, ContentRejectedError, UserError
+
+# The order `bot --help` lists the commands in.
+COMMAND_GROUPS = (
+    db,
+    catalogue,
+    draft,
+    queue,
+    publish,
+    serve,
+    user,
+    token,
+    log,
+    report,
+    simulator,
+    schedule,
+    sync,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return asyncio.run(args.handler(args))
+    except ContentRejectedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        for finding in exc.findings:
+            print(f"  {finding}", file=sys.stderr)
+        return 1
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bot",
+        description="Publishing service for a WeChat official account: catalogue, drafts, "
+        "review, schedules, publishing, the publish log and reports.",
+    )
+    parser.add_argument("--config", help="configuration file (default $BOT_CONFIG, ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser

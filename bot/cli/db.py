@@ -1,0 +1,34 @@
+"""``bot db upgrade``: create or migrate the schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from bot.cli.common import read_config
+
+if TYPE_CHECKING:
+    from bot.cli.common import Commands
+
+
+def register(commands: Commands) -> None:
+    dbp = commands.add_parser("db", help="database schema")
+    dbc = dbp.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    dbc.add_parser("upgrade", help="create or migrate the schema").set_defaults(
+        handler=cmd_db_upgrade
+    )
+
+
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store import db
+
+    config = read_config(args)
+    engine = db.open_engine(config.database_url)
+    try:
+        await db.upgrade(engine)
+        revision = await db.current_revision(engine)
+    finally:
+        await engine.dispose()
+    print(f"database at revision {revision}", file=sys.stderr)
+    return 0

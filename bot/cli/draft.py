@@ -1,0 +1,50 @@
+"""``bot draft``: draft a post for a column and queue it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.common import parse_when, print_json, read_config, services
+
+if TYPE_CHECKING:
+    from bot.cli.common import Commands
+
+
+def register(commands: Commands) -> None:
+    draft = commands.add_parser("draft", help="draft a post for a column and queue it")
+    draft.add_argument("--column", required=True)
+    draft.add_argument("--resource", nargs="+", default=[], metavar="ID")
+    draft.add_argument("--at", help="'now' or an ISO 8601 time; default: the next slot")
+    draft.add_argument("--preview", type=Path, help="also write the exact HTML to this file")
+    draft.add_argument("--json", action="store_true")
+    draft.set_defaults(handler=cmd_draft)
+
+
+async def cmd_draft(args: argparse.Namespace) -> int:
+    from bot.shapes import post_json
+
+    config = read_config(args)
+    column = config.column(args.column)
+    tz = config.account(column.account).tz
+    at = parse_when(args.at, tz) if args.at is not None else None
+    async with services(config) as svc:
+        draft = await svc.drafting.draft(
+            column.name, resource_ids=args.resource, at=at, actor=f"cli:{getpass.getuser()}"
+        )
+    post = draft.post
+    if args.preview:
+        args.preview.write_text(post.content_html, encoding="utf-8")
+    if args.json:
+        shape = post_json(post, config, with_content=True)
+        shape["findings"] = [str(f) for f in draft.findings]
+        print_json(shape)
+    else:
+        print(f"post {post.id} [{post.status}] {post.title}")
+        when = post.scheduled_for.astimezone(tz).isoformat() if post.scheduled_for else "next slot"
+        print(f"  due: {when}")
+        for finding in draft.findings:
+            print(f"  {finding}")
+    return 0

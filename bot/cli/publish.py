@@ -1,0 +1,40 @@
+"""``bot publish --due``: one pass over what is due."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from bot.cli.common import print_json, read_config, services
+
+if TYPE_CHECKING:
+    from bot.cli.common import Commands
+
+
+def register(commands: Commands) -> None:
+    pub = commands.add_parser("publish", help="publish what is due")
+    pub.add_argument("--due", action="store_true", required=True)
+    pub.add_argument("--max-wait", type=float, default=900.0, help="seconds to wait for results")
+    pub.add_argument("--json", action="store_true")
+    pub.set_defaults(handler=cmd_publish_due)
+
+
+async def cmd_publish_due(args: argparse.Namespace) -> int:
+    from bot.shapes import post_json
+
+    config = read_config(args)
+    async with services(config) as svc:
+        done = await svc.worker.run_due(max_wait=args.max_wait)
+    if args.json:
+        print_json([post_json(p, config) for p in done])
+    else:
+        if not done:
+            print("nothing was due")
+        for p in done:
+            extra = (
+                p.article_url
+                or p.error
+                or (f"next try {p.next_attempt_at.isoformat()}" if p.next_attempt_at else "")
+            )
+            print(f"post {p.id} {p.status}: {p.title} {extra}".rstrip())
+    return 0

@@ -1,0 +1,94 @@
+"""``bot queue list|show|approve|reject|cancel|retry|preview``: posts and review actions."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from typing import TYPE_CHECKING
+
+from bot.cli.common import database, print_json, read_config, services
+from bot.domain.models import PostStatus
+
+if TYPE_CHECKING:
+    from bot.cli.common import Commands
+
+
+def register(commands: Commands) -> None:
+    queue = commands.add_parser("queue", help="posts and review actions")
+    qc = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
+    ql = qc.add_parser("list", help="posts with their status")
+    ql.add_argument("--status", choices=[s.value for s in PostStatus])
+    ql.add_argument("--column")
+    ql.add_argument("--json", action="store_true")
+    ql.set_defaults(handler=cmd_queue_list)
+    for action in ("approve", "cancel", "retry", "reject", "show"):
+        qa = qc.add_parser(action, help=f"{action} a post")
+        qa.add_argument("id", type=int)
+        if action in ("approve", "reject"):
+            qa.add_argument("--comment", default="")
+        qa.add_argument("--json", action="store_true")
+        qa.set_defaults(handler=cmd_queue_action, action=action)
+
+    qp = qc.add_parser("preview", help="send a post to a reviewer's WeChat (mass/preview)")
+    qp.add_argument("id", type=int)
+    qp.add_argument("--openid", default="", help="default: the account's preview_openid")
+    qp.set_defaults(handler=cmd_queue_preview)
+
+
+async def cmd_queue_list(args: argparse.Namespace) -> int:
+    from bot.shapes import account_tz, post_json
+    from bot.store import posts as post_store
+
+    config = read_config(args)
+    statuses = [PostStatus(args.status)] if args.status else None
+    async with database(config) as engine, engine.connect() as conn:
+        items = await post_store.list_posts(conn, statuses=statuses, column=args.column)
+    if args.json:
+        print_json([post_json(p, config) for p in items])
+    else:
+        for p in items:
+            tz = account_tz(config, p.account)
+            due = (
+                p.scheduled_for.astimezone(tz).isoformat(timespec="seconds")
+                if p.scheduled_for
+                else "next slot"
+            )
+            flag = " NEEDS ATTENTION" if p.needs_attention else ""
+            print(f"{p.id:>5} {p.status:<10} {p.column:<8} {due:<26} {p.title}{flag}")
+    return 0
+
+
+async def cmd_queue_action(args: argparse.Namespace) -> int:
+    from bot.shapes import post_json
+    from bot.store import posts as post_store
+
+    config = read_config(args)
+    actor = f"cli:{getpass.getuser()}"
+    async with services(config) as svc:
+        review = svc.review
+        if args.action == "approve":
+            post = await review.approve(args.id, actor=actor, comment=args.comment)
+        elif args.action == "reject":
+            post = await review.reject(args.id, actor=actor, comment=args.comment)
+        elif args.action == "cancel":
+            post = await review.cancel(args.id, actor=actor)
+        elif args.action == "retry":
+            post = await review.retry(args.id, actor=actor)
+        else:
+            async with svc.engine.connect() as conn:
+                post = await post_store.get(conn, args.id)
+    if args.json:
+        print_json(post_json(post, config, with_content=args.action == "show"))
+    else:
+        print(f"post {post.id} is now {post.status}: {post.title}")
+    return 0
+
+
+async def cmd_queue_preview(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    async with services(config) as svc:
+        msg_id = await svc.send_preview(
+            args.id, openid=args.openid, actor=f"cli:{getpass.getuser()}"
+        )
+    print(f"preview of post {args.id} sent (msg_id {msg_id or 'none'})")
+    return 0
