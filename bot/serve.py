@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.app import local_place, open_services
 from bot.config import PROJECT_ROOT, Config, find_config_path, load_config
 from bot.domain.errors import UserError
+from bot.engine import offload
 from bot.store import db
 
 logger = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ async def serve(args: argparse.Namespace) -> int:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    offload.close()
     return 0
 
 

@@ -62,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.handler is not serve.cmd_serve:
+        # A one-shot command has no loop to keep answering: its CPU work runs inline rather
+        # than paying for worker processes it would use once.
+        from bot.engine import offload
+
+        offload.use(offload.Offload(mode="inline"))
     try:
         return asyncio.run(args.handler(args))
     except ContentRejectedError as exc:

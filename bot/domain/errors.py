@@ -24,6 +24,20 @@ class BotError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (bot.engine.offload): rebuild them with every
+        # field (ContentRejectedError's findings, retry_after, ...), not just the message.
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(
+    cls: type[BotError], args: tuple[object, ...], state: dict[str, object]
+) -> BotError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 # --- user-facing errors (bad input, unknown ids, forbidden actions) -----------------------
 

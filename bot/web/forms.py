@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.domain.errors import UserError
-from bot.domain.times import parse_when
+from bot.domain.times import check_day, parse_when
 
 MAX_FIELD = 100_000
 
@@ -112,20 +112,22 @@ def strings(values: Mapping[str, Any], name: str) -> list[str]:
     raise UserError(f"{name}: must be a list of strings")
 
 
-def when(value: str, *, tz: ZoneInfo, now: datetime) -> datetime:
+def when(value: str, *, tz: ZoneInfo, now: datetime, name: str = "time") -> datetime:
     """See ``bot.domain.times.parse_when``. Raises UserError."""
-    return parse_when(value, tz=tz, now=now)
+    return parse_when(value, tz=tz, now=now, what=name)
 
 
 def optional_when(
     values: Mapping[str, Any], name: str, *, tz: ZoneInfo, now: datetime
 ) -> datetime | None:
     raw = text(values, name, max_len=100).strip()
-    return when(raw, tz=tz, now=now) if raw else None
+    return when(raw, tz=tz, now=now, name=name) if raw else None
 
 
 def day(value: str, name: str) -> date:
+    """A date in ``EARLIEST``..``LATEST`` (bot.domain.times). Raises UserError."""
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
+    return check_day(parsed, name)

@@ -81,7 +81,7 @@ def _bound(
         return (
             moment + timedelta(days=1) - timedelta(microseconds=1) if end else moment
         ).astimezone(UTC)
-    return forms.when(raw, tz=tz, now=now)
+    return forms.when(raw, tz=tz, now=now, name=name)
 
 
 async def log_entries(services: Services, values: Mapping[str, Any]) -> list[LogEntry]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.engine import offload
 from bot.shapes import log_json
 from bot.web import auth, queries
 from bot.web.health import account_health, health_json
@@ -24,7 +27,8 @@ async def report(request: web.Request) -> web.Response:
     value = await queries.report(services, request.query)
     shape = report_to_dict(value)
     shape["posts_per_week"] = await queries.weekly(services, value)
-    return web.json_response(shape)
+    body = await offload.run(json.dumps, shape, ensure_ascii=False)
+    return web.Response(text=body, content_type="application/json")
 
 
 async def schedules(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.errors import UserError
+from bot.engine import offload
 from bot.web import queries
 from bot.web.keys import SERVICES
 from bot.web.render import render, translate
@@ -28,8 +29,7 @@ async def reports_page(request: web.Request) -> web.Response:
             report = await queries.report(services, values)
             shown = {c.column for c in report.columns}  # the column filter, if any
             weeks = [w for w in await queries.weekly(services, report) if w["column"] in shown]
-            chart = bar_chart(weeks)
-            series = chart_series(weeks, y_title=translate(request, "Posts published"))
+            chart, series = await offload.run(charts, weeks, translate(request, "Posts published"))
         except UserError as exc:
             error = exc.message
     return render(
@@ -51,7 +51,9 @@ async def report_csv(request: web.Request) -> web.Response:
 
     services = request.app[SERVICES]
     report = await queries.report(services, request.query)
-    body = format_report(report, "csv", templates_dir=services.config.templates_dir)
+    body = await offload.run(
+        format_report, report, "csv", templates_dir=services.config.templates_dir
+    )
     name = f"report-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
     return web.Response(
         body=body.encode("utf-8-sig"),  # the BOM makes spreadsheet programs read UTF-8
@@ -61,6 +63,11 @@ async def report_csv(request: web.Request) -> web.Response:
     )
 
 
+def charts(weeks: list[dict[str, Any]], y_title: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The SVG bars and the script's series (pure; runs in an offload worker)."""
+    return bar_chart(weeks), chart_series(weeks, y_title=y_title)
+
+
 def chart_series(weeks: list[dict[str, Any]], *, y_title: str) -> dict[str, Any]:
     """What reports-chart.js draws: the weeks as labels and one series of counts per column
     (stacked in the chart). The page embeds it with Jinja's ``tojson``, which escapes it."""
@@ -68,7 +75,9 @@ def chart_series(weeks: list[dict[str, Any]], *, y_title: str) -> dict[str, Any]
     index = {week: i for i, week in enumerate(labels)}
     counts: dict[str, list[int]] = {}
     for item in weeks:
-        row = counts.setdefault(item["column"], [0] * len(labels))
+        row = counts.get(item["column"])
+        if row is None:  # one row per column, never one per item (that was quadratic)
+            row = counts[item["column"]] = [0] * len(labels)
         row[index[item["week"]]] += int(item["count"])
     return {
         "labels": labels,
