@@ -15,12 +15,13 @@ import asyncio
 import contextlib
 import io
 import json
+import random
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -237,11 +238,15 @@ async def first_submit_times(engine: Any) -> dict[int, datetime]:
 # --- the service's burst ----------------------------------------------------------------
 
 
+def tuned_settings(concurrency: int = 32) -> PublisherConfig:
+    """The settings the burst was first measured with (not the shipped defaults)."""
+    return publisher_settings(concurrency, poll_first=1.0, poll_max=5.0)
+
+
 async def service_burst(
-    sim_url: str, accounts: int, concurrency: int, predraft: bool, base: Path
+    sim_url: str, accounts: int, settings: PublisherConfig, predraft: bool, base: Path
 ) -> dict[str, Any]:
     url = f"sqlite+aiosqlite:///{base / 'burst.db'}"
-    settings = publisher_settings(concurrency, poll_first=1.0, poll_max=5.0)
     config = bench_config(url, [sim_url], accounts, base=base, publisher=settings)
     await prepare_db(url, config)
     # The service's clock runs a little ahead so the slot's minute starts now instead of in up
@@ -285,7 +290,7 @@ async def service_burst(
     late = [(submits[i] - fire_at).total_seconds() for i in ids if i in submits]
     return {
         "mode": "pre-drafted posts" if predraft else "drafted from the catalogue at the slot",
-        "concurrency": concurrency,
+        "concurrency": settings.concurrency,
         "slots_opened": len(ids),
         "published": sum(1 for s in states.values() if s == "published"),
         "not_published": {str(k): v for k, v in states.items() if v != "published"},
@@ -342,15 +347,41 @@ def cron_script(sim_url: str, accounts: int) -> dict[str, Any]:
     }
 
 
-async def run_burst(accounts: int, concurrency: int, predraft: bool) -> dict[str, Any]:
+async def run_burst(
+    accounts: int,
+    predraft: bool,
+    settings: PublisherConfig | None = None,
+    *,
+    service_first: bool | None = None,
+) -> dict[str, Any]:
+    """The service's burst and the wechatpy loop's, each against a fresh simulator, in an
+    order drawn at random (``service_first`` fixes it), so neither always runs on a machine
+    warmed (or loaded) by the other. ``settings`` default to the shipped ``PublisherConfig()``."""
+    settings = settings or PublisherConfig()
+    if service_first is None:
+        service_first = random.random() < 0.5
     sim = {"latency_ms": 50, "publish_delay_seconds": 1.0, "seed": 1}
+
+    async def service_side(tmp: Path) -> dict[str, Any]:
+        async with simulator_process(**sim) as sim_url:
+            return await service_burst(sim_url, accounts, settings, predraft, tmp)
+
+    async def cron_side() -> dict[str, Any]:
+        async with simulator_process(**sim) as sim_url:
+            return await asyncio.to_thread(cron_script, sim_url, accounts)
+
     with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
-        async with simulator_process(**sim) as sim_url:
-            service = await service_burst(sim_url, accounts, concurrency, predraft, Path(tmp))
-        async with simulator_process(**sim) as sim_url:
-            baseline = await asyncio.to_thread(cron_script, sim_url, accounts)
+        if service_first:
+            service = await service_side(Path(tmp))
+            baseline = await cron_side()
+        else:
+            baseline = await cron_side()
+            service = await service_side(Path(tmp))
     result: dict[str, Any] = {
         "accounts": accounts,
+        "publisher": asdict(settings),
+        "shipped_defaults": settings == PublisherConfig(),
+        "order": ["service", "cron_wechatpy"] if service_first else ["cron_wechatpy", "service"],
         "simulator": sim,
         "service": service,
         "cron_wechatpy": baseline,
@@ -462,7 +493,11 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("options", help="SimulatorConfig fields as JSON")
     burst = sub.add_parser("burst")
     burst.add_argument("--accounts", type=int, default=100)
-    burst.add_argument("--concurrency", type=int, default=32)
+    burst.add_argument(
+        "--concurrency",
+        type=int,
+        help="the tuned settings with this concurrency (default: shipped)",
+    )
     burst.add_argument("--predraft", action="store_true")
     soak = sub.add_parser("soak")
     soak.add_argument("--seconds", type=float, default=60)
@@ -471,7 +506,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.what == "simulator":
         runner = lambda: _serve_simulator(json.loads(args.options))  # noqa: E731
     elif args.what == "burst":
-        runner = lambda: run_burst(args.accounts, args.concurrency, args.predraft)  # noqa: E731
+        tuned = tuned_settings(args.concurrency) if args.concurrency else None
+        runner = lambda: run_burst(args.accounts, args.predraft, tuned)  # noqa: E731
     else:
         runner = lambda: run_soak(args.seconds)  # noqa: E731
     result = asyncio.run(runner())

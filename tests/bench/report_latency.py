@@ -144,14 +144,21 @@ async def load_year(engine: AsyncEngine, n_posts: int, n_log: int, accounts: int
     return time.perf_counter() - started
 
 
-async def median_seconds(fn: Callable[[], Awaitable[object]], runs: int) -> float:
-    await fn()  # warm caches and statement compilation
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+async def paired_medians(
+    first: Callable[[], Awaitable[object]], second: Callable[[], Awaitable[object]], runs: int
+) -> tuple[float, float]:
+    """Median seconds of each of two calls, timed in turns: A B, then B A, and so on, so that
+    neither always runs first (on warmer caches or a quieter machine) than the other."""
+    await first()  # warm caches and statement compilation
+    await second()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for i in range(runs):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            started = time.perf_counter()
+            await (first, second)[which]()
+            samples[which].append(time.perf_counter() - started)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def comparisons(engine: AsyncEngine, config: Config) -> dict[str, tuple[Any, Any]]:
@@ -232,8 +239,7 @@ async def bench_engine(url: str, n_posts: int, n_log: int, accounts: int, runs: 
         )
         out: dict[str, Any] = {"load_s": round(load_s, 1)}
         for name, (service, raw) in comparisons(engine, config).items():
-            s = await median_seconds(service, runs)
-            r = await median_seconds(raw, runs)
+            s, r = await paired_medians(service, raw, runs)
             out[name] = {
                 "service_ms": round(s * 1000, 2),
                 "raw_sql_ms": round(r * 1000, 2),
@@ -250,6 +256,7 @@ async def run_report_latency(
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"posts": posts_n, "log_rows": log_n, "accounts": accounts}
     result["runs_per_median"] = runs
+    result["timing_order"] = "service and raw SQL in turns: AB, BA, AB, …"
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'report.db'}"
         result["sqlite"] = await bench_engine(url, posts_n, log_n, accounts, runs)
