@@ -47,6 +47,7 @@ DIGEST_CHARS = 128
 CONTENT_CHARS = 20_000
 CONTENT_BYTES = 1_000_000
 SOURCE_URL_BYTES = 1024
+MAX_ARTICLES = 8  # articles in one draft (draft/add)
 MAX_PER_CODE = 20  # per field; the rest are summed up in one finding
 EXCERPT_CONTEXT = 6
 
@@ -65,14 +66,16 @@ class Finding:
     excerpt: str = ""
     line: int | None = None
     column: int | None = None
+    article: int | None = None  # 0-based, in a post of several articles; None otherwise
 
     @property
     def where(self) -> str:
+        at = f"article {self.article + 1} " if self.article is not None else ""
         if self.line is not None:
-            return f"{self.field} {self.line}:{self.column}"
+            return f"{at}{self.field} {self.line}:{self.column}"
         if self.position is not None:
-            return f"{self.field} @{self.position}"
-        return self.field
+            return f"{at}{self.field} @{self.position}"
+        return f"{at}{self.field}"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -123,6 +126,28 @@ def check_cover(cover: str) -> list[Finding]:
     if problem:
         return [_whole("error", "cover.invalid", "cover", f"the cover {problem}", cover)]
     return []
+
+
+def check_push(titles: Sequence[str]) -> list[Finding]:
+    """Limits of the whole draft (one push of 1 to 8 articles, wechat-api.md §3.1): the
+    article count, and titles that tell the articles apart in the list view."""
+    if not 1 <= len(titles) <= MAX_ARTICLES:
+        message = f"a push holds 1 to {MAX_ARTICLES} articles, this one has {len(titles)}"
+        return [_whole("error", "push.articles", "articles", message)]
+    findings: list[Finding] = []
+    seen: dict[str, int] = {}
+    for i, title in enumerate(titles):
+        if title in seen:
+            message = f"the same title as article {seen[title] + 1}: readers cannot tell them apart"
+            finding = _whole("warning", "push.same_title", "title", message, title)
+            findings.append(dataclasses.replace(finding, article=i))
+        seen.setdefault(title, i)
+    return findings
+
+
+def for_article(findings: Iterable[Finding], index: int) -> list[Finding]:
+    """The findings of one article of a post of several, saying which article they are about."""
+    return [dataclasses.replace(f, article=index) for f in findings]
 
 
 def check_text(text: str, field: str, *, simplified_only: bool = True) -> list[Finding]:

@@ -51,3 +51,16 @@ def choose_resources(
         return (featured is not None, featured or now, resource.id)
 
     return sorted(eligible.values(), key=order)[:count]
+
+
+def group_into_articles(
+    resources: Sequence[Resource], *, articles: int, per_article: int
+) -> list[list[Resource]]:
+    """Deal ``resources`` (in order) into at most ``articles`` articles of a post, at least
+    ``per_article`` to an article: three resources for a column of three articles of one
+    resource each make three articles; with one article per post, one article features them
+    all. Raises ``ValueError`` when ``articles`` or ``per_article`` is below 1."""
+    if articles < 1 or per_article < 1:
+        raise ValueError(f"articles and per_article must be >= 1, got {articles}, {per_article}")
+    size = max(per_article, -(-len(resources) // articles))
+    return [list(resources[i : i + size]) for i in range(0, len(resources), size)]

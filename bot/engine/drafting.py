@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import ColumnConfig, Config
 from bot.content import selection
 from bot.domain.errors import ConflictError, ContentRejectedError, UserError
-from bot.domain.models import Post, PostStatus, Resource
+from bot.domain.models import Article, Post, PostStatus, Resource
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
 from bot.store import log
@@ -69,105 +69,163 @@ class Drafting:
         actor: str = "",
         review: bool | None = None,
     ) -> Draft:
-        """Create a post for the column. Raises ContentRejectedError with the findings when
-        the checks fail (nothing is stored), UserError for unknown ids or an empty catalogue."""
+        """Create a post for the column: one article per group of resources (the column's
+        ``articles_per_post``), each rendered from the column's template. Raises
+        ContentRejectedError with every article's findings when the checks fail (nothing is
+        stored), UserError for unknown ids or an empty catalogue."""
         column = self.config.column(column_name)
         chosen = await self._resources(column, resource_ids)
-        from bot.content import render
-
-        rendered = render.render_post(
-            column.template,
-            templates_dir=self.config.templates_dir,
-            context=self._context(column, chosen),
+        groups = selection.group_into_articles(
+            chosen, articles=column.articles_per_post, per_article=column.resources_per_post
         )
-        cover = chosen[0].cover if chosen and chosen[0].cover else ""
-        cover = cover or column.cover or str(self.default_cover)
-        html, findings = await self._finish_body(
-            column.account,
-            rendered.html,
-            what=f"the post for column {column.name!r}",
-            title=rendered.title,
-            author=column.author,
-            digest=rendered.digest,
-            source_url=rendered.content_source_url,
-            markdown=rendered.markdown,
-            cover=cover,
-        )
+        articles, findings = await self._render_articles(column, groups, chosen)
         needs_review = column.require_review if review is None else review
         status = PostStatus.REVIEW if needs_review else PostStatus.QUEUED
         scheduled_for = at
         if scheduled_for is None and (due_now or not self.has_schedule(column.name)):
             scheduled_for = self.clock()
+        head, *more = articles
         new = post_store.NewPost(
             column=column.name,
             account=column.account,
-            title=rendered.title,
-            author=column.author,
-            digest=rendered.digest,
-            markdown=rendered.markdown,
-            content_html=html,
-            content_source_url=rendered.content_source_url,
-            cover=cover,
+            title=head.title,
+            author=head.author,
+            digest=head.digest,
+            markdown=head.markdown,
+            content_html=head.content_html,
+            content_source_url=head.content_source_url,
+            cover=head.cover,
             delivery=column.delivery.value,
             status=status,
             resources=[(r.id, r.kind) for r in chosen],
             scheduled_for=scheduled_for,
+            more_articles=more,
         )
         async with self.engine.begin() as conn:
             post_id = await post_store.create(conn, new, now=self.clock(), actor=actor)
             post = await post_store.get(conn, post_id)
         return Draft(post, findings)
 
+    async def _render_articles(
+        self, column: ColumnConfig, groups: list[list[Resource]], chosen: list[Resource]
+    ) -> tuple[list[Article], list[Finding]]:
+        """Render, re-host and check each article; raises ContentRejectedError naming every
+        failing article when any check fails."""
+        from bot.content import lint, render
+
+        articles: list[Article] = []
+        findings: list[Finding] = []
+        several = len(groups) > 1
+        for index, group in enumerate(groups):
+            rendered = render.render_post(
+                column.template,
+                templates_dir=self.config.templates_dir,
+                context=self._context(column, group, chosen, index, len(groups)),
+            )
+            cover = group[0].cover if group and group[0].cover else ""
+            article = Article(
+                title=rendered.title,
+                author=column.author,
+                digest=rendered.digest,
+                markdown=rendered.markdown,
+                content_html=rendered.html,
+                content_source_url=rendered.content_source_url,
+                cover=cover or column.cover or str(self.default_cover),
+                resource_ids=tuple(r.id for r in group),
+            )
+            article, found = await self._finish_article(column.account, article)
+            articles.append(article)
+            findings += lint.for_article(found, index) if several else found
+        findings += lint.check_push([a.title for a in articles])
+        _refuse_errors(f"the post for column {column.name!r}", findings)
+        return articles, findings
+
     async def edit(
-        self, post_id: int, *, title: str, digest: str, markdown: str, actor: str = ""
+        self,
+        post_id: int,
+        *,
+        title: str,
+        digest: str,
+        markdown: str,
+        article: int = 0,
+        actor: str = "",
     ) -> Draft:
-        """Re-render an edited post the way drafting does, re-run the checks and store the new
-        body only if they pass and the post has not started publishing. An approved post of a
-        column that requires review goes back to review. Raises NotFoundError, ConflictError,
+        """Re-render one edited article of a post (0: the headline) the way drafting does,
+        re-run the checks and store the new body only if they pass and the post has not
+        started publishing. An approved post of a column that requires review goes back to
+        review. Raises NotFoundError, ConflictError, UserError (no such article),
         ContentRejectedError (nothing is stored)."""
+        post = await self._editable(post_id)
+        articles = post.articles
+        if not 0 <= article < len(articles):
+            raise UserError(f"post {post_id} has no article {article + 1}")
+        from bot.content import lint, render
+
+        edited, findings = await self._finish_article(
+            post.account,
+            articles[article].replace(
+                title=title.strip(),
+                digest=digest.strip(),
+                markdown=markdown,
+                content_html=render.render_markdown(markdown),
+            ),
+        )
+        articles[article] = edited
+        if len(articles) > 1:
+            findings = lint.for_article(findings, article)
+        findings += lint.check_push([a.title for a in articles])
+        what = f"post {post_id}" + (f", article {article + 1}" if len(articles) > 1 else "")
+        _refuse_errors(what, findings)
+        detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
+        return Draft(await self._store_articles(post, articles, actor, detail), findings)
+
+    async def reorder(self, post_id: int, order: Sequence[int], *, actor: str = "") -> Post:
+        """Put a post's articles in a new order: ``order`` lists every article's current
+        0-based index once, the new headline first. The same rules as an edit apply (an
+        approved post of a column that requires review goes back to review). Raises
+        NotFoundError, ConflictError, UserError (not a permutation of the articles)."""
+        post = await self._editable(post_id)
+        articles = post.articles
+        if sorted(order) != list(range(len(articles))):
+            raise UserError(
+                f"post {post_id}: give each of its {len(articles)} articles once, "
+                f"numbered 1 to {len(articles)}"
+            )
+        if list(order) == list(range(len(articles))):
+            return post
+        numbers = " ".join(str(i + 1) for i in order)
+        return await self._store_articles(
+            post, [articles[i] for i in order], actor, f"articles reordered to {numbers}"
+        )
+
+    async def _editable(self, post_id: int) -> Post:
         async with self.engine.connect() as conn:
             post = await post_store.get(conn, post_id)
         if post.status not in EDITABLE:
             raise ConflictError(f"post {post_id} is {post.status}; it can no longer be edited")
-        title, digest = title.strip(), digest.strip()
-        from bot.content import render
+        return post
 
-        html, findings = await self._finish_body(
-            post.account,
-            render.render_markdown(markdown),
-            what=f"post {post_id}",
-            title=title,
-            author=post.author,
-            digest=digest,
-            source_url=post.content_source_url,
-            markdown=markdown,
-            cover=post.cover,
-        )
+    async def _store_articles(
+        self, post: Post, articles: list[Article], actor: str, detail: str
+    ) -> Post:
         now = self.clock()
         async with self.engine.begin() as conn:
-            changed = await post_store.update_if_status(
-                conn,
-                post_id,
-                [post.status],
-                now=now,
-                title=title,
-                digest=digest,
-                markdown=markdown,
-                content_html=html,
+            changed = await post_store.replace_articles(
+                conn, post, articles, now=now, statuses=[post.status]
             )
             if not changed:
-                raise ConflictError(f"post {post_id} changed while you edited it; reload and retry")
+                raise ConflictError(f"post {post.id} changed while you edited it; reload and retry")
             await log.append(
                 conn,
                 at=now,
                 step="edit",
                 outcome="ok",
-                post_id=post_id,
+                post_id=post.id,
                 account=post.account,
                 column=post.column,
-                detail=f"edited by {actor}" if actor else "edited",
+                detail=f"{detail} by {actor}" if actor else detail,
             )
-            edited = await post_store.get(conn, post_id)
+            edited = await post_store.get(conn, post.id)
             if edited.status is PostStatus.QUEUED and self._requires_review(post.column):
                 edited = await post_store.transition(
                     conn,
@@ -177,7 +235,7 @@ class Drafting:
                     step="edit",
                     detail="edited after approval; back to review",
                 )
-        return Draft(edited, findings)
+        return edited
 
     def _requires_review(self, column: str) -> bool:
         try:
@@ -185,39 +243,27 @@ class Drafting:
         except UserError:  # a column no longer configured: nothing to enforce
             return False
 
-    async def _finish_body(
-        self,
-        account: str,
-        html: str,
-        *,
-        what: str,
-        title: str,
-        author: str,
-        digest: str,
-        source_url: str,
-        markdown: str,
-        cover: str,
-    ) -> tuple[str, list[Finding]]:
-        """Re-host the body's images, then check everything; raises ContentRejectedError."""
+    async def _finish_article(
+        self, account: str, article: Article
+    ) -> tuple[Article, list[Finding]]:
+        """Re-host the article's images, then check it; the findings are returned, not raised."""
         from bot.content import lint
         from bot.content.images import rehost_images
 
         html = await rehost_images(
-            html,
+            article.content_html,
             upload=lambda data, name: self._upload(account, data, name),
             load=self.load_image,
         )
         findings = lint.check_post(
-            title, author, digest, html, source_url, markdown=markdown
-        ) + lint.check_cover(cover)
-        errors = [f for f in findings if f.severity == "error"]
-        if errors:
-            raise ContentRejectedError(
-                f"{what} failed {len(errors)} check(s): "
-                + "; ".join(f.message for f in errors[:3]),
-                findings,
-            )
-        return html, findings
+            article.title,
+            article.author,
+            article.digest,
+            html,
+            article.content_source_url,
+            markdown=article.markdown,
+        ) + lint.check_cover(article.cover)
+        return article.replace(content_html=html), findings
 
     async def _resources(self, column: ColumnConfig, ids: Sequence[str]) -> list[Resource]:
         async with self.engine.connect() as conn:
@@ -238,7 +284,7 @@ class Drafting:
             last_featured=featured,
             now=self.clock(),
             cooldown_days=column.cooldown_days,
-            count=column.resources_per_post,
+            count=column.articles_per_post * column.resources_per_post,
         )
         if not chosen:
             raise UserError(
@@ -247,11 +293,26 @@ class Drafting:
             )
         return chosen
 
-    def _context(self, column: ColumnConfig, chosen: list[Resource]) -> dict[str, Any]:
+    def _context(
+        self,
+        column: ColumnConfig,
+        group: list[Resource],
+        chosen: list[Resource],
+        index: int,
+        count: int,
+    ) -> dict[str, Any]:
+        """What a template sees when it renders one article (see templates/posts/)."""
         return {
             "column": {"name": column.name, "author": column.author},
-            "resource": chosen[0],
-            "resources": chosen,
+            "resource": group[0],
+            "resources": group,
+            "article": {
+                "index": index,
+                "number": index + 1,
+                "count": count,
+                "headline": index == 0,
+            },
+            "post_resources": chosen,
             "now": self.clock(),
         }
 
@@ -268,3 +329,17 @@ class Drafting:
                 conn, account, digest, "content", media_id="", url=url, now=self.clock()
             )
         return url
+
+
+def _refuse_errors(what: str, findings: Sequence[Finding]) -> None:
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise ContentRejectedError(
+            f"{what} failed {len(errors)} check(s): "
+            + "; ".join(f"{_about(f)}{f.message}" for f in errors[:3]),
+            list(findings),
+        )
+
+
+def _about(finding: Finding) -> str:
+    return f"article {finding.article + 1}: " if finding.article is not None else ""

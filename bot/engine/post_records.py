@@ -3,7 +3,7 @@ committed (with its log row) before the next step starts. The publisher builds o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,10 +36,19 @@ class PostRecords:
     clock: Clock
 
     async def _published(
-        self, post: Post, *, article_id: str, article_url: str, source: str, note: str = ""
+        self,
+        post: Post,
+        *,
+        article_id: str,
+        article_url: str,
+        source: str,
+        note: str = "",
+        article_urls: Sequence[str] = (),
     ) -> Post:
+        """``article_urls``: every article's link in push order, when the platform gave them."""
         now = self.clock()
         async with self.engine.begin() as conn:
+            await post_store.record_article_results(conn, post.id, article_urls=article_urls)
             return await post_store.transition(
                 conn,
                 post,
@@ -154,9 +163,15 @@ class PostRecords:
         return StepResult(failed, None)
 
     async def _record(
-        self, post: Post, *, stage: PublishStage | None = None, **values: Any
+        self,
+        post: Post,
+        *,
+        stage: PublishStage | None = None,
+        article_thumbs: Sequence[str] = (),
+        **values: Any,
     ) -> Post:
-        """Commit progress before the next step starts."""
+        """Commit progress before the next step starts (``article_thumbs``: every article's
+        cover media id, in push order)."""
         if stage is not None:
             values["stage"] = stage.value
         async with self.engine.begin() as conn:
@@ -167,6 +182,10 @@ class PostRecords:
             )
             if not ok:
                 raise ConflictError(f"post {post.id} moved on while being published")
+            if article_thumbs:
+                await post_store.record_article_results(
+                    conn, post.id, thumb_media_ids=article_thumbs
+                )
             if stage is not None:
                 await log.append(
                     conn,

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 import statistics
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +32,7 @@ from bot.domain.errors import (
     UnknownOutcomeError,
     UserError,
 )
-from bot.domain.models import Delivery, Post, PostStatus, PublishStage
+from bot.domain.models import Article, Delivery, Post, PostStatus, PublishStage
 from bot.engine import reconcile
 from bot.engine.post_records import PostRecords, StepResult
 from bot.engine.quota import (
@@ -62,6 +61,12 @@ AFTER_SUBMIT = frozenset({PublishStage.SUBMITTING, PublishStage.SUBMITTED, Publi
 # The platform refuses a repeated clientmsgid for 24 hours; leave an hour of margin.
 CLIENTMSGID_WINDOW = timedelta(hours=23)
 PUBLISH_DELETED = {5: "published, then deleted by the account", 6: "published, then banned"}
+# What a person can do about each failure.
+FAILURE_ADVICE = {
+    2: "remove the originality (原创) claim or rewrite the text the check matched",
+    3: "check the account's notices on mp.weixin.qq.com",
+    4: "edit what the review refused",
+}
 
 
 class PostPublisher(PostRecords):
@@ -177,17 +182,27 @@ class PostPublisher(PostRecords):
             )
 
     async def _upload_cover(self, post: Post) -> Post:
-        media_id = await self._cover_media_id(post)
-        return await self._record(post, stage=PublishStage.COVER, thumb_media_id=media_id)
+        media_ids = await self._cover_media_ids(post)
+        return await self._record(
+            post, stage=PublishStage.COVER, thumb_media_id=media_ids[0], article_thumbs=media_ids
+        )
 
-    async def _cover_media_id(self, post: Post) -> str:
+    async def _cover_media_ids(self, post: Post) -> list[str]:
+        """Every article's cover, in push order; one image shared by several is sent once."""
+        several = post.article_count > 1
+        return [
+            await self._cover_media_id(a.cover, f"article {i + 1}'s cover" if several else "cover")
+            for i, a in enumerate(post.articles)
+        ]
+
+    async def _cover_media_id(self, cover: str, what: str = "cover") -> str:
         """The cover as permanent material, uploaded once per account (by content hash)."""
         try:
-            data = await self.load_cover(post.cover)
+            data = await self.load_cover(cover)
         except UserError as exc:
             # A cover that cannot be read fails this attempt with the reason (a person fixes
             # it and retries); escaping as a bug would retry it every tick forever.
-            raise PermanentError(f"cover: {exc}") from exc
+            raise PermanentError(f"{what}: {exc}") from exc
         digest = hashlib.sha256(data).hexdigest()
         async with self.engine.connect() as conn:
             cached = await account_store.cached_media(conn, self.account.name, digest, "cover")
@@ -219,8 +234,13 @@ class PostPublisher(PostRecords):
             raise ConflictError(
                 f"post {post.id} is {post.status}; only a post not yet published can be previewed"
             )
-        thumb = await self._cover_media_id(post)
-        draft_id = await self.api.draft_add([self._article(replace(post, thumb_media_id=thumb))])
+        thumbs = await self._cover_media_ids(post)
+        draft_id = await self.api.draft_add(
+            [
+                _article(a.replace(thumb_media_id=t))
+                for a, t in zip(post.articles, thumbs, strict=True)
+            ]
+        )
         msg_id = await self.api.mass_preview(draft_id, openid)
         await self._log(
             post,
@@ -230,22 +250,10 @@ class PostPublisher(PostRecords):
         )
         return msg_id
 
-    def _article(self, post: Post) -> dict[str, Any]:
-        article: dict[str, Any] = {
-            "title": post.title,
-            "author": post.author,
-            "digest": post.digest,
-            "content": post.content_html,
-            "content_source_url": post.content_source_url,
-            "thumb_media_id": post.thumb_media_id,
-            "need_open_comment": 0,
-            "only_fans_can_comment": 0,
-        }
-        return article
-
     async def _add_draft(self, post: Post) -> Post:
         try:
-            media_id = await self.api.draft_add([self._article(post)])
+            # One draft of every article: the push is published (or sent) as one.
+            media_id = await self.api.draft_add([_article(a) for a in post.articles])
         except UnknownOutcomeError:
             # A lost draft/add answer may have left a draft behind; adopt it if we can find
             # it, otherwise add again (a stray draft is harmless, a lost post is not).
@@ -376,19 +384,16 @@ class PostPublisher(PostRecords):
         code = int(status.get("publish_status", -1))
         if code == PUBLISH_OK or code in PUBLISH_DELETED:
             article_id = str(status.get("article_id", "")).strip()
-            items = (status.get("article_detail") or {}).get("item") or []
-            url = str(items[0].get("article_url", "")) if items else ""
+            urls = _article_urls(status)
             return await self._published(
                 post,
                 article_id=article_id,
-                article_url=url,
+                article_url=urls[0] if urls else "",
+                article_urls=urls,
                 source=source,
                 note=PUBLISH_DELETED.get(code, ""),
             )
-        reason = PUBLISH_FAILURES.get(code, f"publish_status {code}")
-        fail_idx = status.get("fail_idx") or []
-        if fail_idx:
-            reason += f" (articles {', '.join(str(i) for i in fail_idx)})"
+        reason = failure_reason(post, code, status.get("fail_idx") or [])
         now = self.clock()
         async with self.engine.begin() as conn:
             return await post_store.transition(
@@ -418,8 +423,13 @@ class PostPublisher(PostRecords):
         match = await reconcile.find_published(self.api, post, now=now)
         if match is not None:
             await self._log(post, "reconcile", "ok", detail="found in freepublish/batchget")
+            article_id, urls = match
             return await self._published(
-                post, article_id=match[0], article_url=match[1], source="reconcile"
+                post,
+                article_id=article_id,
+                article_url=urls[0] if urls else "",
+                article_urls=urls,
+                source="reconcile",
             )
         draft_present = await reconcile.draft_present(self.api, post.draft_media_id)
         age = (now - (post.submitted_at or now)).total_seconds()
@@ -515,30 +525,89 @@ class PostPublisher(PostRecords):
 
 def recheck(post: Post) -> ContentRejectedError | None:
     """The drafting checks again, right before the first call: the body may have been edited,
-    or the checks improved, since it was queued."""
+    or the checks improved, since it was queued. Every article is checked, and the push."""
     from bot.content import lint  # on first use: see bot.engine.drafting
 
-    findings = lint.check_post(
-        post.title,
-        post.author,
-        post.digest,
-        post.content_html,
-        post.content_source_url,
-        markdown=post.markdown,
-    )
+    articles = post.articles
+    findings = lint.check_push([a.title for a in articles])
+    for index, article in enumerate(articles):
+        found = lint.check_post(
+            article.title,
+            article.author,
+            article.digest,
+            article.content_html,
+            article.content_source_url,
+            markdown=article.markdown,
+        )
+        findings += lint.for_article(found, index) if len(articles) > 1 else found
     errors = [f for f in findings if f.severity == "error"]
     if not errors:
         return None
     return ContentRejectedError(
-        "refused by the checks before publishing: " + "; ".join(f.message for f in errors[:3]),
+        "refused by the checks before publishing: "
+        + "; ".join(
+            (f"article {f.article + 1}: " if f.article is not None else "") + f.message
+            for f in errors[:3]
+        ),
         errors,
     )
+
+
+def failure_reason(post: Post, code: int, fail_idx: Sequence[Any]) -> str:
+    """Why a publish job failed, naming the articles the platform refused (``fail_idx`` is
+    1-based) and what a person can do about it."""
+    reason = PUBLISH_FAILURES.get(code, f"publish_status {code}")
+    articles = post.articles
+    named: list[str] = []
+    for raw in fail_idx:
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            continue
+        title = articles[number - 1].title if 1 <= number <= len(articles) else ""
+        named.append(f"{number} «{title}»" if title else str(number))
+    if named:
+        reason += f" (article{'s' if len(named) > 1 else ''} {', '.join(named)})"
+    advice = FAILURE_ADVICE.get(code)
+    if advice:
+        if len(articles) > 1 and named:
+            advice += "; or remove those articles from the push"
+        reason += f": {advice}, then retry"
+    return reason
+
+
+def _article(article: Article) -> dict[str, Any]:
+    """One article as draft/add takes it."""
+    return {
+        "title": article.title,
+        "author": article.author,
+        "digest": article.digest,
+        "content": article.content_html,
+        "content_source_url": article.content_source_url,
+        "thumb_media_id": article.thumb_media_id,
+        "need_open_comment": 0,
+        "only_fans_can_comment": 0,
+    }
+
+
+def _article_urls(status: dict[str, Any]) -> list[str]:
+    """Every article's permanent link, in push order (``idx`` is 1-based)."""
+    items = (status.get("article_detail") or {}).get("item") or []
+    if isinstance(items, dict):  # one <item> read from XML
+        items = [items]
+    ordered = sorted(
+        (i for i in items if isinstance(i, dict)),
+        key=lambda i: int(i.get("idx") or 0),
+    )
+    return [str(i.get("article_url", "")) for i in ordered]
 
 
 def _status_dict(result: PublishResult) -> dict[str, Any]:
     return {
         "publish_status": result.status,
         "article_id": result.article_id,
-        "article_detail": {"item": [{"article_url": u} for u in result.article_urls]},
+        "article_detail": {
+            "item": [{"idx": i, "article_url": u} for i, u in enumerate(result.article_urls, 1)]
+        },
         "fail_idx": list(result.fail_idx),
     }

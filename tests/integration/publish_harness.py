@@ -4,19 +4,21 @@ simulator over loopback, the real client, the real publisher and worker."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import io
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.account.client import AccountClient, RetryPolicy
 from bot.account.simulator import RunningSimulator, SimulatorConfig, start_simulator
 from bot.config import Config, PublisherConfig, parse_config
-from bot.domain.models import Delivery, Post, PostStatus
+from bot.domain.models import Article, Delivery, Post, PostStatus
 from bot.engine.publishing import PostPublisher
 from bot.engine.shared_state import DatabaseCallRecorder, DatabaseTokenStore
 from bot.engine.worker import Worker
@@ -100,7 +102,21 @@ class Rig:
         account: str = "acc0",
         column: str = "col0",
         delivery: Delivery = Delivery.PUBLISH,
+        more_titles: Sequence[str] = (),
     ) -> Post:
+        """A queued post, due now; ``more_titles`` make it a post of several articles, each
+        with its own body, source link and cover (a different image each)."""
+        more = [
+            Article(
+                title=more_title,
+                author="团区委",
+                digest=f"第{i}篇摘要",
+                content_html=f"<p>{more_title} 的正文</p>",
+                content_source_url=f"https://www.xuexi.cn/{i}",
+                cover=str(self.extra_cover(i)),
+            )
+            for i, more_title in enumerate(more_titles, start=2)
+        ]
         new = post_store.NewPost(
             column=column,
             account=account,
@@ -115,10 +131,20 @@ class Rig:
             status=PostStatus.QUEUED,
             resources=[],
             scheduled_for=utc_now(),
+            more_articles=more,
         )
         async with self.engine.begin() as conn:
             post_id = await post_store.create(conn, new, now=utc_now())
             return await post_store.get(conn, post_id)
+
+    def extra_cover(self, number: int) -> Path:
+        """A cover of its own for article ``number`` (a JPEG of another colour)."""
+        path = self.cover.with_name(f"cover-{number}.jpg")
+        if not path.exists():
+            buffer = io.BytesIO()
+            Image.new("RGB", (470, 200), (20 * number, 90, 160)).save(buffer, "JPEG")
+            path.write_bytes(buffer.getvalue())
+        return path
 
     async def get(self, post_id: int) -> Post:
         async with self.engine.connect() as conn:

@@ -48,6 +48,7 @@ def _mass(send: MassSend) -> dict[str, Any]:
         "clientmsgid": send.clientmsgid,
         "status": send.status,
         "title": send.articles[0]["title"],
+        "titles": [a["title"] for a in send.articles],
         "sent_at": _iso(send.sent_at),
         "article_urls": list(send.urls),
     }
