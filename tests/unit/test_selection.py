@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.content.selection import choose_resources
+from bot.content.selection import choose_resources, group_into_articles
 from bot.domain.models import Resource
 
 NOW = datetime(2024, 2, 4, 1, 0, tzinfo=UTC)
@@ -103,3 +103,28 @@ def test_duplicate_candidates_count_once() -> None:
 def test_bad_arguments(overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         choose([res("a")], **overrides)
+
+
+@pytest.mark.parametrize(
+    ("count", "articles", "per_article", "sizes"),
+    [
+        (3, 3, 1, [1, 1, 1]),  # three articles of one resource each
+        (3, 1, 1, [3]),  # one article features every resource, as always
+        (6, 3, 2, [2, 2, 2]),
+        (2, 3, 1, [1, 1]),  # fewer left than articles: a shorter post
+        (5, 3, 1, [2, 2, 1]),  # more named than articles: never more than ``articles``
+        (0, 3, 1, []),
+    ],
+)
+def test_resources_are_dealt_into_articles_in_order(
+    count: int, articles: int, per_article: int, sizes: list[int]
+) -> None:
+    resources = [res(f"r{i}") for i in range(count)]
+    groups = group_into_articles(resources, articles=articles, per_article=per_article)
+    assert [len(g) for g in groups] == sizes
+    assert [r for g in groups for r in g] == resources
+
+
+def test_grouping_refuses_no_articles() -> None:
+    with pytest.raises(ValueError, match="must be >= 1"):
+        group_into_articles([res("a")], articles=0, per_article=1)
