@@ -122,7 +122,7 @@ class Campaign:
 
 @dataclass(frozen=True)
 class PublisherConfig:
-    concurrency: int = 4  # accounts published in parallel
+    concurrency: int = 0  # accounts published at once; 0: every account (one post each)
     lease_seconds: int = 300
     max_attempts: int = 5
     poll_first_seconds: float = 30.0
@@ -523,7 +523,7 @@ class _Reader:
         self.unknown(raw, key, {f.name for f in PublisherConfig.__dataclass_fields__.values()})
         defaults = PublisherConfig()
         return PublisherConfig(
-            concurrency=self.int_(raw, key, "concurrency", defaults.concurrency, low=1),
+            concurrency=self.int_(raw, key, "concurrency", defaults.concurrency, low=0),
             lease_seconds=self.int_(raw, key, "lease_seconds", defaults.lease_seconds, low=10),
             max_attempts=self.int_(raw, key, "max_attempts", defaults.max_attempts, low=1),
             poll_first_seconds=self.float_(

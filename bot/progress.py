@@ -1,4 +1,4 @@
-"""A progress line on stderr for long imports (only when stderr is a terminal)."""
+"""A progress line on stderr for long commands (only when stderr is a terminal)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ class Progress:
         self.every = every
         self.last = 0.0
         self.count = 0
+        self.text = ""
 
     def update(self, rows: int) -> None:
         self.count = rows
@@ -22,7 +23,17 @@ class Progress:
             sys.stderr.write(f"\r{self.label}: {rows:,} rows")
             sys.stderr.flush()
 
+    def show(self, text: str) -> None:
+        """Replace the line with ``text`` (at most every ``every`` seconds)."""
+        self.text = text
+        now = time.monotonic()
+        if self.enabled and now - self.last >= self.every:
+            self.last = now
+            sys.stderr.write(f"\r{self.label}: {text}\x1b[K")
+            sys.stderr.flush()
+
     def done(self) -> None:
         if self.enabled:
-            sys.stderr.write(f"\r{self.label}: {self.count:,} rows\n")
+            shown = self.text or f"{self.count:,} rows"
+            sys.stderr.write(f"\r{self.label}: {shown}\x1b[K\n")
             sys.stderr.flush()

@@ -6,9 +6,11 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bot.cli.common import print_json, read_config, services
+from bot.domain.models import PostStatus
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
+    from bot.domain.models import Post
 
 
 def register(commands: Commands) -> None:
@@ -20,11 +22,17 @@ def register(commands: Commands) -> None:
 
 
 async def cmd_publish_due(args: argparse.Namespace) -> int:
+    from bot.progress import Progress
     from bot.shapes import post_json
 
     config = read_config(args)
+    progress = Progress("publishing", enabled=not args.json)
     async with services(config) as svc:
-        done = await svc.worker.run_due(max_wait=args.max_wait)
+        done = await svc.worker.run_due(
+            max_wait=args.max_wait, on_progress=lambda posts: progress.show(tally(posts))
+        )
+    if done:
+        progress.done()
     if args.json:
         print_json([post_json(p, config) for p in done])
     else:
@@ -38,3 +46,17 @@ async def cmd_publish_due(args: argparse.Namespace) -> int:
             )
             print(f"post {p.id} {p.status}: {p.title} {extra}".rstrip())
     return 0
+
+
+def tally(posts: list[Post]) -> str:
+    """``3 published, 1 waiting for the platform, …``: the progress line of a pass."""
+    counts: dict[str, int] = {}
+    for post in posts:
+        if post.needs_attention:
+            key = "need a person"
+        elif post.status is PostStatus.PUBLISHING:
+            key = "waiting for the platform"
+        else:
+            key = str(post.status)
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {key}" for key, n in sorted(counts.items()))

@@ -27,6 +27,8 @@ class StepResult:
     post: Post
     waiting_until: datetime | None
     retry_scheduled: bool = False
+    # The step's last write also gave up the worker's lease (so the worker need not).
+    released: bool = False
 
 
 class PostRecords:
@@ -86,7 +88,7 @@ class PostRecords:
                 lease_expires_at=None,
             )
             await account_store.note_error(conn, post.account, error=reason, now=now)
-            return StepResult(await post_store.get(conn, post.id), None)
+            return StepResult(await post_store.get(conn, post.id), None, released=True)
 
     async def _wait(self, post: Post, until: datetime) -> StepResult:
         """Leave the post where it stands until ``until`` (a poll, a recheck)."""
@@ -130,7 +132,9 @@ class PostRecords:
                     attempt=int(values.get("attempts", 0)),
                     detail=detail,
                 )
-            return StepResult(await post_store.get(conn, post.id), until, retry_scheduled=retry)
+            return StepResult(
+                await post_store.get(conn, post.id), until, retry_scheduled=retry, released=True
+            )
 
     async def _fail(self, post: Post, exc: BotError) -> StepResult:
         errcode = errcode_of(exc)
@@ -160,7 +164,7 @@ class PostRecords:
                 },
             )
             await account_store.note_error(conn, post.account, error=reason, now=now)
-        return StepResult(failed, None)
+        return StepResult(failed, None, released=True)
 
     async def _record(
         self,

@@ -1,5 +1,10 @@
-"""The loop that claims due posts and advances them: accounts in parallel (bounded), one
-account's posts in order. ``bot publish --due`` and the service's publisher share it."""
+"""The loop that claims due posts and advances them: one post in flight per account (so an
+account's posts go in order), every account at once. ``bot publish --due`` and the service's
+publisher share it.
+
+How many accounts run at once needs no tuning: a post spends nearly all its time waiting for
+the platform, so the bound is the HTTP client's connection pool and the database's, not the
+CPU. ``[publisher] concurrency`` can still cap it (0, the default, means every account)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from bot.store import accounts as account_store
 from bot.store import posts as post_store
 
 logger = logging.getLogger(__name__)
+# Reaching these clears the lease in the same write (``_published``, ``_finish``, ``_fail``).
+FINAL = frozenset({PostStatus.PUBLISHED, PostStatus.FAILED})
 Clock = Callable[[], datetime]
 
 
@@ -39,10 +46,11 @@ class Worker:
         self.publishers = publishers
         self.clock = clock
         self.owner = owner
-        self.semaphore = asyncio.Semaphore(concurrency)
         self.lease = timedelta(seconds=lease_seconds)
-        self.concurrency = concurrency
+        # Posts in flight at most: one per account, capped by ``concurrency`` when set.
+        self.capacity = max(1, concurrency or len(publishers))
         self.wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[StepResult | None]] = set()
 
     async def release_dead_leases(self, place: str) -> int:
         """At start-up: posts claimed by a process of this machine that has since died (a
@@ -59,54 +67,53 @@ class Worker:
 
     async def run_once(self) -> list[StepResult]:
         """Claim what is due now and advance each claimed post until it must wait."""
-        now = self.clock()
-        async with self.engine.connect() as conn:
-            parked = await account_store.parked_accounts(conn, now)
-        excluded = list(parked)
-        async with self.engine.begin() as conn:
-            claimed = await post_store.claim_due(
-                conn,
-                now=now,
-                owner=self.owner,
-                lease=self.lease,
-                accounts_excluded=excluded,
-                limit=self.concurrency * 4,
-            )
+        claimed = await self._claim(self.capacity)
         if not claimed:
             return []
         results = await asyncio.gather(*(self._advance(post_id) for post_id in claimed))
         return [r for r in results if r is not None]
 
+    async def _claim(self, limit: int) -> list[int]:
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            parked = await account_store.parked_accounts(conn, now)
+        async with self.engine.begin() as conn:
+            return await post_store.claim_due(
+                conn,
+                now=now,
+                owner=self.owner,
+                lease=self.lease,
+                accounts_excluded=list(parked),
+                limit=limit,
+            )
+
     async def _advance(self, post_id: int) -> StepResult | None:
-        async with self.semaphore:
-            # The lease was taken at claim time; waiting for the semaphore used some of it.
-            async with self.engine.begin() as conn:
-                held = await post_store.renew_lease(
-                    conn, post_id, owner=self.owner, now=self.clock(), lease=self.lease
-                )
-                post = await post_store.get(conn, post_id)
-            if not held:
-                return None  # another worker has it now
-            publisher = self.publishers.get(post.account)
-            if publisher is None:
-                logger.error("post %s names unknown account %s", post.id, post.account)
-                await self._release(post_id)
-                return None
-            token = current_post.set(post)
-            keeper = asyncio.create_task(self._keep_lease(post_id))
-            try:
-                result = await publisher.advance(post)
-            except ConflictError as exc:  # someone cancelled or moved it meanwhile
-                logger.info("post %s: %s", post_id, exc)
-                result = None
-            except Exception:
-                logger.exception("post %s: unexpected error while publishing", post_id)
-                result = None
-            finally:
-                keeper.cancel()
-                current_post.reset(token)
+        # The lease was taken a moment ago, in the claim: no renewal before the first step.
+        async with self.engine.connect() as conn:
+            post = await post_store.get(conn, post_id)
+        publisher = self.publishers.get(post.account)
+        if publisher is None:
+            logger.error("post %s names unknown account %s", post.id, post.account)
             await self._release(post_id)
-            return result
+            return None
+        token = current_post.set(post)
+        keeper = asyncio.create_task(self._keep_lease(post_id))
+        try:
+            result = await publisher.advance(post)
+        except ConflictError as exc:  # someone cancelled or moved it meanwhile
+            logger.info("post %s: %s", post_id, exc)
+            result = None
+        except Exception:
+            logger.exception("post %s: unexpected error while publishing", post_id)
+            result = None
+        finally:
+            keeper.cancel()
+            current_post.reset(token)
+        # A post that reached a wait or a final state gave up its lease in that same write;
+        # only the other ends (an error, a person's turn) still hold it.
+        if result is None or not (result.released or result.post.status in FINAL):
+            await self._release(post_id)
+        return result
 
     async def _keep_lease(self, post_id: int) -> None:
         """Renew the lease while a slow step runs (retries, a token wait, reconciliation),
@@ -126,10 +133,19 @@ class Worker:
             await post_store.release(conn, post_id, owner=self.owner)
 
     async def run_due(
-        self, *, max_wait: float = 900.0, sleep: Callable[[float], Awaitable[object]] | None = None
+        self,
+        *,
+        max_wait: float = 900.0,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        on_progress: Callable[[list[Post]], None] | None = None,
     ) -> list[Post]:
         """One pass for ``bot publish --due``: publish every post due now and wait until each
-        reaches a final state, needs a person, or has its retry scheduled."""
+        reaches a final state, needs a person, or has its retry scheduled.
+
+        A pass that did work is followed at once by another: a post waiting for its publish
+        job is not due, so the next due post of the same account goes ahead meanwhile. Only
+        when nothing is due does it sleep, until the earliest wait ends. ``on_progress`` is
+        called with the posts touched so far after every pass."""
         sleeper = sleep or asyncio.sleep
         deadline = self.clock() + timedelta(seconds=max_wait)
         retrying: set[int] = set()
@@ -143,8 +159,14 @@ class Worker:
                 else:
                     retrying.discard(result.post.id)
             async with self.engine.connect() as conn:
-                current = [await post_store.get(conn, pid) for pid in sorted(touched)]
+                current = await post_store.get_many(conn, sorted(touched))
+            if on_progress is not None:
+                on_progress(current)
             now = self.clock()
+            if now >= deadline:
+                return current
+            if results:
+                continue  # more may be due: never sleep while a post is due
             # Wait only for what will be due before the deadline: a post deferred to a later
             # day (quota, mass-send allowance) is reported as scheduled, not waited for.
             pending = [
@@ -154,33 +176,45 @@ class Worker:
                 and p.id not in retrying
                 and (p.next_attempt_at is None or p.next_attempt_at <= deadline)
             ]
-            if now >= deadline:
-                return current
             if not pending:
-                # A pass claims one post per account: while passes still find work, more
-                # posts of the same account may be due behind the ones just finished.
-                if results:
-                    continue
                 return current
             wake_at = min(p.next_attempt_at or now for p in pending)
             pause = min((wake_at - now).total_seconds(), (deadline - now).total_seconds())
             await sleeper(max(0.05, pause))
 
     async def run_forever(self, stop: asyncio.Event, *, tick: float) -> None:
-        """The service's publisher: a pass every ``tick`` seconds or when woken."""
-        while not stop.is_set():
-            # Cleared before the pass, so a wake-up that comes during it (a slot opened, an
-            # event arrived) starts the next pass at once instead of being lost.
-            self.wake.clear()
-            try:
-                worked = await self.run_once()
-            except Exception:
-                logger.exception("publisher pass failed; trying again next tick")
-                worked = []
-            if worked:
-                continue  # more may have come due while this pass ran
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
+        """The service's publisher: claims whenever woken (a slot opened, an event arrived, a
+        post finished its step) or every ``tick`` seconds, and starts each claimed post at
+        once. A slow post never holds up other accounts: claiming does not wait for the
+        posts already in flight, it only leaves their accounts alone."""
+        try:
+            while not stop.is_set():
+                # Cleared before claiming, so a wake-up that comes meanwhile starts the next
+                # claim at once instead of being lost.
+                self.wake.clear()
+                free = self.capacity - len(self._in_flight)
+                claimed: list[int] = []
+                if free > 0:
+                    try:
+                        claimed = await self._claim(free)
+                    except Exception:
+                        logger.exception("publisher claim failed; trying again next tick")
+                for post_id in claimed:
+                    task = asyncio.create_task(self._advance(post_id))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._finished)
+                if len(claimed) == free and free > 0:
+                    continue  # there may be more due than there was room for
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
+        finally:
+            # Posts in flight finish their step (and give up their leases) before we stop.
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _finished(self, task: asyncio.Task[StepResult | None]) -> None:
+        self._in_flight.discard(task)
+        self.wake.set()  # the account may have its next post due
 
 
 def owner_is_gone(owner: str, place: str) -> bool:

@@ -161,6 +161,18 @@ async def get(conn: AsyncConnection, post_id: int) -> Post:
     return post_from_row(row._mapping, resources[post_id], more[post_id])
 
 
+async def get_many(conn: AsyncConnection, post_ids: Sequence[int]) -> list[Post]:
+    """The posts with these ids, in the order given (unknown ids are left out)."""
+    if not post_ids:
+        return []
+    rows = {
+        row.id: row._mapping
+        for row in await conn.execute(sa.select(posts).where(posts.c.id.in_(list(post_ids))))
+    }
+    resources, more = await _details(conn, list(rows))
+    return [post_from_row(rows[pid], resources[pid], more[pid]) for pid in post_ids if pid in rows]
+
+
 async def list_posts(
     conn: AsyncConnection,
     *,
