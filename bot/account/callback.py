@@ -18,6 +18,7 @@ import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -26,6 +27,7 @@ from bot.domain.errors import ConfigError, ForbiddenError, UserError
 
 PUBLISH_EVENTS = frozenset({"publishjobfinish", "freepublishjobfinish"})
 MASS_SEND_EVENT = "masssendjobfinish"
+MAX_SKEW_SECONDS = 300  # a push's timestamp may be this far from our clock, either way
 BLOCK = 32  # safe mode pads to 32-byte blocks, not AES's 16 (§5.3)
 _AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
 _FORBIDDEN_XML = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -400,17 +402,40 @@ def build_push(
     return Push(query, body)
 
 
+def check_fresh(timestamp: str, now: datetime, *, max_skew: int = MAX_SKEW_SECONDS) -> None:
+    """Refuse a push whose ``timestamp`` (Unix seconds) is more than ``max_skew`` seconds
+    from ``now``: a signed URL seen once could otherwise be replayed for ever. Raises
+    ForbiddenError (or UserError when it is not a number)."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        raise UserError(f"callback: timestamp {timestamp[:20]!r} is not a number") from None
+    if abs(now.timestamp() - sent) > max_skew:
+        raise ForbiddenError(
+            f"callback: the timestamp is more than {max_skew // 60} minutes away from this "
+            "server's clock (a replayed push, or a clock to set right)"
+        )
+
+
 def open_push(
-    query: Mapping[str, str], body: str, *, token: str, crypto: MessageCrypto | None = None
+    query: Mapping[str, str],
+    body: str,
+    *,
+    token: str,
+    crypto: MessageCrypto | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """The event XML of a received push, after checking ``signature`` (every mode) and, when
-    ``encrypt_type=aes``, ``msg_signature`` and decrypting. Raises ForbiddenError when a
-    signature does not match or a plain push arrives for an account in safe mode, UserError
-    on a malformed push, ConfigError when a safe-mode push arrives for an account without an
+    """The event XML of a received push, after checking ``signature`` (every mode), with
+    ``now`` the timestamp's freshness (``check_fresh``), and, when ``encrypt_type=aes``,
+    ``msg_signature`` and decrypting. Raises ForbiddenError when a signature does not match,
+    the timestamp is stale or a plain push arrives for an account in safe mode, UserError on
+    a malformed push, ConfigError when a safe-mode push arrives for an account without an
     EncodingAESKey."""
     sig, timestamp, nonce = _required(query, "signature", "timestamp", "nonce")
     if not check_signature(token, sig, timestamp, nonce):
         raise ForbiddenError("callback: the signature does not match the token")
+    if now is not None:
+        check_fresh(timestamp, now)
     if query.get("encrypt_type", "raw").lower() != "aes":
         if crypto is not None:
             # The plain signature does not cover the body: an account in safe mode takes

@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -50,6 +51,7 @@ Clock = Callable[[], datetime]
 
 # publish_status values of freepublish/get and PUBLISHJOBFINISH (wechat-api.md §4.2)
 PUBLISH_OK = 0
+PLATFORM_ARTICLE_HOST = "mp.weixin.qq.com"
 PUBLISH_RUNNING = 1
 PUBLISH_FAILURES = {
     2: "the originality (原创) check failed",
@@ -341,8 +343,10 @@ class PostPublisher(PostRecords):
             return await self._await_mass_send(post)
         async with self.engine.connect() as conn:
             event = await event_store.publish_event_for(conn, self.account.name, post.publish_id)
-        if event is not None and int(event.get("publish_status", 1)) != PUBLISH_RUNNING:
+        if event is not None and _event_settles(event):
             return await self._finish(post, event, source="event")
+        # No event, or one that only hints: a failure event would make the post retryable,
+        # that is sent again, so only the platform's own answer may say it failed.
         if not await self._may_poll():
             # Out of polling budget: the event (if configured) or tomorrow's budget decides.
             return await self._wait(post, next_quota_day_start(now))
@@ -611,3 +615,24 @@ def _status_dict(result: PublishResult) -> dict[str, Any]:
         },
         "fail_idx": list(result.fail_idx),
     }
+
+
+def _event_settles(event: dict[str, Any]) -> bool:
+    """Whether a pushed publish result may finish a post without asking the platform: only a
+    success whose article links lie on the platform's own host. Anything else is confirmed
+    with ``freepublish/get`` first (a forged or mistaken failure must never lead to a resend,
+    nor a forged success put a stranger's link on the post)."""
+    try:
+        code = int(event.get("publish_status", PUBLISH_RUNNING))
+    except (TypeError, ValueError):
+        return False
+    if code != PUBLISH_OK:
+        return False
+    items = (event.get("article_detail") or {}).get("item") or []
+    urls = [str(item.get("article_url", "")) for item in items if isinstance(item, dict)]
+    return bool(urls) and all(_on_platform(url) for url in urls)
+
+
+def _on_platform(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.hostname == PLATFORM_ARTICLE_HOST

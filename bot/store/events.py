@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.store.tables import callback_events
+from bot.store.tables import callback_events, callback_signatures
 
 
 async def record_event(
@@ -67,3 +67,49 @@ async def publish_event_for(
         if str(payload.get("publish_id")) == publish_id:
             return dict(payload)
     return None
+
+
+async def remember_signature(
+    engine: AsyncEngine,
+    *,
+    account: str,
+    signature: str,
+    body_sha256: str,
+    now: datetime,
+    forget_before: datetime,
+) -> str:
+    """Note that a push with ``signature`` and this body arrived. Returns "new", "retry"
+    (seen before with the same body: the platform sending it again) or "replay" (seen before
+    with another body). Signatures older than ``forget_before`` are forgotten: the caller
+    refuses their timestamps anyway."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            callback_signatures.delete().where(callback_signatures.c.seen_at < forget_before)
+        )
+        seen = await _seen_body(conn, account, signature)
+        if seen is None:
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(
+                        callback_signatures.insert().values(
+                            account=account,
+                            signature=signature,
+                            body_sha256=body_sha256,
+                            seen_at=now,
+                        )
+                    )
+                return "new"
+            except IntegrityError:  # the same push, at the same instant, on another worker
+                seen = await _seen_body(conn, account, signature)
+    return "retry" if seen == body_sha256 else "replay"
+
+
+async def _seen_body(conn: AsyncConnection, account: str, signature: str) -> str | None:
+    row = await conn.execute(
+        sa.select(callback_signatures.c.body_sha256).where(
+            callback_signatures.c.account == account,
+            callback_signatures.c.signature == signature,
+        )
+    )
+    found = row.scalar_one_or_none()
+    return str(found) if found is not None else None

@@ -96,6 +96,10 @@ posts = sa.Table(
     sa.Column("lease_owner", sa.String(100), nullable=True),
     sa.Column("lease_expires_at", UTCDateTime, nullable=True),
     sa.Column("source", sa.String(20), nullable=False, default="bot"),  # or "platform" (sync)
+    # Who drafted the post and who last changed its content (user names; "" for the CLI and
+    # the scheduler): review refuses a reviewer's own work (four eyes).
+    sa.Column("created_by", sa.String(100), nullable=False, default="", server_default=""),
+    sa.Column("edited_by", sa.String(100), nullable=False, default="", server_default=""),
 )
 
 post_resources = sa.Table(
@@ -251,6 +255,34 @@ login_attempts = sa.Table(
     sa.Column("address", sa.String(100), nullable=False, index=True),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("ok", sa.Boolean, nullable=False),
+)
+
+# A login, server-side: the cookie carries a random id, this table only its SHA-256, so
+# deleting a row ends that login however many copies of the cookie exist.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Each callback push's signature with the hash of its body, kept for the freshness window:
+# the same pair again is the platform retrying, the same signature with another body a replay.
+callback_signatures = sa.Table(
+    "callback_signatures",
+    metadata,
+    sa.Column("account", sa.String(100), primary_key=True),
+    sa.Column("signature", sa.String(64), primary_key=True),
+    sa.Column("body_sha256", sa.String(64), nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False, index=True),
 )
 
 sa.Index("ix_posts_due", posts.c.status, posts.c.scheduled_for)

@@ -2,20 +2,27 @@
 
 GET is the URL verification (answer ``echostr`` when the signature matches, else 403). POST is
 an event push, plain or safe mode: the signature (and in safe mode ``msg_signature``, the AES
-decryption and the app id) are checked, the event is parsed and recorded once (a repeated
-delivery is recognised by its dedupe key and ignored), answered ``success`` at once, and the
-publisher is woken. A post waiting for that publish result is made due, so the publisher reads
-the event instead of spending a status poll."""
+decryption and the app id) are checked, the timestamp must be within 5 minutes of our clock,
+and a signature seen before must come with the same body (the platform's retry, answered and
+ignored) or the push is refused. The event is parsed and recorded once (a repeated delivery is
+recognised by its dedupe key and ignored), answered ``success`` at once, and the publisher is
+woken. A post waiting for that publish result is made due, so the publisher reads the event
+instead of spending a status poll. An event is evidence, not a verdict: the publisher takes
+a success on the platform's own article host as it is, and confirms anything else (a failure
+above all, which would let the post be sent again) with ``freepublish/get``."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.account.callback import (
+    MAX_SKEW_SECONDS,
     MassSendJobFinish,
     MessageCrypto,
     PublishJobFinish,
@@ -26,7 +33,7 @@ from bot.account.callback import (
 )
 from bot.app import Services
 from bot.config import AccountConfig
-from bot.domain.errors import NotFoundError, UserError
+from bot.domain.errors import ForbiddenError, NotFoundError, UserError
 from bot.domain.models import PostStatus
 from bot.store import events as event_store
 from bot.store import posts as post_store
@@ -60,8 +67,23 @@ async def push(request: web.Request) -> web.Response:
         if account.aes_key is not None
         else None
     )
-    xml_text = open_push(request.query, body, token=token, crypto=crypto)
+    now = services.clock()
+    xml_text = open_push(request.query, body, token=token, crypto=crypto, now=now)
     event = parse_event(xml_text)
+    seen = await event_store.remember_signature(
+        services.engine,
+        account=account.name,
+        signature=request.query["signature"][:64],
+        body_sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        now=now,
+        forget_before=now - timedelta(seconds=2 * MAX_SKEW_SECONDS),
+    )
+    if seen == "replay":
+        # In plain mode the signature does not cover the body: a signed URL seen once must
+        # not carry a body of someone else's choosing.
+        raise ForbiddenError("callback: this signature came before with another body")
+    if seen == "retry":  # the platform sending the same push again: answered, not acted on
+        return web.Response(text="success", content_type="text/plain")
     name, payload = event_record(event)
     recorded = await event_store.record_event(
         services.engine,

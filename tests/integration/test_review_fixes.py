@@ -95,7 +95,11 @@ async def test_a_callback_body_arriving_in_pieces_is_read_whole(rig: WebRig) -> 
         article_id="x",
     )
     push = build_push(
-        render_event(event), token=CALLBACK_TOKEN, timestamp="1714036504", nonce="n", to_user="gh"
+        render_event(event),
+        token=CALLBACK_TOKEN,
+        timestamp=int(datetime.now(UTC).timestamp()),
+        nonce="n",
+        to_user="gh",
     )
     body = push.body.encode()
     reader, writer = await asyncio.open_connection(rig.client.host, rig.client.port)

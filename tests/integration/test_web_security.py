@@ -3,6 +3,8 @@ router), CSRF, the login rate limit, sessions, headers, and the platform's signe
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
 from bot.account.callback import MessageCrypto, PublishJobFinish, build_push, render_event
@@ -202,12 +204,16 @@ def _publish_push(
     push = build_push(
         render_event(event),
         token=token,
-        timestamp=1714036504,
+        timestamp=_now(),
         nonce="1514711492",
         to_user="gh_test",
         crypto=crypto,
     )
     return push.query, push.body
+
+
+def _now() -> int:
+    return int(time.time())
 
 
 async def _events(rig: WebRig) -> list[dict[str, object]]:
