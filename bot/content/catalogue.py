@@ -1,13 +1,23 @@
-"""Reading catalogue files (CSV, JSON, JSON Lines, YAML, TOML) into domain ``Resource`` objects.
+"""Reading catalogue files (Excel, CSV, JSON, JSON Lines, YAML, TOML) into domain ``Resource``
+objects.
 
 Every format goes through the same field checks, so a row means the same thing whatever file
 it came from. The first bad row stops the file with an ``ImportFileError`` whose one-line
-message names the file (as given), the line and the field::
+message (a ``Text``, shown in the reader's language) names the file (as given), the line (or
+the sheet, row and column) and the field::
 
     catalogue.csv:7: field 'kind': unknown kind 'planet' (known: platform, exhibit, …)
+    目录.xlsx: sheet 'Sheet1', row 7, column B: field 'kind': unknown kind '星球' (known: …)
+
+Headers and keys may be the English field names or the Chinese names people use (``HEADERS``:
+编号, 类型, 标题, 简介, 链接, 封面, 标签), and kinds may be written in Chinese (``KIND_NAMES``:
+平台, 展馆, 课程, 团课, 文章); both are stored as the English codes.
 
 Formats, chosen by the file's suffix:
 
+- ``.xlsx``: an Excel workbook; its first sheet read like a CSV file (a header row, then one
+  resource per row). Numbers are taken as written (``1001``, not ``1001.0``), dates as
+  ``YYYY-MM-DD``. Errors name the sheet, the row and the column letter.
 - ``.csv``: a header row naming the columns (case and surrounding spaces ignored), then one
   resource per record; ``tags`` are separated by ``;`` (or the full-width ``；`` a Chinese
   input method types). Lines are physical lines, so a quoted cell spanning lines still points
@@ -36,19 +46,45 @@ import csv
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
+from bot.content import workbook
 from bot.content.sample import sample_catalogue_path as sample_catalogue_path  # re-exported
 from bot.domain.errors import ImportFileError
 from bot.domain.models import Resource
+from bot.i18n import Text
+from bot.i18n import text as msg
 
 FIELDS = ("id", "kind", "title", "summary", "url", "cover", "tags")
+# The Chinese header for each field, as contract.md lists them; a file may use either.
+HEADERS = {
+    "id": "编号",
+    "kind": "类型",
+    "title": "标题",
+    "summary": "简介",
+    "url": "链接",
+    "cover": "封面",
+    "tags": "标签",
+}
+# Other names committees use for the same columns.
+_MORE_HEADERS = {"类别": "kind", "名称": "title", "网址": "url", "封面图": "cover"}
+FIELD_OF_HEADER = {**{v: k for k, v in HEADERS.items()}, **_MORE_HEADERS}
+# The Chinese name of each built-in kind; kinds the config adds are written as configured.
+KIND_NAMES = {
+    "platform": "平台",
+    "exhibit": "展馆",
+    "course": "课程",
+    "lesson": "团课",
+    "article": "文章",
+}
+KIND_OF_NAME = {v: k for k, v in KIND_NAMES.items()}
 REQUIRED_FIELDS = ("id", "kind", "title")
 MAX_ID_LENGTH = 200
 TOML_TABLE = "resource"
@@ -81,7 +117,9 @@ class _Row:
     line: int | None  # physical line the record starts on, when known
     item: int | None = None  # 1-based position in a JSON/YAML/TOML list
     field_lines: Mapping[str, int] = field(default_factory=dict)  # YAML knows each value's line
-    separated_tags: bool = False  # CSV: tags are one ";"-separated cell
+    separated_tags: bool = False  # CSV and Excel: tags are one ";"-separated cell
+    sheet: str | None = None  # Excel: the sheet's name (``line`` is then the row)
+    field_columns: Mapping[str, str] = field(default_factory=dict)  # Excel: column letters
 
 
 def read_catalogue(path: Path, *, kinds: Sequence[str]) -> list[Resource]:
@@ -108,21 +146,26 @@ def iter_catalogue(
     """
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        known = ", ".join(sorted(_READERS))
-        raise ImportFileError(
-            f"{path}: unsupported file type {path.suffix or '(none)'!r} (known: {known})",
+        message = msg(
+            "{path}: unsupported file type {suffix} (known: {known}); "
+            "save the file as Excel (.xlsx) or CSV",
             path=str(path),
+            suffix=repr(path.suffix or "(none)"),
+            known=sorted(_READERS),
         )
+        raise ImportFileError(message, path=str(path))
     checker = _RowChecker(path, tuple(kinds))
     done = 0
-    for row in reader(path):
-        if _is_blank(row.values):
-            continue
-        resource = checker.check(row)
-        done += 1
-        if on_progress is not None and done % PROGRESS_EVERY == 0:
-            on_progress(done)
-        yield resource
+    # closing(): a bad row ends the reader at once, so a workbook it reads is closed then.
+    with closing(reader(path)) as rows:
+        for row in rows:
+            if _is_blank(row.values):
+                continue
+            resource = checker.check(row)
+            done += 1
+            if on_progress is not None and done % PROGRESS_EVERY == 0:
+                on_progress(done)
+            yield resource
     if on_progress is not None:
         on_progress(done)
 
@@ -136,15 +179,18 @@ class _RowChecker:
     def __init__(self, path: Path, kinds: tuple[str, ...]) -> None:
         self.path = path
         self.kinds = kinds
-        self.seen: dict[str, str] = {}  # id -> where it first appeared
+        self.seen: dict[str, Text] = {}  # id -> where it first appeared
         self.row = _Row({}, None)
 
     def check(self, row: _Row) -> Resource:
-        self.row = row
+        self.row = row = self.with_field_names(row)
         unknown = [str(k) for k in row.values if k not in FIELDS]
         if unknown:
-            names = ", ".join(repr(k) for k in unknown)
-            raise self.fail(None, f"unknown field {names} (known: {', '.join(FIELDS)})")
+            names = [repr(k) for k in unknown]
+            raise self.fail(
+                None,
+                msg("unknown field {names} (known: {known})", names=names, known=_known_fields()),
+            )
         resource = Resource(
             id=self.id(),
             kind=self.kind(),
@@ -158,12 +204,34 @@ class _RowChecker:
         self.seen[resource.id] = _where_short(row)
         return resource
 
-    def fail(self, name: str | None, message: str) -> ImportFileError:
+    def with_field_names(self, row: _Row) -> _Row:
+        """``row`` with Chinese keys (``标题``) turned into field names (``title``)."""
+        if all(key in FIELDS for key in row.values):
+            return row
+        values: dict[str, object] = {}
+        lines = dict(row.field_lines)
+        for key, value in row.values.items():
+            name = field_of_header(str(key)) or str(key)
+            if name in values:
+                self.row = row
+                raise self.fail(None, msg("field {name} appears twice", name=repr(name)))
+            values[name] = value
+            if key in row.field_lines:
+                lines[name] = row.field_lines[key]
+        return replace(row, values=values, field_lines=lines)
+
+    def fail(self, name: str | None, message: Text) -> ImportFileError:
         line = self.row.field_lines.get(name, self.row.line) if name else self.row.line
-        where = _location(self.path, line, self.row.item)
-        what = f"field {name!r}: " if name else ""
+        column = self.row.field_columns.get(name) if name else None
+        where = _location(self.path, line, self.row.item, sheet=self.row.sheet, column=column)
+        if name:
+            message = msg(
+                "{where}: field '{name}': {problem}", where=where, name=msg(name), problem=message
+            )
+        else:
+            message = msg("{where}: {problem}", where=where, problem=message)
         return ImportFileError(
-            f"{where}: {what}{message}", path=str(self.path), line=line, field=name
+            message, path=str(self.path), line=line, field=name, **_cell(self.row.sheet, column)
         )
 
     def raw(self, name: str) -> str:
@@ -171,7 +239,7 @@ class _RowChecker:
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {_describe(value)}")
+            raise self.fail(name, msg("expected a string, got {what}", what=_describe(value)))
         return value
 
     def text(self, name: str, *, multiline: bool = False, value: str | None = None) -> str:
@@ -179,7 +247,7 @@ class _RowChecker:
         if multiline:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         elif "\n" in text or "\r" in text:
-            raise self.fail(name, "must be one line")
+            raise self.fail(name, msg("must be one line"))
         problem = text_problem(text, multiline=multiline)
         if problem:
             raise self.fail(name, problem)
@@ -187,43 +255,59 @@ class _RowChecker:
 
     def required(self, name: str) -> str:
         if name not in self.row.values:
-            raise self.fail(name, "missing (required)")
+            raise self.fail(name, msg("missing (required)"))
         text = self.text(name)
         if not text:
-            raise self.fail(name, "empty (required)")
+            raise self.fail(name, msg("empty (required)"))
         return text
 
     def id(self) -> str:
         value = self.required("id")
         if len(value) > MAX_ID_LENGTH:
-            raise self.fail("id", f"{len(value)} characters long (at most {MAX_ID_LENGTH})")
+            message = msg(
+                "{n} characters long (at most {limit})", n=len(value), limit=MAX_ID_LENGTH
+            )
+            raise self.fail("id", message)
         if any(ch.isspace() for ch in value):
-            raise self.fail("id", f"{value!r} contains whitespace")
+            raise self.fail("id", msg("{value} contains whitespace", value=repr(value)))
         if value in self.seen:
-            raise self.fail("id", f"duplicate id {value!r} (first at {self.seen[value]})")
+            message = msg(
+                "duplicate id {value} (first at {where})", value=repr(value), where=self.seen[value]
+            )
+            raise self.fail("id", message)
         return value
 
     def kind(self) -> str:
         value = self.required("kind")
+        if value not in self.kinds and KIND_OF_NAME.get(value) in self.kinds:
+            value = KIND_OF_NAME[value]
         if value not in self.kinds:
-            raise self.fail("kind", f"unknown kind {value!r} (known: {', '.join(self.kinds)})")
+            known = [msg(k) for k in self.kinds]
+            message = msg("unknown kind {value} (known: {known})", value=repr(value), known=known)
+            raise self.fail("kind", message)
         return value
 
     def url(self, name: str, value: str) -> str:
         if not value:
             return ""
         if any(ch.isspace() for ch in value):
-            raise self.fail(name, f"URL {value!r} contains whitespace")
+            raise self.fail(name, msg("URL {value} contains whitespace", value=repr(value)))
         try:
             parts = urlsplit(value)
         except ValueError as exc:
-            raise self.fail(name, f"{value!r} is not a valid URL ({exc})") from exc
+            message = msg(
+                "{value} is not a valid URL ({reason})", value=repr(value), reason=str(exc)
+            )
+            raise self.fail(name, message) from exc
         if not parts.scheme:
-            raise self.fail(name, f"{value!r} is not an absolute http(s) URL")
+            raise self.fail(name, msg("{value} is not an absolute http(s) URL", value=repr(value)))
         if parts.scheme.lower() not in ("http", "https"):
-            raise self.fail(name, f"URL scheme {parts.scheme!r} not allowed (http or https only)")
+            message = msg(
+                "URL scheme {scheme} not allowed (http or https only)", scheme=repr(parts.scheme)
+            )
+            raise self.fail(name, message)
         if not parts.hostname:
-            raise self.fail(name, f"URL {value!r} has no host")
+            raise self.fail(name, msg("URL {value} has no host", value=repr(value)))
         return value
 
     def cover(self) -> str:
@@ -235,9 +319,10 @@ class _RowChecker:
             cover = self.path.parent / cover
         cover = cover.resolve()
         if cover.suffix.lower() not in COVER_SUFFIXES:
-            raise self.fail("cover", f"{value!r} is not a JPEG, PNG, GIF or BMP image")
+            message = msg("{value} is not a JPEG, PNG, GIF or BMP image", value=repr(value))
+            raise self.fail("cover", message)
         if not cover.is_file():
-            raise self.fail("cover", f"cover file not found: {cover}")
+            raise self.fail("cover", msg("cover file not found: {path}", path=cover))
         return str(cover)
 
     def tags(self) -> tuple[str, ...]:
@@ -249,62 +334,102 @@ class _RowChecker:
         elif isinstance(value, list):
             parts = value
         else:
-            raise self.fail("tags", f"expected a list of strings, got {_describe(value)}")
+            message = msg("expected a list of strings, got {what}", what=_describe(value))
+            raise self.fail("tags", message)
         tags: list[str] = []
         for part in parts:
             if not isinstance(part, str):
-                raise self.fail("tags", f"expected a list of strings, found {_describe(part)}")
+                message = msg("expected a list of strings, found {what}", what=_describe(part))
+                raise self.fail("tags", message)
             tag = self.text("tags", value=part)
             if tag and tag not in tags:
                 tags.append(tag)
         return tuple(tags)
 
 
-def text_problem(text: str, *, multiline: bool = False) -> str | None:
+def text_problem(text: str, *, multiline: bool = False) -> Text | None:
     """What is wrong with ``text`` (encoding damage, control characters), or None."""
     if "\ufffd" in text:
-        return "contains U+FFFD, a character lost in an earlier encoding conversion"
+        return msg("contains U+FFFD, a character lost in an earlier encoding conversion")
     if _GBK_MOJIBAKE in text:
-        return f"contains {_GBK_MOJIBAKE!r}, UTF-8 text damaged by a GBK conversion"
+        return msg(
+            "contains {damage}, UTF-8 text damaged by a GBK conversion", damage=repr(_GBK_MOJIBAKE)
+        )
     mojibake = _LATIN1_MOJIBAKE.search(text)
     if mojibake:
-        return f"contains {mojibake.group()!r}, UTF-8 text misread as Latin-1 (encoding damage)"
+        return msg(
+            "contains {damage}, UTF-8 text misread as Latin-1 (encoding damage)",
+            damage=repr(mojibake.group()),
+        )
     found = _CONTROL.search(text) or (None if multiline else re.search("\t", text))
     if not found:
         return None
     char = found.group()
     if char == "\ufeff":
-        return "contains a byte-order mark (U+FEFF) inside the text"
+        return msg("contains a byte-order mark (U+FEFF) inside the text")
     if "\ud800" <= char <= "\udfff":
-        return f"contains an unpaired surrogate U+{ord(char):04X}"
-    return f"contains the control character U+{ord(char):04X}"
+        return msg("contains an unpaired surrogate {code}", code=f"U+{ord(char):04X}")
+    return msg("contains the control character {code}", code=f"U+{ord(char):04X}")
 
 
-def _location(path: Path, line: int | None, item: int | None) -> str:
+def _location(
+    path: Path,
+    line: int | None,
+    item: int | None,
+    *,
+    sheet: str | None = None,
+    column: str | None = None,
+) -> Text:
+    if sheet is not None:
+        if line is None:
+            return msg("{path}: sheet {sheet}", path=str(path), sheet=repr(sheet))
+        if column is None:
+            return msg(
+                "{path}: sheet {sheet}, row {row}", path=str(path), sheet=repr(sheet), row=line
+            )
+        return msg(
+            "{path}: sheet {sheet}, row {row}, column {column}",
+            path=str(path),
+            sheet=repr(sheet),
+            row=line,
+            column=column,
+        )
     where = f"{path}:{line}" if line else str(path)
-    return f"{where}: item {item}" if item is not None else where
+    return (
+        msg("{where}: item {item}", where=where, item=item)
+        if item is not None
+        else msg("{where}", where=where)
+    )
 
 
-def _where_short(row: _Row) -> str:
+def _where_short(row: _Row) -> Text:
+    if row.sheet is not None:
+        return msg("row {row}", row=row.line)
     if row.item is None:
-        return f"line {row.line}"
-    return f"item {row.item}, line {row.line}" if row.line else f"item {row.item}"
+        return msg("line {line}", line=row.line)
+    if row.line:
+        return msg("item {item}, line {line}", item=row.item, line=row.line)
+    return msg("item {item}", item=row.item)
 
 
-def _describe(value: object) -> str:
+def _describe(value: object) -> Text:
     if isinstance(value, bool):
-        return "true/false"
+        return msg("true/false")
     if isinstance(value, int | float):
-        return f"the number {value!r}"
+        return msg("the number {value}", value=repr(value))
     if isinstance(value, date):
-        return "a date"
+        return msg("a date")
     if isinstance(value, list):
-        return "a list"
+        return msg("a list")
     if isinstance(value, dict):
-        return "a mapping"
+        return msg("a mapping")
     if isinstance(value, str):
-        return "a string"
-    return type(value).__name__
+        return msg("a string")
+    return msg(type(value).__name__)
+
+
+def _known_fields() -> list[Text]:
+    return [msg(name) for name in FIELDS]
 
 
 def _is_blank(values: Mapping[str, object]) -> bool:
@@ -314,8 +439,22 @@ def _is_blank(values: Mapping[str, object]) -> bool:
 # --- decoding -----------------------------------------------------------------------------
 
 
-def _fail(path: Path, line: int | None, message: str) -> ImportFileError:
-    return ImportFileError(f"{_location(path, line, None)}: {message}", path=str(path), line=line)
+def _fail(
+    path: Path, line: int | None, message: Text, *, sheet: str | None = None
+) -> ImportFileError:
+    where = _location(path, line, None, sheet=sheet)
+    return ImportFileError(
+        msg("{where}: {problem}", where=where, problem=message),
+        path=str(path),
+        line=line,
+        **_cell(sheet, None),
+    )
+
+
+def _cell(sheet: str | None, column: str | None) -> dict[str, str]:
+    """An Excel error's extra fields: the sheet and column, when known."""
+    found = {"sheet": sheet, "column": column}
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def detect_encoding(path: Path) -> str:
@@ -328,22 +467,26 @@ def detect_encoding(path: Path) -> str:
         with path.open("rb") as f:
             head = f.read(4)
     except OSError as exc:
-        raise _fail(path, None, f"cannot read: {exc.strerror or exc}") from exc
+        raise _fail(
+            path, None, msg("cannot read: {reason}", reason=exc.strerror or str(exc))
+        ) from exc
     if not head:
-        raise _fail(path, None, "the file is empty")
+        raise _fail(path, None, msg("the file is empty"))
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _fail(path, 1, "UTF-16 is not supported; save the file as UTF-8 or GBK CSV")
+        message = msg("UTF-16 is not supported; save the file as UTF-8 or GBK CSV")
+        raise _fail(path, 1, message)
     utf8_bad = _first_bad_line(path, "utf-8-sig")
     if utf8_bad is None:
         return "utf-8-sig"
     if head.startswith(codecs.BOM_UTF8):
-        raise _fail(path, utf8_bad, "not valid UTF-8 although the file starts with a UTF-8 BOM")
+        message = msg("not valid UTF-8 although the file starts with a UTF-8 BOM")
+        raise _fail(path, utf8_bad, message)
     gb_bad = _first_bad_line(path, "gb18030")
     if gb_bad is None:
         return "gb18030"
     # Whichever decoding got further is the one the file was meant to be in.
     line = max(utf8_bad, gb_bad)
-    raise _fail(path, line, "bytes that are neither UTF-8 nor GBK/GB18030")
+    raise _fail(path, line, msg("bytes that are neither UTF-8 nor GBK/GB18030"))
 
 
 def _first_bad_line(path: Path, encoding: str) -> int | None:
@@ -373,7 +516,7 @@ def _read_text(path: Path) -> str:
 # --- readers, one per format --------------------------------------------------------------
 
 
-def _csv_rows(path: Path) -> Iterator[_Row]:
+def _csv_rows(path: Path) -> Generator[_Row, None, None]:
     encoding = detect_encoding(path)
     with path.open(encoding=encoding, newline="") as f:
         reader = csv.reader(f, strict=True)
@@ -386,30 +529,57 @@ def _csv_rows(path: Path) -> Iterator[_Row]:
             except StopIteration:
                 break
             except csv.Error as exc:
-                hint = " (a quoted cell is never closed)" if "end of data" in str(exc) else ""
-                raise _fail(path, start, f"malformed CSV: {exc}{hint}") from exc
+                if "end of data" in str(exc):
+                    message = msg(
+                        "malformed CSV: {reason} (a quoted cell is never closed)", reason=str(exc)
+                    )
+                else:
+                    message = msg("malformed CSV: {reason}", reason=str(exc))
+                raise _fail(path, start, message) from exc
             if names is None:
                 if any(cell.strip() for cell in record):
                     names = _csv_header(path, start, record)
                 continue
             yield _csv_row(path, start, names, record)
         if names is None:
-            raise _fail(path, None, "no header row")
+            raise _fail(path, None, msg("no header row"))
 
 
-def _csv_header(path: Path, line: int, record: list[str]) -> list[str]:
-    names = [cell.strip().lower() for cell in record]
-    unknown = [n for n in names if n and n not in FIELDS]
+def _csv_header(
+    path: Path, line: int, record: Sequence[str], *, sheet: str | None = None
+) -> list[str]:
+    """The field of each column (``""`` for an unnamed one); English or Chinese headers."""
+    written = [cell.strip() for cell in record]
+    names = [field_of_header(cell) or cell.lower() for cell in written]
+    unknown = [w for w, n in zip(written, names, strict=True) if n and n not in FIELDS]
     if unknown:
-        listed = ", ".join(repr(n) for n in unknown)
-        raise _fail(path, line, f"unknown column {listed} (known: {', '.join(FIELDS)})")
+        listed = [repr(n) for n in unknown]
+        message = msg(
+            "unknown column {names} (known: {known})", names=listed, known=_known_fields()
+        )
+        raise _fail(path, line, message, sheet=sheet)
     for name in names:
         if name and names.count(name) > 1:
-            raise _fail(path, line, f"column {name!r} appears twice")
+            message = msg("column {name} appears twice", name=repr(_written(name, written, names)))
+            raise _fail(path, line, message, sheet=sheet)
     for name in REQUIRED_FIELDS:
         if name not in names:
-            raise _fail(path, line, f"missing required column {name!r}")
+            message = msg("missing required column '{name}'", name=msg(name))
+            raise _fail(path, line, message, sheet=sheet)
     return names
+
+
+def field_of_header(header: str) -> str | None:
+    """The field a header or key names (``标题`` or ``Title`` → ``title``), or None."""
+    cleaned = header.strip()
+    if cleaned.lower() in FIELDS:
+        return cleaned.lower()
+    return FIELD_OF_HEADER.get(cleaned)
+
+
+def _written(name: str, written: list[str], names: list[str]) -> str:
+    """How the file wrote the second header naming field ``name``."""
+    return [w for w, n in zip(written, names, strict=True) if n == name][-1]
 
 
 def _csv_row(path: Path, line: int, names: list[str], record: list[str]) -> _Row:
@@ -420,14 +590,14 @@ def _csv_row(path: Path, line: int, names: list[str], record: list[str]) -> _Row
             values[name] = cell
         elif cell.strip():
             # Excel keeps empty trailing columns; a value there has lost its header.
-            raise _fail(path, line, f"column {index + 1} has a value but no header")
+            raise _fail(path, line, msg("column {n} has a value but no header", n=index + 1))
     for name in names:
         if name:
             values.setdefault(name, "")
     return _Row(values, line, separated_tags=True)
 
 
-def _json_rows(path: Path) -> Iterator[_Row]:
+def _json_rows(path: Path) -> Generator[_Row, None, None]:
     """Walks the top-level array item by item, so each item knows the line it starts on."""
     text = _read_text(path)
     decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
@@ -441,7 +611,7 @@ def _json_rows(path: Path) -> Iterator[_Row]:
 
     pos = skip(0)
     if not text.startswith("[", pos):
-        raise _fail(path, line_at(pos), "expected a JSON array of objects")
+        raise _fail(path, line_at(pos), msg("expected a JSON array of objects"))
     pos = skip(pos + 1)
     item = 0
     while not text.startswith("]", pos):
@@ -450,22 +620,23 @@ def _json_rows(path: Path) -> Iterator[_Row]:
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise _fail(path, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+            raise _fail(path, exc.lineno, _json_problem(exc)) from exc
         except _DuplicateKey as exc:
-            raise _fail(path, line, f"item {item}: field {exc.key!r} appears twice") from exc
+            message = msg("item {item}: field {name} appears twice", item=item, name=repr(exc.key))
+            raise _fail(path, line, message) from exc
         yield _Row(_mapping(path, line, item, value, "a JSON object"), line, item)
         pos = skip(pos)
         if text.startswith(",", pos):
             pos = skip(pos + 1)
             if text.startswith("]", pos):
-                raise _fail(path, line_at(pos), "invalid JSON: trailing comma before ']'")
+                raise _fail(path, line_at(pos), msg("invalid JSON: trailing comma before ']'"))
         elif not text.startswith("]", pos):
-            raise _fail(path, line_at(pos), "invalid JSON: expected ',' or ']' after an item")
+            raise _fail(path, line_at(pos), msg("invalid JSON: expected ',' or ']' after an item"))
     if skip(pos + 1) != len(text):
-        raise _fail(path, line_at(skip(pos + 1)), "invalid JSON: extra data after the array")
+        raise _fail(path, line_at(skip(pos + 1)), msg("invalid JSON: extra data after the array"))
 
 
-def _jsonl_rows(path: Path) -> Iterator[_Row]:
+def _jsonl_rows(path: Path) -> Generator[_Row, None, None]:
     decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
     with path.open(encoding=detect_encoding(path)) as f:
         for line, text in enumerate(f, start=1):
@@ -474,10 +645,15 @@ def _jsonl_rows(path: Path) -> Iterator[_Row]:
             try:
                 value = decoder.decode(text.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
-                raise _fail(path, line, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+                raise _fail(path, line, _json_problem(exc)) from exc
             except _DuplicateKey as exc:
-                raise _fail(path, line, f"field {exc.key!r} appears twice") from exc
+                message = msg("field {name} appears twice", name=repr(exc.key))
+                raise _fail(path, line, message) from exc
             yield _Row(_mapping(path, line, None, value, "a JSON object"), line)
+
+
+def _json_problem(exc: json.JSONDecodeError) -> Text:
+    return msg("invalid JSON: {problem} (column {column})", problem=exc.msg, column=exc.colno)
 
 
 class _DuplicateKey(Exception):
@@ -501,12 +677,19 @@ def _mapping(
     if not isinstance(value, dict):
         where = _location(path, line, item)
         raise ImportFileError(
-            f"{where}: expected {what}, got {_describe(value)}", path=str(path), line=line
+            msg(
+                "{where}: expected {what}, got {found}",
+                where=where,
+                what=msg(what),
+                found=_describe(value),
+            ),
+            path=str(path),
+            line=line,
         )
     return value
 
 
-def _yaml_rows(path: Path) -> Iterator[_Row]:
+def _yaml_rows(path: Path) -> Generator[_Row, None, None]:
     loader = yaml.SafeLoader(_read_text(path))
     try:
         try:
@@ -514,9 +697,9 @@ def _yaml_rows(path: Path) -> Iterator[_Row]:
         except yaml.YAMLError as exc:
             raise _yaml_error(path, exc) from exc
         if node is None:
-            raise _fail(path, None, "the file holds no YAML document")
+            raise _fail(path, None, msg("the file holds no YAML document"))
         if not isinstance(node, yaml.SequenceNode):
-            raise _fail(path, node.start_mark.line + 1, "expected a YAML list of mappings")
+            raise _fail(path, node.start_mark.line + 1, msg("expected a YAML list of mappings"))
         for item, child in enumerate(node.value, start=1):
             line = child.start_mark.line + 1
             try:
@@ -528,7 +711,9 @@ def _yaml_rows(path: Path) -> Iterator[_Row]:
                 for key_node, value_node in child.value:
                     key = str(key_node.value)
                     if key in field_lines:
-                        message = f"item {item}: field {key!r} appears twice"
+                        message = msg(
+                            "item {item}: field {name} appears twice", item=item, name=repr(key)
+                        )
                         raise _fail(path, key_node.start_mark.line + 1, message)
                     field_lines[key] = value_node.start_mark.line + 1
             values = _mapping(path, line, item, value, "a mapping")
@@ -540,27 +725,33 @@ def _yaml_rows(path: Path) -> Iterator[_Row]:
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> ImportFileError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return _fail(path, mark.line + 1 if mark else None, f"invalid YAML: {problem}")
+    message = msg("invalid YAML: {problem}", problem=problem)
+    return _fail(path, mark.line + 1 if mark else None, message)
 
 
-def _toml_rows(path: Path) -> Iterator[_Row]:
+def _toml_rows(path: Path) -> Generator[_Row, None, None]:
     text = _read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE.search(str(exc))
-        message = _TOML_LINE.sub("", str(exc)).strip()
+        problem = _TOML_LINE.sub("", str(exc)).strip()
         line = int(found.group(1)) if found else None
-        raise _fail(path, line, f"invalid TOML: {message}") from exc
+        raise _fail(path, line, msg("invalid TOML: {problem}", problem=problem)) from exc
     unknown = [key for key in data if key != TOML_TABLE]
     if unknown:
-        listed = ", ".join(repr(k) for k in unknown)
-        raise _fail(
-            path, None, f"unknown top-level key {listed} (resources go in [[{TOML_TABLE}]])"
+        message = msg(
+            "unknown top-level key {keys} (resources go in [[{table}]])",
+            keys=[repr(k) for k in unknown],
+            table=TOML_TABLE,
         )
+        raise _fail(path, None, message)
     tables = data.get(TOML_TABLE, [])
     if not isinstance(tables, list):
-        raise _fail(path, None, f"{TOML_TABLE!r} must be an array of tables ([[{TOML_TABLE}]])")
+        message = msg(
+            "{key} must be an array of tables ([[{table}]])", key=repr(TOML_TABLE), table=TOML_TABLE
+        )
+        raise _fail(path, None, message)
     headers = [n for n, s in enumerate(text.splitlines(), start=1) if _TOML_HEADER.match(s)]
     for item, value in enumerate(tables, start=1):
         # Line numbers are only known for [[resource]] headers; an inline array has none.
@@ -568,7 +759,39 @@ def _toml_rows(path: Path) -> Iterator[_Row]:
         yield _Row(_mapping(path, line, item, value, "a table"), line, item)
 
 
-_READERS: dict[str, Callable[[Path], Iterator[_Row]]] = {
+def _xlsx_rows(path: Path) -> Generator[_Row, None, None]:
+    """The first sheet of a workbook, read like a CSV file: a header row, then resources."""
+    with workbook.first_sheet(path) as (sheet, rows):
+        names: list[str] | None = None
+        for number, cells in rows:
+            if names is None:
+                if any(cell.strip() for cell in cells):
+                    names = _csv_header(path, number, cells, sheet=sheet)
+                continue
+            values: dict[str, object] = {}
+            columns: dict[str, str] = {}
+            for index, cell in enumerate(cells):
+                name = names[index] if index < len(names) else ""
+                if name:
+                    values[name] = cell
+                    columns[name] = workbook.column_letter(index)
+                elif cell.strip():
+                    where = _location(
+                        path, number, None, sheet=sheet, column=workbook.column_letter(index)
+                    )
+                    message = msg("{where}: a value but no header", where=where)
+                    fields = _cell(sheet, workbook.column_letter(index))
+                    raise ImportFileError(message, path=str(path), line=number, **fields)
+            for name in names:
+                if name:
+                    values.setdefault(name, "")
+            yield _Row(values, number, separated_tags=True, sheet=sheet, field_columns=columns)
+        if names is None:
+            raise _fail(path, None, msg("the sheet is empty (no header row)"), sheet=sheet)
+
+
+_READERS: dict[str, Callable[[Path], Generator[_Row, None, None]]] = {
+    ".xlsx": _xlsx_rows,
     ".csv": _csv_rows,
     ".json": _json_rows,
     ".jsonl": _jsonl_rows,

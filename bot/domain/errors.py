@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.i18n import Text, translator
+
 
 class BotError(Exception):
     """Root of every error the service raises on purpose. ``http_status`` is what the web
@@ -16,13 +18,20 @@ class BotError(Exception):
 
     http_status = 500
 
-    def __init__(self, message: str, **fields: object) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text, **fields: object) -> None:
+        super().__init__(str(message))
+        self.message = str(message)  # English
+        self.text = message if isinstance(message, Text) else None
         self.fields = fields
 
     def __str__(self) -> str:
         return self.message
+
+    def in_language(self, lang: str) -> str:
+        """The message in ``lang``: a ``Text`` message is rendered, a plain one looked up."""
+        if self.text is not None:
+            return self.text.render(lang)
+        return translator(lang)(self.message)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Errors cross process boundaries (bot.engine.offload): rebuild them with every

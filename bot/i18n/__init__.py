@@ -5,6 +5,8 @@ split by area into the modules of ``bot/i18n/zh/`` (each a dict ``ZH`` from Engl
 Chinese); every module there is merged into one table when this package is imported, so an
 area adds a module or appends to its own without touching the others.
 
+- A list or tuple given as a field is joined (``、`` in Chinese, ``, `` in English), each
+  ``Text`` item rendered.
 - A fixed string: ``translator(lang)("Save")``.
 - A sentence with values: write the English with ``{name}`` fields, and the Chinese with the
   same fields: ``translate(lang, "{count} resources imported", count=3)``. A ``Text`` keeps
@@ -72,15 +74,22 @@ class Text:
     fields: Mapping[str, object] = field(default_factory=dict)
 
     def render(self, lang: str) -> str:
-        values = {
-            name: value.render(lang) if isinstance(value, Text) else value
-            for name, value in self.fields.items()
-        }
+        values = {name: _render(value, lang) for name, value in self.fields.items()}
         wording = translator(lang)(self.template)
         return wording.format(**values) if values else wording
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+def _render(value: object, lang: str) -> object:
+    """A field's value for ``lang``: a ``Text`` rendered, a list or tuple joined as a list."""
+    if isinstance(value, Text):
+        return value.render(lang)
+    if isinstance(value, list | tuple):
+        separator = "、" if lang == "zh" else ", "
+        return separator.join(str(_render(item, lang)) for item in value)
+    return value
 
 
 def text(template: str, /, **fields: object) -> Text:

@@ -11,12 +11,15 @@ from aiohttp.typedefs import Handler
 
 from bot.domain.errors import BotError, ContentRejectedError
 from bot.web.auth import wants_json
-from bot.web.render import render
+from bot.web.keys import LANG
+from bot.web.render import render, translate
 
 logger = logging.getLogger(__name__)
 
 
 def _answer(request: web.Request, status: int, message: str, **extra: object) -> web.Response:
+    """The JSON API answers in English (what scripts match on); pages in the reader's language
+    (``message`` is then already translated)."""
     if wants_json(request):
         return web.json_response({"error": message, **extra}, status=status)
     try:
@@ -33,7 +36,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _answer(request, exc.status, exc.reason)
+        return _answer(request, exc.status, _in_language(request, exc.reason))
     except ContentRejectedError as exc:
         return _answer(
             request, exc.http_status, exc.message, findings=[str(f) for f in exc.findings]
@@ -41,7 +44,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except BotError as exc:
         if exc.http_status >= 500:
             logger.warning("%s %s: %s", request.method, request.path, exc)
-        return _answer(request, exc.http_status, exc.message)
+        message = exc.message if wants_json(request) else exc.in_language(request.get(LANG, "zh"))
+        return _answer(request, exc.http_status, message)
     except Exception:
         logger.exception("%s %s failed", request.method, request.path)
-        return _answer(request, 500, "internal error; the server log has the details")
+        message = "internal error; the server log has the details"
+        return _answer(request, 500, _in_language(request, message))
+
+
+def _in_language(request: web.Request, message: str) -> str:
+    return message if wants_json(request) else translate(request, message)

@@ -42,6 +42,14 @@ async def form(request: web.Request) -> Mapping[str, Any]:
         raise UserError(f"the form body could not be read ({type(exc).__name__})") from None
 
 
+async def every(request: web.Request, name: str) -> list[str]:
+    """Every non-empty value of a form field sent several times (ticked checkboxes)."""
+    body = await form(request)
+    getall = getattr(body, "getall", None)
+    found = getall(name, []) if getall is not None else []
+    return [v.strip() for v in found if isinstance(v, str) and v.strip()]
+
+
 async def fields(request: web.Request) -> dict[str, Any]:
     """Form fields or a JSON object, whichever the caller sent."""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):

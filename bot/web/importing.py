@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -17,6 +18,8 @@ from bot.app import Services
 from bot.domain.errors import ImportFileError, UserError
 from bot.engine.importing import import_file
 from bot.web import forms
+from bot.web.auth import wants_json
+from bot.web.keys import LANG
 
 MAX_UPLOAD = 20 * 1024 * 1024  # the whole request body; see app.client_max_size
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -31,7 +34,8 @@ class Outcome:
 
 
 def clean_name(filename: str) -> str:
-    base = Path(filename.replace("\\", "/")).name
+    # Some clients (aiohttp, curl --form-string) percent-encode a name that is not ASCII.
+    base = Path(unquote(filename).replace("\\", "/")).name
     base = _UNSAFE.sub("_", base).strip("._") or "upload"
     return base[:120]
 
@@ -54,7 +58,8 @@ async def import_upload(services: Services, request: web.Request) -> list[Outcom
             path = Path(tmp) / str(i) / name  # two uploads may share a name
             path.parent.mkdir()
             await asyncio.to_thread(_save, upload, path)
-            outcomes.append(await _import_one(services, path, name, tmp))
+            lang = "en" if wants_json(request) else request.get(LANG, "zh")
+            outcomes.append(await _import_one(services, path, name, tmp, lang))
     return outcomes
 
 
@@ -64,7 +69,7 @@ def _save(upload: web.FileField, path: Path) -> None:
         shutil.copyfileobj(upload.file, out)
 
 
-async def _import_one(services: Services, path: Path, name: str, tmp: str) -> Outcome:
+async def _import_one(services: Services, path: Path, name: str, tmp: str, lang: str) -> Outcome:
     try:
         result = await import_file(
             services.engine,
@@ -75,5 +80,6 @@ async def _import_one(services: Services, path: Path, name: str, tmp: str) -> Ou
         )
     except ImportFileError as exc:
         # The importer names the temporary path; the user knows the file by its own name.
-        return Outcome(name, error=exc.message.replace(str(path), name).replace(tmp + "/", ""))
+        message = exc.in_language(lang)
+        return Outcome(name, error=message.replace(str(path), name).replace(tmp + "/", ""))
     return Outcome(name, result.created, result.updated)

@@ -40,6 +40,8 @@ PAGES = [
     _r("GET", "/", dashboard.dashboard, EDITOR),
     _r("GET", "/catalogue", catalogue.catalogue_page, EDITOR),
     _r("POST", "/catalogue/import", catalogue.catalogue_import, EDITOR),
+    _r("GET", r"/catalogue/example.{format:xlsx|csv}", catalogue.catalogue_example, EDITOR),
+    _r("POST", "/catalogue/draft", catalogue.catalogue_draft, EDITOR),
     _r("GET", "/queue", queue.queue_page, EDITOR),
     _r("POST", "/queue/draft", queue.draft_post, EDITOR),
     _r("GET", r"/posts/{id:\d+}", queue.post_page, EDITOR),

@@ -260,7 +260,8 @@ def test_bad_arguments_are_one_line_and_change_nothing(
 @pytest.mark.parametrize(
     ("name", "data", "expected"),
     [
-        ("sheet.xlsx", b"PK\x03\x04", "unsupported file type"),
+        ("sheet.xlsx", b"PK\x03\x04", "not an Excel workbook"),
+        ("sheet.xls", b"\xd0\xcf\x11\xe0", "unsupported file type '.xls'"),
         ("empty.csv", b"", "empty"),
         ("object.json", b'{"id": "x"}', "array"),
         ("bad-kind.csv", "id,kind,title\nx-1,exhibit,好\nx-2,planet,坏\n".encode("gbk"), ":3"),

@@ -276,7 +276,7 @@ BAD_INPUT = [
         "id,kind,titel\r\na,exhibit,A\r\n",
         "catalogue.csv:1: unknown column 'titel' (known: id, kind, title, summary, url, cover, tags)",
     ),
-    ("catalogue.csv", "id,kind,title,Title\r\n", "catalogue.csv:1: column 'title' appears twice"),
+    ("catalogue.csv", "id,kind,title,Title\r\n", "catalogue.csv:1: column 'Title' appears twice"),
     (
         "catalogue.csv",
         "id,kind,title\r\na,exhibit,A,stray\r\n",
@@ -572,10 +572,17 @@ BAD_INPUT = [
     ),
     # the file itself
     (
+        "catalogue.xls",
+        "PK",
+        "catalogue.xls: unsupported file type '.xls' "
+        "(known: .csv, .json, .jsonl, .ndjson, .toml, .xlsx, .yaml, .yml); "
+        "save the file as Excel (.xlsx) or CSV",
+    ),
+    (
         "catalogue.xlsx",
         "PK",
-        "catalogue.xlsx: unsupported file type '.xlsx' "
-        "(known: .csv, .json, .jsonl, .ndjson, .toml, .yaml, .yml)",
+        "catalogue.xlsx: not an Excel workbook (.xlsx) that can be read (BadZipFile); an old "
+        ".xls or a password-protected workbook cannot be: save it as .xlsx without a password",
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -85,3 +86,37 @@ def test_choose_language(path: str, cookie: str, default: str, expected: tuple[s
     headers = {"Cookie": f"lang={cookie}"} if cookie else {}
     request = make_mocked_request("GET", path, headers=headers)
     assert i18n.choose_language(request, default) == expected
+
+
+def _sentences_in_code() -> dict[str, str]:
+    """Each English string the code passes to ``bot.i18n``'s ``text``/``Text``/``translate``
+    (under whatever name it imports them), with where it is."""
+    found: dict[str, str] = {}
+    root = Path(table.__file__).resolve().parent.parent
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names: dict[str, int] = {}  # local name -> index of the English argument
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "bot.i18n":
+                for alias in node.names:
+                    if alias.name in ("text", "Text"):
+                        names[alias.asname or alias.name] = 0
+                    elif alias.name == "translate":
+                        names[alias.asname or alias.name] = 1
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            index = names.get(node.func.id)
+            if index is None or len(node.args) <= index:
+                continue
+            arg = node.args[index]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found[arg.value] = f"{path.relative_to(root)}:{node.lineno}"
+    return found
+
+
+def test_every_sentence_in_the_code_has_chinese() -> None:
+    used = _sentences_in_code()
+    assert len(used) > 40
+    missing = {english: where for english, where in used.items() if english not in table.ZH}
+    assert not missing, "add these to a module of bot/i18n/zh/: " + repr(missing)

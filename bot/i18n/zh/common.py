@@ -57,4 +57,12 @@ ZH: dict[str, str] = {
     "Wrong user name or password.": "用户名或密码错误。",
     "Please log in.": "请先登录。",
     "Page not found": "页面不存在",
+    # HTTP errors shown as pages
+    "Not Found": "页面不存在",
+    "Forbidden": "没有权限",
+    "Bad Request": "请求有误",
+    "Unauthorized": "请先登录",
+    "Method Not Allowed": "不允许这样访问",
+    "Request Entity Too Large": "上传的内容太大",
+    "internal error; the server log has the details": "内部错误，详情见服务器日志",
 }

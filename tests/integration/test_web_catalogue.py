@@ -1,0 +1,114 @@
+"""The catalogue page as a committee uses it: an Excel workbook with Chinese headers, the
+example file to start from, errors in their language, drafting straight from the table."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from bot.content.catalogue_example import EXAMPLE
+from tests.integration.web_rig import (
+    WebRig,
+    _named,
+    rig_fixture,  # noqa: F401 (a fixture)
+    template_fixture,  # noqa: F401 (a fixture)
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _example(rig: WebRig) -> bytes:
+    response = await rig.client.get("/catalogue/example.xlsx")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == XLSX
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    return await response.read()
+
+
+async def test_the_example_workbook_downloads_and_imports(rig: WebRig) -> None:
+    token = await rig.login("editor")
+    page = await (await rig.client.get("/catalogue")).text()
+    assert 'href="/catalogue/example.xlsx"' in page and 'accept=".xlsx,' in page
+    data = await _example(rig)
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [c.value for c in sheet[1]] == ["编号", "类型", "标题", "简介", "链接", "封面", "标签"]
+    assert sheet["B2"].value == "平台"
+    response = await rig.client.post(
+        "/catalogue/import",
+        data={"csrf_token": token, "file": _named(data, "我们的目录.xlsx")},
+    )
+    page = await response.text()
+    assert response.status == 200, page
+    assert f"{len(EXAMPLE)} 新增" in page
+    listing = await (await rig.client.get("/catalogue?kind=exhibit")).text()
+    assert "古田会议会址" in listing and "<td>展馆</td>" in listing
+    csv = await rig.client.get("/catalogue/example.csv")
+    assert (await csv.read()).startswith("\ufeff编号,类型".encode())
+
+
+async def test_a_bad_workbook_is_explained_in_chinese_with_sheet_row_and_column(
+    rig: WebRig,
+) -> None:
+    token = await rig.login("editor")
+    book = load_workbook(io.BytesIO(await _example(rig)))
+    book.worksheets[0]["B4"] = "星球"
+    out = io.BytesIO()
+    book.save(out)
+    response = await rig.client.post(
+        "/catalogue/import",
+        data={"csrf_token": token, "file": _named(out.getvalue(), "目录.xlsx")},
+    )
+    page = await response.text()
+    assert response.status == 422
+    assert "目录.xlsx：工作表 &#39;资源目录&#39;，第 4 行，B 列：字段“类型”：未知类型" in page
+    english = await rig.client.post(
+        "/api/catalogue/import",
+        data={"file": _named(out.getvalue(), "目录.xlsx")},
+        headers=rig.bearer("editor"),
+    )
+    [outcome] = await english.json()
+    assert outcome["error"].startswith("目录.xlsx: sheet '资源目录', row 4, column B: field 'kind'")
+    listing = await (await rig.client.get("/catalogue")).text()
+    assert "古田会议会址" not in listing  # all or nothing
+
+
+async def test_drafting_from_the_catalogue_page_one_row_or_the_ticked_ones(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    token = await rig.login("editor")
+    page = await (await rig.client.get("/catalogue")).text()
+    assert 'name="one" value="course-001"' in page and 'name="pick" value="exhibit-001"' in page
+    response = await rig.client.post(
+        "/catalogue/draft",
+        data={"csrf_token": token, "column": "学习平台", "one": "course-001", "pick": "x"},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+    post = await (await rig.client.get(response.headers["Location"])).text()
+    assert "网上团课第一讲" in post and "文章等待审核" in post
+    several = aiohttp_form(
+        [
+            ("csrf_token", token),
+            ("column", "快讯"),
+            ("pick", "exhibit-001"),
+            ("pick", "exhibit-002"),
+        ]
+    )
+    response = await rig.client.post("/catalogue/draft", data=several, allow_redirects=False)
+    assert response.status == 303, await response.text()
+    post = await (await rig.client.get(response.headers["Location"])).text()
+    assert "数字展馆一号" in post and "数字展馆二号" in post and "已起草并排队" in post
+    response = await rig.client.post(
+        "/catalogue/draft", data={"csrf_token": token, "column": "快讯"}
+    )
+    assert response.status == 400
+    assert "请至少勾选一个资源" in await response.text()
+
+
+def aiohttp_form(fields: list[tuple[str, str]]) -> object:
+    import aiohttp
+
+    form = aiohttp.FormData()
+    for name, value in fields:
+        form.add_field(name, value)
+    return form
