@@ -152,6 +152,7 @@ class ColumnFigures:
     from_platform: int = 0  # of posts_published, recorded by ``bot sync``
     deleted_on_platform: int = 0  # of posts_published, deleted or banned on the platform since
     failures: int = 0
+    articles_published: int = 0  # the articles of those posts (推文N篇 counts these)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Report:
     columns: tuple[ColumnFigures, ...]
     posts_published: int
     resources_featured: Mapping[str, int]  # distinct over all columns, not a sum
+    articles_published: int = 0
     from_platform: int = 0
     deleted_on_platform: int = 0
     failures: tuple[Failure, ...] = field(default=())
@@ -199,9 +201,19 @@ async def build_report(
         sources = await store.source_breakdown(conn, start, end, column)
         totals = await store.featured_totals(conn, start, end, column)
         failed = await store.failures(conn, start, end, column)
+        articles = await store.articles_published(conn, start, end, column)
     # Assembling is pure work over the rows: off the loop, like every report's CPU part.
     return await offload.run(
-        assemble_report, config, period, tz_name, column, aggregate, sources, failed, totals
+        assemble_report,
+        config,
+        period,
+        tz_name,
+        column,
+        aggregate,
+        sources,
+        failed,
+        totals,
+        articles,
     )
 
 
@@ -214,10 +226,11 @@ def assemble_report(
     sources: Sequence[store.SourceRow],
     failed: Sequence[store.FailureRow],
     totals: Mapping[str, int],
+    articles: Sequence[store.ArticleRow] = (),
 ) -> Report:
     """The Report from the store's rows (pure; runs in an offload worker)."""
     failures = tuple(Failure(*row) for row in failed)
-    columns = _assemble(config, column, aggregate, sources, failures)
+    columns = _assemble(config, column, aggregate, sources, failures, articles)
     kinds = _ordered({k for c in columns for k in c.resources_featured} | set(totals), config)
     return Report(
         period=period,
@@ -226,6 +239,7 @@ def assemble_report(
         columns=columns,
         posts_published=sum(c.posts_published for c in columns),
         resources_featured={k: totals.get(k, 0) for k in kinds},
+        articles_published=sum(c.articles_published for c in columns),
         from_platform=sum(c.from_platform for c in columns),
         deleted_on_platform=sum(c.deleted_on_platform for c in columns),
         failures=failures,
@@ -238,12 +252,14 @@ def _assemble(
     aggregate: Sequence[store.AggregateRow],
     sources: Sequence[store.SourceRow],
     failures: Sequence[Failure],
+    articles: Sequence[store.ArticleRow] = (),
 ) -> tuple[ColumnFigures, ...]:
     configured = {(c.name, c.account): c for c in config.columns if only in (None, c.name)}
     keys = list(configured)
     found = [(r.column, r.account) for r in aggregate]
     found += [(r.column, r.account) for r in sources]
     found += [(f.column, f.account) for f in failures]
+    found += [(a.column, a.account) for a in articles]
     keys += sorted(set(found) - set(keys))
     result = []
     for key in keys:
@@ -262,6 +278,9 @@ def _assemble(
                 resources_featured={
                     k: featured.get(k, 0) for k in _ordered(set(base) | set(featured), config)
                 },
+                articles_published=sum(
+                    a.articles for a in articles if (a.column, a.account) == key
+                ),
                 from_platform=sum(s.posts for s in mine if s.source == "platform"),
                 deleted_on_platform=sum(s.removed for s in mine),
                 failures=sum(1 for f in failures if (f.column, f.account) == key),
@@ -282,9 +301,9 @@ def _ordered(kinds: set[str], config: Config) -> tuple[str, ...]:
 async def posts_per_week(
     engine: AsyncEngine, period: Period, timezone: str
 ) -> list[dict[str, Any]]:
-    """``[{"week": "2024-W05", "column": ..., "count": n}]`` for every ISO week of the period
-    (local time) and every column that published in it, zeros included; sorted by week and
-    column. Raises UserError for an unknown timezone."""
+    """``[{"week": "2024-W05", "column": ..., "count": posts, "articles": n}]`` for every ISO
+    week of the period (local time) and every column that published in it, zeros included;
+    sorted by week and column. Raises UserError for an unknown timezone."""
     tz = _zone(timezone)
     start, end = period.window(tz)
     async with engine.connect() as conn:
@@ -293,18 +312,25 @@ async def posts_per_week(
 
 
 def count_per_week(
-    rows: Sequence[tuple[str, datetime]], period: Period, timezone: str
+    rows: Sequence[tuple[str, datetime, int]], period: Period, timezone: str
 ) -> list[dict[str, Any]]:
-    """``posts_per_week``'s counting over the (column, published_at) rows (pure)."""
+    """``posts_per_week``'s counting over the (column, published_at, articles) rows (pure)."""
     tz = _zone(timezone)
     counts: dict[tuple[str, str], int] = {}
-    for column, at in rows:
+    articles: dict[tuple[str, str], int] = {}
+    for column, at, n in rows:
         key = (_iso_week(at.astimezone(tz).date()), column)
         counts[key] = counts.get(key, 0) + 1
+        articles[key] = articles.get(key, 0) + n
     weeks = sorted(_weeks(period))
-    columns = sorted({column for column, _ in rows})
+    columns = sorted({row[0] for row in rows})
     return [
-        {"week": week, "column": column, "count": counts.get((week, column), 0)}
+        {
+            "week": week,
+            "column": column,
+            "count": counts.get((week, column), 0),
+            "articles": articles.get((week, column), 0),
+        }
         for week in weeks
         for column in columns
     ]
@@ -339,6 +365,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "account": c.account,
                 "configured": c.configured,
                 "posts_published": c.posts_published,
+                "articles_published": c.articles_published,
                 "resources_featured": dict(c.resources_featured),
                 "posts_from_platform": c.from_platform,
                 "deleted_on_platform": c.deleted_on_platform,
@@ -347,6 +374,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for c in report.columns
         ],
         "posts_published": report.posts_published,
+        "articles_published": report.articles_published,
         "resources_featured": dict(report.resources_featured),
         "deleted_on_platform": report.deleted_on_platform,
         "failures": {
@@ -400,13 +428,14 @@ def format_report(
 
 def _table(report: Report) -> tuple[list[str], list[list[Any]], list[Any]]:
     """Header, one row per column and the total row, shared by csv and md."""
-    header = ["column", "account", "posts_published", *report.kinds]
+    header = ["column", "account", "posts_published", "articles_published", *report.kinds]
     header += ["deleted_on_platform", "failures"]
     rows = [
         [
             c.column,
             c.account,
             c.posts_published,
+            c.articles_published,
             *(c.resources_featured.get(k, 0) for k in report.kinds),
             c.deleted_on_platform,
             c.failures,
@@ -417,6 +446,7 @@ def _table(report: Report) -> tuple[list[str], list[list[Any]], list[Any]]:
         "total",
         "",
         report.posts_published,
+        report.articles_published,
         *(report.resources_featured.get(k, 0) for k in report.kinds),
         report.deleted_on_platform,
         len(report.failures),

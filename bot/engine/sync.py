@@ -2,10 +2,12 @@
 in line with it, so reports can also count what was published without the bot.
 
 - An item whose ``article_id`` one of our posts carries is matched; when the platform marks
-  it deleted (``news_item[i].is_deleted``), the post gets the error "deleted on the platform"
-  and a log row. It still counts as published (it was), and reports show it apart.
-- An item we do not know, whose title is that of one of our posts published without an
-  article_id, is that post: the article_id is filled in rather than a second post recorded.
+  all its articles deleted (``news_item[i].is_deleted``), the post gets the error "deleted on
+  the platform" and a log row. It still counts as published (it was), and reports show it
+  apart. Some articles of a push deleted, the others still online: a log row says which.
+- An item we do not know, whose headline title is that of one of our posts published without
+  an article_id, and which has as many articles, is that post: the article_id (and each
+  article's link) is filled in rather than a second post recorded.
   One whose title is that of a post still ``publishing`` is left to the publisher's
   reconciliation (recording it here would count it twice).
 - After the whole list was read, a post of ours with an article_id that the list no longer
@@ -14,8 +16,10 @@ in line with it, so reports can also count what was published without the bot.
   leaves it. An incomplete read (call limit, an error) infers nothing.
 - Any other item is recorded as a post with ``source = "platform"``, status ``published``,
   ``published_at`` = the item's ``update_time`` (the only time the list gives), one post per
-  article of the item, in the account's first configured column unless the caller chooses
-  another (``columns={account: column}``).
+  item (a push) with every article of the item as its articles, so reports count its pushes
+  and its articles as for our own; in the account's first configured column unless the
+  caller chooses another (``columns={account: column}``). Posts an earlier version recorded
+  one per article are still matched, article by article.
 
 The list is read 20 items a call with ``no_content=1``, at most ``max_calls`` calls per account:
 the endpoint's daily quota is 100 and reconciliation of unclear submits needs it too. The
@@ -33,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Config
 from bot.domain.errors import BotError, UserError
-from bot.domain.models import Delivery, PostStatus
+from bot.domain.models import Article, Delivery, PostStatus
 from bot.store import log
 from bot.store import posts as post_store
 from bot.store import reports as report_store
@@ -67,7 +71,8 @@ class AccountSync:
     seen: int = 0  # items read
     matched: int = 0  # items one of our posts already carried
     adopted: int = 0  # our posts without an article_id, matched by title and filled in
-    recorded: int = 0  # posts recorded from the platform (one per article)
+    recorded: int = 0  # posts recorded from the platform (one per item)
+    articles_recorded: int = 0  # the articles of those posts
     deleted: int = 0  # posts newly known deleted on the platform (recorded ones included)
     unreconciled: int = 0  # items that may be a post still publishing: left to the publisher
     complete: bool = False  # the whole list was read within max_calls
@@ -76,7 +81,10 @@ class AccountSync:
 
     def summary(self) -> str:
         read = f"read {self.seen} of {self.total} items in {self.calls} calls"
-        parts = [f"{self.recorded} recorded", f"{self.adopted} matched by title"]
+        recorded = f"{self.recorded} recorded"
+        if self.articles_recorded != self.recorded:
+            recorded += f" ({self.articles_recorded} articles)"
+        parts = [recorded, f"{self.adopted} matched by title"]
         parts += [f"{self.deleted} deleted", f"{self.unreconciled} left to reconciliation"]
         tail = "" if self.complete else f"; incomplete: {self.error or 'call limit reached'}"
         return f"{read}: {', '.join(parts)}{tail}"
@@ -89,6 +97,10 @@ class SyncResult:
     @property
     def recorded(self) -> int:
         return sum(a.recorded for a in self.accounts)
+
+    @property
+    def articles_recorded(self) -> int:
+        return sum(a.articles_recorded for a in self.accounts)
 
     @property
     def deleted(self) -> int:
@@ -196,34 +208,59 @@ async def _apply(
     state.listed.add(article_id)
     async with engine.begin() as conn:
         known = await report_store.posts_with_article(conn, state.account, article_id)
-        if known:
+        if len(known) == 1:  # one post for the whole push
+            state.matched += 1
+            await _mark_if_deleted(conn, state, known[0], articles, clock())
+            return
+        if known:  # recorded one post per article by an earlier version
             state.matched += 1
             for post, article in zip(known, articles, strict=False):
-                await _mark_if_deleted(conn, state, post, article, clock())
+                await _mark_if_deleted(conn, state, post, [article], clock())
             return
-        if len(articles) == 1:
-            title = str(articles[0].get("title") or "")
-            ours = await report_store.unmatched_with_title(conn, state.account, title)
-            if ours:
-                best = next((p for p in ours if p.status == PostStatus.PUBLISHED), ours[0])
-                await _adopt(conn, state, best, article_id, articles[0], clock())
-                return
+        title = str(articles[0].get("title") or "")
+        ours = await report_store.unmatched_with_title(conn, state.account, title)
+        ours = [p for p in ours if await _article_count(conn, p.id) == len(articles)]
+        if ours:
+            best = next((p for p in ours if p.status == PostStatus.PUBLISHED), ours[0])
+            await _adopt(conn, state, best, article_id, articles, clock())
+            return
         published_at = _timestamp(item.get("update_time")) or clock()
-        for article in articles:
-            await _record(conn, state, article_id, article, published_at, clock())
+        await _record(conn, state, article_id, articles, published_at, clock())
+
+
+async def _article_count(conn: AsyncConnection, post_id: int) -> int:
+    return (await post_store.get(conn, post_id)).article_count
 
 
 async def _mark_if_deleted(
     conn: AsyncConnection,
     state: AccountSync,
     post: report_store.SyncPost,
-    article: dict[str, Any],
+    articles: list[dict[str, Any]],
     now: datetime,
 ) -> None:
+    """Mark the post deleted when every article of its push is; note the ones that are when
+    only some are (the push is still online)."""
     # A post that already carries an error (deleted or banned, as freepublish/get told the
     # publisher) keeps its more precise reason.
-    if article.get("is_deleted") and post.status == PostStatus.PUBLISHED and not post.error:
+    if post.status != PostStatus.PUBLISHED or post.error:
+        return
+    deleted = [i for i, a in enumerate(articles, start=1) if a.get("is_deleted")]
+    if deleted and len(deleted) == len(articles):
         await _mark_deleted(conn, state, post, now, "marked is_deleted in the published list")
+    elif deleted:
+        numbers = ", ".join(str(i) for i in deleted)
+        await log.append(
+            conn,
+            at=now,
+            step="sync",
+            outcome="info",
+            post_id=post.id,
+            account=state.account,
+            column=post.column,
+            detail=f"article {numbers} of {len(articles)} deleted on the platform "
+            f"(article {post.article_id}); the others are still online",
+        )
 
 
 async def _mark_deleted(
@@ -267,15 +304,17 @@ async def _adopt(
     state: AccountSync,
     post: report_store.SyncPost,
     article_id: str,
-    article: dict[str, Any],
+    articles: list[dict[str, Any]],
     now: datetime,
 ) -> None:
     if post.status != PostStatus.PUBLISHED:
         state.unreconciled += 1
         return
+    urls = [str(a.get("url") or "") for a in articles]
     await post_store.update_fields(
-        conn, post.id, now=now, article_id=article_id, article_url=str(article.get("url") or "")
+        conn, post.id, now=now, article_id=article_id, article_url=urls[0]
     )
+    await post_store.record_article_results(conn, post.id, article_urls=urls)
     await log.append(
         conn,
         at=now,
@@ -287,31 +326,34 @@ async def _adopt(
         detail=f"found in the platform's published list by title (article {article_id})",
     )
     state.adopted += 1
-    await _mark_if_deleted(conn, state, post._replace(article_id=article_id), article, now)
+    await _mark_if_deleted(conn, state, post._replace(article_id=article_id), articles, now)
 
 
 async def _record(
     conn: AsyncConnection,
     state: AccountSync,
     article_id: str,
-    article: dict[str, Any],
+    articles: list[dict[str, Any]],
     published_at: datetime,
     now: datetime,
 ) -> None:
-    deleted = bool(article.get("is_deleted"))
+    """One post for the item, with each of its articles."""
+    head, *more = [_article(a, article_id) for a in articles]
+    deleted = all(a.get("is_deleted") for a in articles)
     new = post_store.NewPost(
         column=state.column,
         account=state.account,
-        title=str(article.get("title") or "") or f"(article {article_id})",
-        author=str(article.get("author") or ""),
-        digest=str(article.get("digest") or ""),
+        title=head.title,
+        author=head.author,
+        digest=head.digest,
         markdown="",
         content_html="",
-        content_source_url=str(article.get("content_source_url") or ""),
-        cover=str(article.get("thumb_url") or ""),
+        content_source_url=head.content_source_url,
+        cover=head.cover,
         delivery=Delivery.PUBLISH.value,
         status=PostStatus.PUBLISHED,
         resources=(),
+        more_articles=more,
     )
     post_id = await post_store.create(conn, new, now=now, actor="sync")
     await post_store.update_fields(
@@ -321,9 +363,16 @@ async def _record(
         source=PLATFORM_SOURCE,
         published_at=published_at,
         article_id=article_id,
-        article_url=str(article.get("url") or ""),
+        article_url=head.article_url,
         error=DELETED_ON_PLATFORM if deleted else "",
     )
+    partly = [i for i, a in enumerate(articles, start=1) if a.get("is_deleted")]
+    note = ""
+    if deleted:
+        note = f"; {DELETED_ON_PLATFORM}"
+    elif partly:
+        note = f"; article {', '.join(map(str, partly))} deleted on the platform"
+    count = f"{len(articles)} articles, " if len(articles) > 1 else ""
     await log.append(
         conn,
         at=now,
@@ -333,10 +382,22 @@ async def _record(
         account=state.account,
         column=state.column,
         detail=f"recorded from the platform's published list (article {article_id}, "
-        f"updated {published_at.isoformat()})" + (f"; {DELETED_ON_PLATFORM}" if deleted else ""),
+        f"{count}updated {published_at.isoformat()})" + note,
     )
     state.recorded += 1
+    state.articles_recorded += len(articles)
     state.deleted += int(deleted)
+
+
+def _article(item: dict[str, Any], article_id: str) -> Article:
+    return Article(
+        title=str(item.get("title") or "") or f"(article {article_id})",
+        author=str(item.get("author") or ""),
+        digest=str(item.get("digest") or ""),
+        content_source_url=str(item.get("content_source_url") or ""),
+        cover=str(item.get("thumb_url") or ""),
+        article_url=str(item.get("url") or ""),
+    )
 
 
 def _int(value: Any) -> int:

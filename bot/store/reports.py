@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.models import PostStatus
-from bot.store.tables import UTCDateTime, post_resources, posts, publish_log
+from bot.store.tables import UTCDateTime, post_articles, post_resources, posts, publish_log
 
 # The main aggregate written by hand, for the benchmark that compares it with the service's
 # query. Rows: (column_name, account, kind, n); ``kind`` NULL rows count posts, the others
@@ -90,6 +90,35 @@ def _published_in(start: datetime, end: datetime, column: str | None) -> sa.Colu
     if column is not None:
         conditions.append(posts.c.column_name == column)
     return sa.and_(*conditions)
+
+
+def article_count() -> sa.ColumnElement[int]:
+    """A post's number of articles: its headline plus its rows in ``post_articles``."""
+    more = (
+        sa.select(sa.func.count())
+        .where(post_articles.c.post_id == posts.c.id)
+        .correlate(posts)
+        .scalar_subquery()
+    )
+    return 1 + more
+
+
+class ArticleRow(NamedTuple):
+    column: str
+    account: str
+    articles: int  # the articles of the posts published (a post of three counts three)
+
+
+async def articles_published(
+    conn: AsyncConnection, start: datetime, end: datetime, column: str | None = None
+) -> list[ArticleRow]:
+    """Per column and account, the articles of the posts published in the window."""
+    rows = await conn.execute(
+        sa.select(posts.c.column_name, posts.c.account, sa.func.sum(article_count()))
+        .where(_published_in(start, end, column))
+        .group_by(posts.c.column_name, posts.c.account)
+    )
+    return [ArticleRow(c, a, int(n or 0)) for c, a, n in rows]
 
 
 def report_aggregate(
@@ -199,14 +228,15 @@ async def failures(
 
 async def published_times(
     conn: AsyncConnection, start: datetime, end: datetime, column: str | None = None
-) -> list[tuple[str, datetime]]:
-    """(column, published_at) of every post published in the window, for per-week charts."""
+) -> list[tuple[str, datetime, int]]:
+    """(column, published_at, articles) of every post published in the window, for per-week
+    charts."""
     rows = await conn.execute(
-        sa.select(posts.c.column_name, posts.c.published_at)
+        sa.select(posts.c.column_name, posts.c.published_at, article_count())
         .where(_published_in(start, end, column))
         .order_by(posts.c.published_at)
     )
-    return [(c, at) for c, at in rows]
+    return [(c, at, int(n)) for c, at, n in rows]
 
 
 async def column_has_posts(conn: AsyncConnection, column: str) -> bool:

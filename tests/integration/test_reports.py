@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, parse_config
 from bot.domain.errors import UserError
-from bot.domain.models import PostStatus
+from bot.domain.models import Article, PostStatus
 from bot.engine.reporting import (
     Period,
     build_report,
@@ -96,6 +96,7 @@ class Posts:
         end: PostStatus = PostStatus.PUBLISHED,
         error: str = "",
         errcode: int | None = None,
+        more_titles: Sequence[str] = (),
     ) -> int:
         new = post_store.NewPost(
             column=column,
@@ -110,6 +111,7 @@ class Posts:
             delivery="publish",
             status=PostStatus.QUEUED,
             resources=list(resources),
+            more_articles=[Article(title=t) for t in more_titles],
         )
         now = self.clock()
         async with self.engine.begin() as conn:
@@ -405,6 +407,54 @@ async def test_posts_per_week_in_local_weeks_with_zeros(
         (w["week"], w["column"]): w["count"] for w in await posts_per_week(engine, JANUARY, "UTC")
     }
     assert in_utc[("2024-W04", "学习平台")] == 1  # 00:30 Monday Beijing is Sunday in UTC
+
+
+async def test_articles_are_counted_beside_posts_in_every_format(
+    engine: AsyncEngine, config: Config, clock: Clock, posts: Posts
+) -> None:
+    """A push of three articles counts 1 post and 3 articles; the text cites articles."""
+    clock.set(datetime(2024, 1, 9, 8, 0))
+    await posts.make(
+        "学习强国",
+        resources=[("p1", "platform"), ("p2", "platform"), ("e1", "exhibit")],
+        more_titles=["中国大学MOOC", "国家博物馆"],
+    )
+    clock.set(datetime(2024, 1, 10, 8, 0))
+    await posts.make("青年大学习第5期", column="青年大学习")
+    await posts.make("没发出去", more_titles=["第二篇"], end=PostStatus.FAILED, error="x")
+    report = await build_report(engine, config, JANUARY)
+
+    data = report_to_dict(report)
+    study, youth = figures(data, "学习平台"), figures(data, "青年大学习")
+    assert (study["posts_published"], study["articles_published"]) == (1, 3)
+    assert (youth["posts_published"], youth["articles_published"]) == (1, 1)
+    assert (data["posts_published"], data["articles_published"]) == (2, 4)
+    rows = {
+        r["column"]: r
+        for r in csv.DictReader(io.StringIO(format_report(report, "csv", templates_dir=NOWHERE)))
+    }
+    assert (rows["学习平台"]["posts_published"], rows["学习平台"]["articles_published"]) == (
+        "1",
+        "3",
+    )
+    assert rows["total"]["articles_published"] == "4"
+    md = format_report(report, "md", templates_dir=NOWHERE)
+    header = next(line for line in md.splitlines() if line.startswith("| column"))
+    assert "| posts_published | articles_published |" in header
+    assert "| 学习平台 | main | 1 | 3 |" in md
+    text = format_report(report, "text", templates_dir=NOWHERE)
+    assert "“学习平台”专栏发布学习资源相关推文3篇（推送1次），推荐学习平台2个" in text
+    assert "“青年大学习”专栏发布学习资源相关推文1篇。" in text  # one article a push: as before
+    assert "合计发布推文4篇（推送2次）" in text
+    english = format_report(
+        report, "text", templates_dir=NOWHERE, template="reports/default.en.txt.j2"
+    )
+    assert "published 3 articles on learning resources in 1 push," in english
+
+    weeks = await posts_per_week(engine, JANUARY, "Asia/Shanghai")
+    week2 = {w["column"]: w for w in weeks if w["week"] == "2024-W02"}
+    assert (week2["学习平台"]["count"], week2["学习平台"]["articles"]) == (1, 3)
+    assert (week2["青年大学习"]["count"], week2["青年大学习"]["articles"]) == (1, 1)
 
 
 async def test_hand_written_sql_agrees_with_the_service_query(

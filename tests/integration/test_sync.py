@@ -20,7 +20,7 @@ from bot.account.memory import MemoryCallCounter, MemoryTokenStore
 from bot.account.simulator import RunningSimulator, SimulatorConfig, start_simulator
 from bot.config import Config, parse_config
 from bot.domain.errors import UserError
-from bot.domain.models import Delivery, PostStatus
+from bot.domain.models import Article, Delivery, PostStatus
 from bot.engine.reporting import Period, build_report, report_to_dict
 from bot.engine.sync import DELETED_ON_PLATFORM, sync_published
 from bot.store import db
@@ -177,16 +177,21 @@ async def test_sync_matches_records_and_marks_deletions(make_rig: Any) -> None:
 
     (state,) = result.accounts
     assert (state.calls, state.total, state.seen, state.complete) == (1, 5, 5, True)
-    assert (state.matched, state.recorded, state.adopted, state.unreconciled) == (1, 3, 1, 1)
-    assert state.deleted == 2 and result.deleted == 2 and result.ok
+    assert (state.matched, state.recorded, state.adopted, state.unreconciled) == (1, 2, 1, 1)
+    assert state.articles_recorded == 3  # the pair is one push of two articles
+    assert state.deleted == 1 and result.deleted == 1 and result.ok
     assert rig.batchget_calls() == 1
 
     recorded = await rig.rows(source="platform")
     assert sorted((r["title"], r["article_id"], r["error"]) for r in recorded) == [
         ("手工发布的推文", by_hand, ""),
-        ("组图其一", pair, ""),
-        ("组图其二", pair, DELETED_ON_PLATFORM),
+        ("组图其一", pair, ""),  # one of its two articles deleted: the push is still online
     ]
+    pair_row = next(r for r in recorded if r["article_id"] == pair)
+    async with rig.engine.connect() as conn:
+        pair_post = await post_store.get(conn, pair_row["id"])
+    assert [a.title for a in pair_post.articles] == ["组图其一", "组图其二"]
+    assert all(a.article_url.startswith("https://") for a in pair_post.articles)
     first = next(r for r in recorded if r["article_id"] == by_hand)
     assert first["status"] == "published" and first["column_name"] == "学习平台"
     # published_at is the list's update_time: when the simulator finished the job
@@ -208,21 +213,26 @@ async def test_sync_matches_records_and_marks_deletions(make_rig: Any) -> None:
     )
     summary = [d for post_id, _, d in details if post_id is None]
     assert summary == [
-        "read 5 of 5 items in 1 calls: 3 recorded, 1 matched by title, "
-        "2 deleted, 1 left to reconciliation"
+        "read 5 of 5 items in 1 calls: 2 recorded (3 articles), 1 matched by title, "
+        "1 deleted, 1 left to reconciliation"
     ]
+    assert any(
+        post_id == pair_row["id"] and "article 2 deleted on the platform" in d
+        for post_id, _, d in details
+    )
 
     # A second sync changes nothing: every item is known now.
     again = await sync_published(rig.engine, rig.config, {"main": rig.client}, clock=rig.clock)
     (state,) = again.accounts
     assert (state.matched, state.recorded, state.adopted, state.deleted) == (4, 0, 0, 0)
-    assert len(await rig.rows()) == 7  # 4 of ours (one still publishing), 3 recorded
+    assert len(await rig.rows()) == 6  # 4 of ours (one still publishing), 2 recorded
 
     # The report counts what sync recorded, and says where it came from.
     data = report_to_dict(await build_report(rig.engine, rig.config, JANUARY))
-    assert data["posts_published"] == 6  # 3 of ours, 3 recorded; deleted ones were published
-    assert data["sources"]["posts_published"] == {"bot": 3, "platform": 3}
-    assert data["deleted_on_platform"] == 2
+    assert data["posts_published"] == 5  # 3 of ours, 2 recorded; deleted ones were published
+    assert data["articles_published"] == 6  # the pair counts two articles
+    assert data["sources"]["posts_published"] == {"bot": 3, "platform": 2}
+    assert data["deleted_on_platform"] == 1
 
 
 async def test_paging_stops_at_the_call_limit_and_infers_nothing_from_a_partial_read(
@@ -327,3 +337,37 @@ async def test_a_list_that_moves_while_paged_proves_no_deletion(make_rig: Any) -
     (state,) = again.accounts
     assert state.complete and state.recorded == 1 and state.deleted == 1
     assert (await rig.rows(id=ghost))[0]["error"] == DELETED_ON_PLATFORM
+
+
+async def test_a_push_of_ours_is_matched_whole_and_counted_by_its_articles(
+    make_rig: Any,
+) -> None:
+    """Our three-article post published without its article_id is found by its headline and
+    article count; an item with the same headline but another count is not it."""
+    rig: Rig = await make_rig()
+    ours = await rig.our_post("三篇推送的头条")
+    async with rig.engine.begin() as conn:
+        post = await post_store.get(conn, ours)
+        await post_store.replace_articles(
+            conn,
+            post,
+            [post.articles[0], Article(title="第二篇"), Article(title="第三篇")],
+            now=rig.clock(),
+            statuses=[PostStatus.PUBLISHED],
+        )
+    other = await rig.publish("三篇推送的头条", "只有两篇")
+    mine = await rig.publish("三篇推送的头条", "第二篇", "第三篇")
+    rig.clock.now += timedelta(hours=1)
+
+    result = await sync_published(rig.engine, rig.config, {"main": rig.client}, clock=rig.clock)
+
+    (state,) = result.accounts
+    assert (state.adopted, state.recorded, state.articles_recorded) == (1, 1, 2)
+    async with rig.engine.connect() as conn:
+        adopted = await post_store.get(conn, ours)
+    assert adopted.article_id == mine
+    assert all(a.article_url.startswith("https://") for a in adopted.articles)
+    (recorded,) = await rig.rows(source="platform")
+    assert recorded["article_id"] == other
+    data = report_to_dict(await build_report(rig.engine, rig.config, JANUARY))
+    assert (data["posts_published"], data["articles_published"]) == (2, 5)

@@ -192,7 +192,7 @@ async def test_review_publish_log_and_report(rig: WebRig) -> None:
     series = json.loads(found.group(1))
     assert [(s["column"], sum(s["counts"])) for s in series["series"]] == [("学习平台", 1)]
     assert len(series["series"][0]["counts"]) == len(series["labels"])
-    assert series["y_title"] == "发布篇数"
+    assert series["y_title"] == "推文篇数"  # the chart counts articles
     # No inline script: every script is a file from /static or a JSON data block.
     for tag in re.findall(r"<script\b[^>]*>", report_page):
         assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
@@ -204,7 +204,7 @@ async def test_review_publish_log_and_report(rig: WebRig) -> None:
     assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
     text = (await csv.read()).decode("utf-8-sig")
     assert text.splitlines()[0].startswith("column,account,posts_published")
-    assert any(line.startswith("学习平台,main,1") for line in text.splitlines())
+    assert any(line.startswith("学习平台,main,1,1") for line in text.splitlines())
 
 
 async def test_api_actions_and_error_shapes(rig: WebRig) -> None:

@@ -119,10 +119,21 @@ def seed_report(period: Period | None = None) -> Report:
         timezone="Asia/Shanghai",
         kinds=("platform", "exhibit", "lesson"),
         columns=(
-            ColumnFigures("学习平台", "main", True, 22, {"platform": 4, "exhibit": 57}, 2, 1, 1),
+            ColumnFigures(
+                "学习平台",
+                "main",
+                True,
+                22,
+                {"platform": 4, "exhibit": 57},
+                2,
+                1,
+                1,
+                articles_published=22,
+            ),
             ColumnFigures("青年|大学习", "main", False, 0, {"lesson": 0}),
         ),
         posts_published=22,
+        articles_published=22,
         resources_featured={"platform": 4, "exhibit": 57, "lesson": 0},
         from_platform=2,
         deleted_on_platform=1,
@@ -167,9 +178,9 @@ def test_csv_has_a_row_per_column_and_a_total_row() -> None:
 
 def test_markdown_is_a_table_that_escapes_pipes() -> None:
     text = format_report(seed_report(), "md", templates_dir=Path("/nowhere"))
-    assert "| 学习平台 | main | 22 | 4 | 57 | 0 | 1 | 1 |" in text
+    assert "| 学习平台 | main | 22 | 22 | 4 | 57 | 0 | 1 | 1 |" in text
     assert "| 青年\\|大学习 | main | 0 |" in text
-    assert "| **total** |  | **22** | **4** | **57** |" in text
+    assert "| **total** |  | **22** | **22** | **4** | **57** |" in text
     assert "post 9 “一篇失败的推文” (学习平台): title too long (errcode 45003)" in text
 
 
@@ -206,7 +217,7 @@ def test_english_template_is_available() -> None:
     text = format_report(
         seed_report(), "text", templates_dir=Path("/nowhere"), template="reports/default.en.txt.j2"
     )
-    assert "published 22 posts on learning resources, recommending 4 learning platforms" in text
+    assert "published 22 articles on learning resources, recommending 4 learning platforms" in text
 
 
 def test_a_users_template_replaces_the_default(tmp_path: Path) -> None:
@@ -252,7 +263,11 @@ def test_every_format_carries_the_same_numbers() -> None:
         assert int(row["posts_published"]) == column["posts_published"]
         for kind, n in column["resources_featured"].items():
             assert int(row[kind]) == n
-    md_total = re.search(r"\| \*\*total\*\* \|  \| \*\*(\d+)\*\* \| \*\*(\d+)\*\*", md)
+        assert int(row["articles_published"]) == column["articles_published"]
+    md_total = re.search(
+        r"\| \*\*total\*\* \|  \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\*", md
+    )
     assert md_total and int(md_total[1]) == data["posts_published"]
-    assert int(md_total[2]) == data["resources_featured"]["platform"]
-    assert f"推文{data['posts_published']}篇" in text
+    assert int(md_total[2]) == data["articles_published"]
+    assert int(md_total[3]) == data["resources_featured"]["platform"]
+    assert f"推文{data['articles_published']}篇" in text

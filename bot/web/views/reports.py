@@ -1,4 +1,4 @@
-"""Reports: a period picker, the per-column table, a posts-per-week chart and the CSV
+"""Reports: a period picker, the per-column table, an articles-per-week chart and the CSV
 download, all from the engine's one Report value. The chart is drawn in the browser by the
 vendored Chart.js (static/reports-chart.js reads the series from a JSON block in the page);
 a server-drawn SVG of the weekly totals stays in the page for browsers without script."""
@@ -29,7 +29,9 @@ async def reports_page(request: web.Request) -> web.Response:
             report = await queries.report(services, values)
             shown = {c.column for c in report.columns}  # the column filter, if any
             weeks = [w for w in await queries.weekly(services, report) if w["column"] in shown]
-            chart, series = await offload.run(charts, weeks, translate(request, "Posts published"))
+            chart, series = await offload.run(
+                charts, weeks, translate(request, "Articles published")
+            )
         except UserError as exc:
             error = exc.message
     return render(
@@ -63,6 +65,11 @@ async def report_csv(request: web.Request) -> web.Response:
     )
 
 
+def _articles(week: dict[str, Any]) -> int:
+    """What the chart counts: articles (a push of three counts three), as reports cite them."""
+    return int(week.get("articles", week["count"]))
+
+
 def charts(weeks: list[dict[str, Any]], y_title: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The SVG bars and the script's series (pure; runs in an offload worker)."""
     return bar_chart(weeks), chart_series(weeks, y_title=y_title)
@@ -78,7 +85,7 @@ def chart_series(weeks: list[dict[str, Any]], *, y_title: str) -> dict[str, Any]
         row = counts.get(item["column"])
         if row is None:  # one row per column, never one per item (that was quadratic)
             row = counts[item["column"]] = [0] * len(labels)
-        row[index[item["week"]]] += int(item["count"])
+        row[index[item["week"]]] += _articles(item)
     return {
         "labels": labels,
         "series": [{"column": column, "counts": row} for column, row in sorted(counts.items())],
@@ -90,7 +97,7 @@ def bar_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     """Bars (one per ISO week, all columns summed) laid out for the SVG in the template."""
     totals: dict[str, int] = {}
     for item in weeks:
-        totals[item["week"]] = totals.get(item["week"], 0) + int(item["count"])
+        totals[item["week"]] = totals.get(item["week"], 0) + _articles(item)
     labels = sorted(totals)
     top = max(totals.values(), default=0) or 1
     gap = BAR_GAP if len(labels) <= CHART_W // (4 * BAR_GAP) else 0  # many weeks: bars touch
