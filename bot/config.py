@@ -6,6 +6,7 @@ The file is found at ``--config PATH``, else ``$BOT_CONFIG``, else ``./config.to
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -109,6 +110,10 @@ class WebConfig:
     base_url: str = "http://127.0.0.1:8080"
     session_key: Secret | None = None
     language: str = "zh"
+    # Proxies (addresses or networks) whose X-Forwarded-For is believed; from anyone else
+    # the header is ignored and the connection's own address is the client's.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    allow_self_approval: bool = False  # may a reviewer approve a post they drafted or edited?
 
 
 @dataclass(frozen=True)
@@ -271,6 +276,19 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(f"{key}.{name}", "must be a list of strings")
         return tuple(value)
+
+    def networks(
+        self, raw: Mapping[str, Any], key: str, name: str
+    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        found = []
+        for value in self.strs(raw, key, name):
+            try:
+                found.append(ipaddress.ip_network(value.strip(), strict=False))
+            except ValueError:
+                raise self.fail(
+                    f"{key}.{name}", f"{value!r} is not an IP address or network"
+                ) from None
+        return tuple(found)
 
     def unknown(self, raw: Mapping[str, Any], key: str, allowed: set[str]) -> None:
         for name in raw:
@@ -501,7 +519,18 @@ class _Reader:
 
     def web(self, raw: Mapping[str, Any]) -> WebConfig:
         self.unknown(
-            raw, "web", {"host", "port", "base_url", "session_key", "session_key_env", "language"}
+            raw,
+            "web",
+            {
+                "host",
+                "port",
+                "base_url",
+                "session_key",
+                "session_key_env",
+                "language",
+                "trusted_proxies",
+                "allow_self_approval",
+            },
         )
         port = self.int_(raw, "web", "port", 8080)
         if port > 65535:
@@ -516,6 +545,8 @@ class _Reader:
             base_url=self.str_(raw, "web", "base_url", f"http://{host}:{port}").rstrip("/"),
             session_key=self.secret(raw, "web", "session_key", required=False),
             language=language,
+            trusted_proxies=self.networks(raw, "web", "trusted_proxies"),
+            allow_self_approval=self.bool_(raw, "web", "allow_self_approval", False),
         )
 
     def publisher(self, raw: Mapping[str, Any]) -> PublisherConfig:

@@ -1,4 +1,4 @@
-"""``bot user add``: web users."""
+"""``bot user add`` and ``bot user passwd``: web users."""
 
 from __future__ import annotations
 
@@ -22,18 +22,40 @@ def register(commands: Commands) -> None:
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=["editor", "reviewer", "admin"])
     ua.set_defaults(handler=cmd_user_add)
+    up = uc.add_parser(
+        "passwd",
+        help="set a user's password (from $BOT_NEW_PASSWORD or a prompt); ends their logins",
+    )
+    up.add_argument("name")
+    up.set_defaults(handler=cmd_user_passwd)
+
+
+def _new_password(name: str) -> str:
+    password = os.environ.get("BOT_NEW_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise UserError("no password: set $BOT_NEW_PASSWORD or run in a terminal")
+        password = getpass.getpass(f"password for {name}: ")
+    return password
 
 
 async def cmd_user_add(args: argparse.Namespace) -> int:
     from bot.web.users import create_user
 
     config = read_config(args)
-    password = os.environ.get("BOT_NEW_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            raise UserError("no password: set $BOT_NEW_PASSWORD or run in a terminal")
-        password = getpass.getpass(f"password for {args.name}: ")
+    password = _new_password(args.name)
     async with services(config) as svc:
         await create_user(svc.engine, args.name, args.role, password, now=svc.clock())
     print(f"user {args.name} ({args.role}) created", file=sys.stderr)
+    return 0
+
+
+async def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from bot.web.users import set_password
+
+    config = read_config(args)
+    password = _new_password(args.name)
+    async with services(config) as svc:
+        ended = await set_password(svc.engine, args.name, password)
+    print(f"password of {args.name} changed; {ended} login(s) ended", file=sys.stderr)
     return 0

@@ -1,5 +1,5 @@
-"""Web users, their API tokens (stored as SHA-256 hashes only) and login attempts (for the
-login rate limit). The only SQL behind the admin's sign-in."""
+"""Web users, their API tokens and logins (both stored as SHA-256 hashes only) and login
+attempts (for the login rate limit). The only SQL behind the admin's sign-in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.errors import ConflictError
-from bot.store.tables import api_tokens, login_attempts, users
+from bot.store.tables import api_tokens, login_attempts, users, web_sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +80,10 @@ async def set_role(conn: AsyncConnection, user_id: int, role: str) -> bool:
 
 
 async def delete_user(conn: AsyncConnection, user_id: int) -> bool:
-    # Tokens go first: SQLite only cascades with foreign keys on, which we do not rely on.
+    # Tokens and logins go first: SQLite only cascades with foreign keys on, which we do not
+    # rely on.
     await conn.execute(api_tokens.delete().where(api_tokens.c.user_id == user_id))
+    await delete_sessions(conn, user_id)
     result = await conn.execute(users.delete().where(users.c.id == user_id))
     return result.rowcount == 1
 
@@ -134,6 +136,57 @@ async def revoke_tokens(conn: AsyncConnection, user_id: int) -> int:
     return int(result.rowcount)
 
 
+# --- logins (web sessions) --------------------------------------------------------------------
+
+
+async def insert_session(
+    conn: AsyncConnection, *, id_hash: str, user_id: int, now: datetime, expires_at: datetime
+) -> None:
+    await conn.execute(
+        web_sessions.insert().values(
+            id_hash=id_hash, user_id=user_id, created_at=now, expires_at=expires_at
+        )
+    )
+
+
+async def user_by_session_hash(
+    conn: AsyncConnection, id_hash: str, *, now: datetime
+) -> User | None:
+    """The user of a login that exists and has not expired."""
+    row = (
+        await conn.execute(
+            sa.select(users)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(web_sessions.c.id_hash == id_hash, web_sessions.c.expires_at > now)
+        )
+    ).first()
+    return _user(row) if row else None
+
+
+async def delete_session(conn: AsyncConnection, id_hash: str) -> None:
+    await conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == id_hash))
+
+
+async def delete_sessions(conn: AsyncConnection, user_id: int) -> int:
+    """Ends every login of the user; returns how many there were."""
+    result = await conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+    return int(result.rowcount)
+
+
+async def prune_sessions(conn: AsyncConnection, *, now: datetime) -> int:
+    result = await conn.execute(web_sessions.delete().where(web_sessions.c.expires_at <= now))
+    return int(result.rowcount)
+
+
+async def session_counts(conn: AsyncConnection, *, now: datetime) -> dict[int, int]:
+    rows = await conn.execute(
+        sa.select(web_sessions.c.user_id, sa.func.count())
+        .where(web_sessions.c.expires_at > now)
+        .group_by(web_sessions.c.user_id)
+    )
+    return {user_id: int(n) for user_id, n in rows}
+
+
 # --- login attempts ---------------------------------------------------------------------------
 
 
@@ -163,15 +216,36 @@ async def serialise_logins(conn: AsyncConnection, user_name: str) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Failures:
+    """Failed login attempts within a window, counted four ways."""
+
+    pair: int  # this user name from this address
+    user: int  # this user name from any address
+    address: int  # any user name from this address
+    everywhere: int  # all of them
+
+
 async def failures_since(
     conn: AsyncConnection, *, user_name: str, address: str, since: datetime
-) -> tuple[int, int]:
-    """Failed attempts since ``since``: (for this user name, from this address)."""
+) -> Failures:
+    """Failed attempts since ``since``."""
     failed = sa.and_(login_attempts.c.ok.is_(False), login_attempts.c.at >= since)
-    count = sa.select(sa.func.count()).select_from(login_attempts)
-    by_user = await conn.execute(count.where(failed, login_attempts.c.user_name == user_name))
-    by_address = await conn.execute(count.where(failed, login_attempts.c.address == address))
-    return int(by_user.scalar_one()), int(by_address.scalar_one())
+    by_name = login_attempts.c.user_name == user_name
+    by_address = login_attempts.c.address == address
+    row = (
+        await conn.execute(
+            sa.select(
+                sa.func.count().filter(sa.and_(by_name, by_address)),
+                sa.func.count().filter(by_name),
+                sa.func.count().filter(by_address),
+                sa.func.count(),
+            )
+            .select_from(login_attempts)
+            .where(failed)
+        )
+    ).one()
+    return Failures(*(int(n or 0) for n in row))
 
 
 async def prune_attempts(conn: AsyncConnection, *, before: datetime) -> int:

@@ -9,6 +9,8 @@ may do everything, including managing users and schedules."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -56,6 +58,38 @@ def wants_json(request: web.Request) -> bool:
     return path.startswith(("/api/", "/callback/")) or path in ("/metrics", "/healthz")
 
 
+def client_address(request: web.Request) -> str:
+    """The caller's address: the connection's, unless it comes from a proxy named in
+    ``[web] trusted_proxies``; then the last address in X-Forwarded-For that is not one of
+    those proxies (the ones before it are whatever the client chose to send)."""
+    remote = request.remote or ""
+    proxies = request.app[SERVICES].config.web.trusted_proxies
+    if not proxies or not _among(remote, proxies):
+        return remote
+    hops = [
+        hop.strip()
+        for header in request.headers.getall("X-Forwarded-For", [])
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if not _among(hop, proxies):
+            return hop if _address(hop) is not None else remote
+    return hops[0] if hops else remote
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _among(text: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in networks)
+
+
 # --- the session ------------------------------------------------------------------------------
 
 
@@ -79,8 +113,21 @@ def csrf_token(request: web.Request) -> str:
     return str(session(request)["csrf"])
 
 
-def login_session(user: User, now: datetime) -> dict[str, Any]:
-    return {"uid": user.id, "login_at": int(now.timestamp())}
+async def start_login(request: web.Request, user: User) -> None:
+    """Log the browser in as ``user``: a new login on the server, a fresh cookie and CSRF
+    token (one seen before the login does not carry over)."""
+    services = request.app[SERVICES]
+    now = services.clock()
+    session_id = await users.start_session(services.engine, user, now=now)
+    replace_session(request, {"uid": user.id, "sid": session_id, "login_at": int(now.timestamp())})
+
+
+async def end_login(request: web.Request) -> None:
+    """Log the browser out: the login ends on the server, so a copy of the cookie stops
+    working too."""
+    sid = session(request).get("sid")
+    await users.end_session(request.app[SERVICES].engine, sid if isinstance(sid, str) else "")
+    replace_session(request, {})
 
 
 def _load_session(request: web.Request, now: datetime) -> None:
@@ -142,8 +189,9 @@ async def _caller(request: web.Request, now: datetime) -> Identity | None:
         # Re-encoding the cookie (a flash message) renews it; the login itself still ends.
         replace_session(request, {})
         return None
-    user = await users.user_by_id(engine, uid)
-    if user is None:  # deleted meanwhile: forget the session
+    sid = session(request).get("sid")
+    user = await users.user_for_session(engine, sid if isinstance(sid, str) else "", now=now)
+    if user is None or user.id != uid:  # logged out, revoked, or the user deleted meanwhile
         replace_session(request, {})
         return None
     return Identity(user, "session")

@@ -37,6 +37,8 @@ PAGES = [
     _r("GET", "/login", auth.login_page, PUBLIC),
     _r("POST", "/login", auth.login, PUBLIC),
     _r("POST", "/logout", auth.logout, EDITOR),
+    _r("GET", "/account/password", auth.password_page, EDITOR),
+    _r("POST", "/account/password", auth.password_change, EDITOR),
     _r("GET", "/", dashboard.dashboard, EDITOR),
     _r("GET", "/catalogue", catalogue.catalogue_page, EDITOR),
     _r("POST", "/catalogue/import", catalogue.catalogue_import, EDITOR),

@@ -1,6 +1,12 @@
-"""Web users: creating them (argon2id password hashes), API tokens (shown once, stored as a
-SHA-256 hash), and checking a password or a token. The login rate limit lives here too: at
-most ``MAX_FAILURES`` failed attempts per user name and per address in ``WINDOW``."""
+"""Web users: creating them (argon2id password hashes), changing passwords, API tokens (shown
+once, stored as a SHA-256 hash), logins kept on the server (the cookie carries a random id,
+the database its hash, so a login can be ended), and checking a password or a token.
+
+The login rate limit lives here too. It never locks a name out from everywhere (anyone could
+then lock out the admin): at most ``MAX_FAILURES`` failed attempts per (user name, address)
+and ``MAX_ADDRESS_FAILURES`` per address in ``WINDOW`` are refused; beyond ``MAX_FAILURES``
+failures for a name from anywhere, and beyond ``GLOBAL_SLOWDOWN_AFTER`` failures in all, each
+attempt waits a little longer before its password is checked, the right password included."""
 
 from __future__ import annotations
 
@@ -17,11 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.errors import NotFoundError, UserError
 from bot.store import users as user_store
 from bot.store.users import User
+from bot.web.sessions import MAX_AGE
 
 ROLES = ("editor", "reviewer", "admin")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1000
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 30
+GLOBAL_SLOWDOWN_AFTER = 50
+SLOWDOWN_FIRST = 0.5  # seconds; doubles with each further failure, up to SLOWDOWN_MAX
+SLOWDOWN_MAX = 5.0
 WINDOW = timedelta(minutes=15)
+SESSION_LIFETIME = MAX_AGE  # a login lasts this long, however active
 TOKEN_PREFIX = "bot_"
 # Token use is recorded at most this often, so API traffic does not turn into a write per call.
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
@@ -67,8 +80,7 @@ async def create_user(
     ConflictError when the name is taken."""
     name = _check_name(name)
     check_role(role)
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    check_password(password)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     async with engine.begin() as conn:
         return await user_store.insert_user(
@@ -92,24 +104,30 @@ async def authenticate_password(
     engine: AsyncEngine, name: str, password: str, *, address: str, now: datetime
 ) -> User | None:
     """The user when the password is right, else None. Every attempt is recorded. Raises
-    TooManyAttemptsError, before looking at the password, when the user name or the address
-    has failed ``MAX_FAILURES`` times within ``WINDOW``."""
+    TooManyAttemptsError, before looking at the password, when this name has failed
+    ``MAX_FAILURES`` times from this address within ``WINDOW`` (or the address
+    ``MAX_ADDRESS_FAILURES`` times); slows the check down as failures add up (see the module
+    docstring)."""
     name = name.strip()[:100]
     # The attempt is written as a failure before the password is looked at, in the same
     # transaction as the count: concurrent guesses each see the ones before them.
     async with engine.begin() as conn:
         await user_store.serialise_logins(conn, name)
-        by_user, by_address = await user_store.failures_since(
+        failures = await user_store.failures_since(
             conn, user_name=name, address=address, since=now - WINDOW
         )
-        if by_user >= MAX_FAILURES or by_address >= MAX_FAILURES:
+        if failures.pair >= MAX_FAILURES or failures.address >= MAX_ADDRESS_FAILURES:
             raise TooManyAttemptsError(
-                f"too many failed logins; try again in {int(WINDOW.total_seconds() // 60)} minutes"
+                f"too many failed logins from your address; try again in "
+                f"{int(WINDOW.total_seconds() // 60)} minutes"
             )
         attempt_id = await user_store.record_attempt(
             conn, user_name=name, address=address, ok=False, now=now
         )
         found = await user_store.credentials(conn, name)
+    pause = slowdown(failures)
+    if pause:
+        await sleep(pause)
     ok = await asyncio.to_thread(_verify, found.password_hash if found else _dummy_hash(), password)
     ok = ok and found is not None
     async with engine.begin() as conn:
@@ -120,6 +138,20 @@ async def authenticate_password(
             await user_store.set_password_hash(conn, found.user.id, new_hash)
         await user_store.prune_attempts(conn, before=now - 4 * WINDOW)
     return found.user if ok and found is not None else None
+
+
+def slowdown(failures: user_store.Failures) -> float:
+    """Seconds to wait before checking a password, given the failures in the window."""
+    pause = 0.0
+    if failures.user >= MAX_FAILURES:
+        pause = min(SLOWDOWN_MAX, SLOWDOWN_FIRST * 2 ** (failures.user - MAX_FAILURES))
+    if failures.everywhere >= GLOBAL_SLOWDOWN_AFTER:
+        pause = max(pause, SLOWDOWN_FIRST * 2)
+    return pause
+
+
+# Replaceable in tests; the wait never blocks the loop.
+sleep = asyncio.sleep
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -168,7 +200,9 @@ async def delete_user(engine: AsyncEngine, user_id: int, *, acting_user_id: int)
 
 
 async def revoke_tokens(engine: AsyncEngine, user_id: int) -> int:
+    """Removes the user's API tokens and ends their logins (the admin's "revoke")."""
     async with engine.begin() as conn:
+        await user_store.delete_sessions(conn, user_id)
         return await user_store.revoke_tokens(conn, user_id)
 
 
@@ -178,8 +212,93 @@ async def user_exists(engine: AsyncEngine, name: str) -> bool:
 
 
 async def set_role(engine: AsyncEngine, user_id: int, role: str) -> None:
-    """Raises UserError for an unknown role, NotFoundError for an unknown user."""
+    """Raises UserError for an unknown role, NotFoundError for an unknown user. Ends the
+    user's logins: they log in again under the new role."""
     check_role(role)
     async with engine.begin() as conn:
         if not await user_store.set_role(conn, user_id, role):
             raise NotFoundError(f"no user with id {user_id}")
+        await user_store.delete_sessions(conn, user_id)
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UserError(f"password: at most {MAX_PASSWORD} characters")
+    return password
+
+
+async def set_password(engine: AsyncEngine, name: str, password: str) -> int:
+    """Sets user ``name``'s password (``bot user passwd``) and ends every login of theirs;
+    returns how many were ended. Raises UserError, NotFoundError."""
+    check_password(password)
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    async with engine.begin() as conn:
+        user = await user_store.by_name(conn, name.strip())
+        if user is None:
+            raise NotFoundError(f"no user named {name!r}")
+        await user_store.set_password_hash(conn, user.id, password_hash)
+        return await user_store.delete_sessions(conn, user.id)
+
+
+async def change_password(
+    engine: AsyncEngine, user: User, current: str, new: str, *, confirm: str
+) -> None:
+    """A user changing their own password: ``current`` must be right and ``confirm`` equal
+    to ``new``. Ends every login of the user (the caller starts a fresh one for the browser
+    that asked). Raises UserError."""
+    if new != confirm:
+        raise UserError("the new password and its repetition differ")
+    check_password(new)
+    async with engine.connect() as conn:
+        found = await user_store.credentials(conn, user.name)
+    if found is None or found.user.id != user.id:
+        raise NotFoundError("this user no longer exists")
+    if not await asyncio.to_thread(_verify, found.password_hash, current[:MAX_PASSWORD]):
+        raise UserError("the current password is wrong")
+    password_hash = await asyncio.to_thread(_hasher.hash, new)
+    async with engine.begin() as conn:
+        await user_store.set_password_hash(conn, user.id, password_hash)
+        await user_store.delete_sessions(conn, user.id)
+
+
+# --- logins (server-side sessions) --------------------------------------------------------
+
+
+async def start_session(engine: AsyncEngine, user: User, *, now: datetime) -> str:
+    """A new login for ``user``: returns the random id the cookie carries (only its hash is
+    stored). Expired logins are cleared on the way."""
+    session_id = secrets.token_urlsafe(32)
+    async with engine.begin() as conn:
+        await user_store.prune_sessions(conn, now=now)
+        await user_store.insert_session(
+            conn,
+            id_hash=hash_token(session_id),
+            user_id=user.id,
+            now=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    return session_id
+
+
+async def user_for_session(engine: AsyncEngine, session_id: str, *, now: datetime) -> User | None:
+    """The user of a login that still exists, or None (ended, expired or never made)."""
+    if not session_id or len(session_id) > 100:
+        return None
+    async with engine.connect() as conn:
+        return await user_store.user_by_session_hash(conn, hash_token(session_id), now=now)
+
+
+async def end_session(engine: AsyncEngine, session_id: str) -> None:
+    if session_id:
+        async with engine.begin() as conn:
+            await user_store.delete_session(conn, hash_token(session_id))
+
+
+async def end_sessions(engine: AsyncEngine, user_id: int) -> int:
+    async with engine.begin() as conn:
+        return await user_store.delete_sessions(conn, user_id)

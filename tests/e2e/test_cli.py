@@ -284,6 +284,11 @@ def test_user_add_reads_the_password_from_the_environment_and_a_token_opens_the_
     env = {**project.env, "BOT_NEW_PASSWORD": "a long enough password"}
     added = project.run("user", "add", "alice", "--role", "editor", env=env)
     assert added.code == 0 and added.stdout == ""
+    env["BOT_NEW_PASSWORD"] = "another long password"
+    changed = project.run("user", "passwd", "alice", env=env)
+    nobody = project.run("user", "passwd", "bob", env=env)
+    assert changed.code == 0 and "alice" in changed.stderr
+    assert nobody.code == 1 and "bob" in nobody.error_line
     token, stranger = project.run_all(["token", "create", "alice"], ["token", "create", "bob"])
     assert token.code == 0 and len(token.stdout.splitlines()) == 1
     assert stranger.code == 1 and "bob" in stranger.error_line

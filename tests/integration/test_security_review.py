@@ -5,9 +5,11 @@ safe behaviour. A test's name starts with the finding's number."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -25,12 +27,17 @@ from bot.domain.models import PostStatus
 from bot.engine import offload
 from bot.engine.offload import Offload
 from bot.store import posts as post_store
+from bot.store import users as user_store
 from bot.store.tables import callback_events
+from bot.store.users import Failures
+from bot.web import users
+from bot.web.sessions import COOKIE
 from bot.web.views import reports as reports_view
 from tests.integration.web_rig import (
     AES_KEY,
     APPID,
     CALLBACK_TOKEN,
+    PASSWORD,
     WebRig,
     rig_fixture,  # noqa: F401 (a fixture)
     safe_rig_fixture,  # noqa: F401 (a fixture)
@@ -235,3 +242,171 @@ async def test_2_a_success_event_with_a_strangers_link_does_not_set_the_link(
         final = await post_store.get(conn, post["id"])
     assert final.status is PostStatus.PUBLISHED
     assert final.article_url.startswith("https://mp.weixin.qq.com/")
+
+
+# --- 4. logins could not be ended; no password change -----------------------------------------
+
+
+async def _login_cookie(rig: WebRig, role: str) -> tuple[str, str]:
+    """Log the rig's client in; returns (the session cookie's value, its CSRF token)."""
+    csrf = await rig.login(role)
+    cookie = rig.client.session.cookie_jar.filter_cookies(rig.client.make_url("/"))[COOKIE]
+    return cookie.value, csrf
+
+
+async def _with_copy(rig: WebRig, cookie: str, method: str, path: str, **kw: Any) -> int:
+    """Status of a request made with a copy of a cookie (not the client's own jar)."""
+    rig.client.session.cookie_jar.clear()
+    response = await rig.client.request(
+        method, path, headers={"Cookie": f"{COOKIE}={cookie}"}, allow_redirects=False, **kw
+    )
+    return response.status
+
+
+async def test_4_a_copied_cookie_stops_working_after_logout(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    response = await rig.client.post(
+        "/api/posts", json={"column": "学习平台"}, headers=rig.bearer("editor")
+    )
+    post_id = (await response.json())["id"]
+    cookie, csrf = await _login_cookie(rig, "reviewer")
+    assert await _with_copy(rig, cookie, "GET", "/api/me") == 200
+    rig.client.session.cookie_jar.clear()
+    logout = await rig.client.post(
+        "/logout",
+        data={"csrf_token": csrf},
+        headers={"Cookie": f"{COOKIE}={cookie}"},
+        allow_redirects=False,
+    )
+    assert logout.status == 303
+    assert await _with_copy(rig, cookie, "GET", "/api/me") == 401
+    assert await _reject_with_copy(rig, cookie, csrf, post_id) == 401
+    async with rig.services.engine.connect() as conn:
+        assert (await post_store.get(conn, post_id)).status is PostStatus.REVIEW
+
+
+async def _reject_with_copy(rig: WebRig, cookie: str, csrf: str, post_id: int) -> int:
+    rig.client.session.cookie_jar.clear()
+    response = await rig.client.post(
+        f"/api/posts/{post_id}/reject",
+        json={"comment": "after logout"},
+        headers={"Cookie": f"{COOKIE}={cookie}", "X-CSRF-Token": csrf},
+    )
+    return response.status
+
+
+async def _user_id(rig: WebRig, name: str) -> int:
+    async with rig.services.engine.connect() as conn:
+        found = await user_store.by_name(conn, name)
+    assert found is not None
+    return found.id
+
+
+@pytest.mark.parametrize("action", ["revoke", "role", "delete"])
+async def test_4_an_admins_revoke_role_change_or_deletion_ends_the_users_logins(
+    rig: WebRig, action: str
+) -> None:
+    cookie, _ = await _login_cookie(rig, "reviewer")
+    uid = await _user_id(rig, "reviewer")
+    data = {"role": "editor"} if action == "role" else {}
+    response = await rig.client.post(
+        f"/users/{uid}/{action}", data=data, headers=rig.bearer("admin"), allow_redirects=False
+    )
+    assert response.status == 303, await response.text()
+    assert await _with_copy(rig, cookie, "GET", "/api/me") == 401
+
+
+async def test_4_a_password_change_ends_the_other_logins_and_keeps_this_one(rig: WebRig) -> None:
+    other, _ = await _login_cookie(rig, "editor")
+    rig.client.session.cookie_jar.clear()
+    csrf = await rig.login("editor")
+    page = await rig.client.get("/account/password")
+    assert page.status == 200
+    wrong = await rig.client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current": "not it at all",
+            "new": "n3w password",
+            "confirm": "n3w password",
+        },
+    )
+    assert wrong.status == 400
+    changed = await rig.client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current": PASSWORD,
+            "new": "n3w password",
+            "confirm": "n3w password",
+        },
+        allow_redirects=False,
+    )
+    assert changed.status == 303
+    assert (await rig.client.get("/api/me")).status == 200  # this browser stays logged in
+    assert await _with_copy(rig, other, "GET", "/api/me") == 401
+    rig.client.session.cookie_jar.clear()
+    await rig.login("editor", password="n3w password")
+
+
+async def test_4_bot_user_passwd_sets_the_password_and_ends_logins(rig: WebRig) -> None:
+    cookie, _ = await _login_cookie(rig, "reviewer")
+    ended = await users.set_password(rig.services.engine, "reviewer", "another password")
+    assert ended == 1
+    assert await _with_copy(rig, cookie, "GET", "/api/me") == 401
+    rig.client.session.cookie_jar.clear()
+    await rig.login("reviewer", password="another password")
+
+
+# --- 5. anyone could lock any account out; the proxy's address was shared --------------------
+
+
+def _behind_proxy(rig: WebRig) -> None:
+    config = rig.services.config
+    web = replace(config.web, trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
+    rig.services.config = replace(config, web=web)
+
+
+async def _login_from(rig: WebRig, name: str, password: str, address: str) -> int:
+    token = await rig.csrf()
+    response = await rig.client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": token},
+        headers={"X-Forwarded-For": f"{address}, 127.0.0.1"},
+        allow_redirects=False,
+    )
+    return response.status
+
+
+async def test_5_wrong_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(
+    rig: WebRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(users, "sleep", no_wait)
+    _behind_proxy(rig)
+    statuses = [await _login_from(rig, "reviewer", f"wrong{i}", "203.0.113.2") for i in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert await _login_from(rig, "reviewer", PASSWORD, "203.0.113.2") == 429
+    assert await _login_from(rig, "reviewer", PASSWORD, "203.0.113.3") == 303  # the victim
+    assert waits and waits[-1] > 0  # slowed down, not locked out
+    for i in range(5):  # five unknown names from one address do not lock out the admin
+        assert await _login_from(rig, f"nobody{i}", "wrong", "203.0.113.4") == 401
+    assert await _login_from(rig, "admin", PASSWORD, "203.0.113.4") == 303
+
+
+async def test_5_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted(rig: WebRig) -> None:
+    statuses = [await _login_from(rig, "editor", "wrong", f"198.51.100.{i}") for i in range(6)]
+    assert statuses == [401] * 5 + [429]  # the header did not make six different addresses
+
+
+def test_5_the_slow_down_grows_with_failures_for_a_name_and_overall() -> None:
+    assert users.slowdown(Failures(pair=0, user=4, address=0, everywhere=4)) == 0
+    first = users.slowdown(Failures(pair=0, user=5, address=0, everywhere=5))
+    later = users.slowdown(Failures(pair=0, user=9, address=0, everywhere=9))
+    assert 0 < first < later <= users.SLOWDOWN_MAX
+    crowd = Failures(pair=0, user=0, address=0, everywhere=users.GLOBAL_SLOWDOWN_AFTER)
+    assert users.slowdown(crowd) > 0

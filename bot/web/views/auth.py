@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.domain.errors import TransientError
+from bot.domain.errors import TransientError, UserError
 from bot.web import auth, forms, users
 from bot.web.keys import IDENTITY, SERVICES
 from bot.web.render import flash, local_target, redirect, render, translate
@@ -25,7 +25,11 @@ async def login(request: web.Request) -> web.Response:
     target = local_target(str(form.get("next", "/")))
     try:
         user = await users.authenticate_password(
-            services.engine, name, password, address=request.remote or "", now=services.clock()
+            services.engine,
+            name,
+            password,
+            address=auth.client_address(request),
+            now=services.clock(),
         )
     except users.TooManyAttemptsError as exc:
         return render(request, "login.html", status=429, next=target, name=name, error=str(exc))
@@ -38,14 +42,39 @@ async def login(request: web.Request) -> web.Response:
             name=name,
             error=translate(request, "Wrong user name or password."),
         )
-    auth.replace_session(request, auth.login_session(user, services.clock()))
+    await auth.start_login(request, user)
     return redirect(target)
 
 
 async def logout(request: web.Request) -> web.Response:
-    auth.replace_session(request, {})
+    await auth.end_login(request)
     flash(request, translate(request, "Done."))
     return redirect("/login")
+
+
+async def password_page(request: web.Request) -> web.Response:
+    return render(request, "password.html")
+
+
+async def password_change(request: web.Request) -> web.Response:
+    """The caller's own password. Every login of theirs ends, this browser's included; it
+    gets a fresh one, so whoever held a copy of the old cookie is out."""
+    services = request.app[SERVICES]
+    ident = auth.identity(request)
+    values = await forms.fields(request)
+    try:
+        await users.change_password(
+            services.engine,
+            ident.user,
+            forms.text(values, "current", max_len=1000),
+            forms.text(values, "new", max_len=1000),
+            confirm=forms.text(values, "confirm", max_len=1000),
+        )
+    except UserError as exc:
+        return render(request, "password.html", status=400, error=exc.message)
+    await auth.start_login(request, ident.user)
+    flash(request, translate(request, "Password changed; your other logins have ended."))
+    return redirect("/")
 
 
 async def healthz(request: web.Request) -> web.Response:
