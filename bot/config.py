@@ -132,7 +132,10 @@ class PublisherConfig:
     max_attempts: int = 5
     poll_first_seconds: float = 30.0
     poll_max_seconds: float = 1800.0
-    reconcile_window_seconds: float = 900.0  # how long an unclear submit may stay unproven
+    # How long an unclear submit is only watched for in the published list. Set it longer
+    # than the platform's longest publish job: only after it may a draft still in the box
+    # prove the submit never became an article (bot.engine.reconcile).
+    reconcile_window_seconds: float = 21600.0
     tick_seconds: float = 5.0
 
 

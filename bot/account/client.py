@@ -249,7 +249,7 @@ class AccountClient:
             status=_int(answer, "publish_status", "freepublish/get"),
             article_id=str(answer.get("article_id") or "").strip(),
             article_urls=tuple(str(i.get("article_url", "")) for i in items if isinstance(i, dict)),
-            fail_idx=tuple(int(i) for i in answer.get("fail_idx") or []),
+            fail_idx=_whole_numbers(answer.get("fail_idx")),
         )
 
     async def freepublish_batchget(
@@ -340,8 +340,11 @@ class AccountClient:
         request = _Request(TOKEN_ENDPOINT, idempotent=True, body=body, needs_token=False)
         answer = await self._with_retries(request, token=None)
         token = _text(answer, "access_token", TOKEN_ENDPOINT)
-        expires_in = answer.get("expires_in", 7200)
-        return token, float(expires_in) if isinstance(expires_in, int | float) else 7200.0
+        try:
+            expires_in = float(answer.get("expires_in", 7200))
+        except (TypeError, ValueError):
+            expires_in = 7200.0
+        return token, expires_in
 
     async def _call(self, request: _Request) -> dict[str, Any]:
         token = await self.tokens.current()
@@ -423,10 +426,7 @@ class AccountClient:
     def _parse(self, request: _Request, status: int, payload: bytes) -> dict[str, Any]:
         if status >= 500:
             raise self._lost(request, f"HTTP {status}")
-        try:
-            answer = json.loads(payload)
-        except ValueError:
-            answer = None
+        answer = read_answer(payload)
         if isinstance(answer, dict) and (status == 200 or "errcode" in answer):
             return answer
         if status != 200:
@@ -475,6 +475,27 @@ class AccountClient:
                 await result
         except Exception:
             log.exception("the on_call observer failed for %s", endpoint)
+
+
+def read_answer(payload: bytes) -> Any:
+    """The JSON in an answer, read tolerantly: the platform has sent raw control characters
+    inside strings and bytes that are not UTF-8 (platform-fidelity.md §1 #5), so both are
+    accepted (a broken byte becomes U+FFFD). None when it is not JSON at all."""
+    try:
+        return json.loads(payload.decode("utf-8", "replace"), strict=False)
+    except ValueError:
+        return None
+
+
+def _whole_numbers(value: Any) -> tuple[int, ...]:
+    """A list of numbers (or numeric strings); anything else in it is skipped."""
+    numbers = []
+    for item in value if isinstance(value, list) else []:
+        try:
+            numbers.append(int(item))
+        except (TypeError, ValueError):
+            continue
+    return tuple(numbers)
 
 
 def _errcode(answer: Mapping[str, Any]) -> int | None:

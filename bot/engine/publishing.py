@@ -303,7 +303,10 @@ class PostPublisher(PostRecords):
             return await self._record(
                 post,
                 stage=PublishStage.UNKNOWN,
-                next_attempt_at=self.clock() + timedelta(seconds=self._recheck_seconds()),
+                next_attempt_at=self.clock()
+                + timedelta(
+                    seconds=reconcile.recheck_seconds(0, self.settings.reconcile_window_seconds)
+                ),
             )
         return await self._record(
             post,
@@ -419,15 +422,26 @@ class PostPublisher(PostRecords):
     # --- reconciliation -----------------------------------------------------------------
 
     async def _reconcile(self, post: Post) -> Post | StepResult:
-        """Prove whether an unclear submit was published. Only a post proven not published is
-        submitted again; one that stays unclear past the window waits for a person."""
+        """Prove whether an unclear submit was published (``bot.engine.reconcile`` says what
+        proves what). Only a post proven not published is submitted again; one that stays
+        unclear past the window waits for a person, shown the evidence."""
         now = self.clock()
         if post.next_attempt_at and post.next_attempt_at > now:
             return await self._wait(post, post.next_attempt_at)
-        match = await reconcile.find_published(self.api, post, now=now)
-        if match is not None:
-            await self._log(post, "reconcile", "ok", detail="found in freepublish/batchget")
-            article_id, urls = match
+        window = self.settings.reconcile_window_seconds
+        age = (now - (post.submitted_at or now)).total_seconds()
+        article_id, read = await reconcile.search_published(self.api, post, now=now)
+        draft = "not checked"  # the box proves nothing while a job may run
+        if not article_id and age >= window:
+            present = await reconcile.draft_present(self.api, post.draft_media_id)
+            draft = "present" if present else "gone"
+        evidence = reconcile.Evidence(
+            age, window, article_id=article_id, listed_items=read, draft=draft
+        )
+        verdict = evidence.verdict()
+        if verdict == reconcile.PUBLISHED:
+            await self._log(post, "reconcile", "ok", detail=evidence.describe())
+            urls = await reconcile.lasting_links(self.engine, self.account.name, article_id)
             return await self._published(
                 post,
                 article_id=article_id,
@@ -435,30 +449,25 @@ class PostPublisher(PostRecords):
                 article_urls=urls,
                 source="reconcile",
             )
-        draft_present = await reconcile.draft_present(self.api, post.draft_media_id)
-        age = (now - (post.submitted_at or now)).total_seconds()
-        if age < self.settings.reconcile_window_seconds:
+        if verdict == reconcile.WAIT:
             await self._log(
-                post,
-                "reconcile",
-                "info",
-                detail=f"not yet provable (draft {'present' if draft_present else 'gone'})",
+                post, "reconcile", "info", detail=f"not yet provable: {evidence.describe()}"
             )
-            return await self._wait(post, now + timedelta(seconds=self._recheck_seconds()))
-        if draft_present:
+            delay = reconcile.recheck_seconds(age, window)
+            return await self._wait(post, now + timedelta(seconds=delay))
+        if verdict == reconcile.RESUBMIT:
             await self._log(
                 post,
                 "reconcile",
                 "ok",
-                detail="proven not published (draft still in the box, not in the "
-                "published list); submitting again",
+                detail=f"proven not published ({evidence.describe()}); submitting again",
             )
             return await self._record(post, stage=PublishStage.DRAFTED)
-        reason = (
-            "submit answer was lost, the draft left the draft box but the article is not "
-            "in the published list: check the account before retrying"
+        return await self._needs_attention(
+            post,
+            f"the submit's answer was lost and nothing proves whether it was published "
+            f"({evidence.describe()}): check the account's published list before retrying",
         )
-        return await self._needs_attention(post, reason)
 
     # --- waiting, failing, parking ------------------------------------------------------
 
@@ -482,9 +491,6 @@ class PostPublisher(PostRecords):
             first = max(first, statistics.median(durations) * 1.2)
         first = min(first, self.settings.poll_max_seconds)
         return first * 4 if self.callback_configured else first
-
-    def _recheck_seconds(self) -> float:
-        return max(1.0, min(60.0, self.settings.reconcile_window_seconds / 4))
 
     async def _retry_later(self, post: Post, exc: BotError) -> StepResult:
         now = self.clock()

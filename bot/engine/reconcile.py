@@ -1,20 +1,87 @@
-"""What the platform can tell about a post whose answer was lost: is its draft in the draft
-box, is its article in the published list. Matching is by title, author and source link, the
-fields the platform keeps as sent, for every article of the push."""
+"""What the platform can tell about a post whose submit answer was lost, and what that proves.
+
+Matching is by title, author and source link, the fields the platform keeps as sent, for every
+article of the push.
+
+What holds under every way the platform may behave (platform-fidelity.md §1 #1):
+
+- the article in the published list (``freepublish/batchget``) proves it was published;
+- a draft still in the draft box proves nothing while the job may still run: the platform may
+  take the draft out only when the job ends, and a second submit may then publish it again.
+  Only once the submit is older than ``reconcile_window_seconds`` (set longer than the
+  platform's longest publish job) does "draft still there, article not listed" prove the
+  submit never became an article;
+- a draft gone from the box (40007) with no article listed proves nothing either way (a job
+  that failed, a draft deleted by hand, a list that lags): a person decides, shown the
+  evidence.
+
+A list item's ``url`` is the draft's temporary link; the lasting link comes from
+``freepublish/get`` or the PUBLISHJOBFINISH event (looked up by article_id here).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.account.client import AccountClient
 from bot.domain.errors import PermanentError
 from bot.domain.models import Article, Post
+from bot.store import events as event_store
 
 INVALID_MEDIA_ID = 40007
 # How far before our submit a published item may be dated (clock skew between us and it).
 CLOCK_SLACK = timedelta(minutes=5)
 PAGE = 20  # the most freepublish/batchget and draft/batchget return per call
+# Rechecks of an unclear submit grow with its age (each costs batchget calls of ~100 a day).
+MAX_RECHECK_SECONDS = 1800.0
+
+PUBLISHED = "published"
+RESUBMIT = "resubmit"
+WAIT = "wait"
+ATTENTION = "attention"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What one look at the platform found for an unclear submit."""
+
+    age_seconds: float  # since the first submit
+    window_seconds: float  # reconcile_window_seconds
+    article_id: str = ""  # found in the published list
+    listed_items: int = 0  # published-list items read
+    draft: str = "not checked"  # "present", "gone" or "not checked"
+
+    def verdict(self) -> str:
+        if self.article_id:
+            return PUBLISHED
+        if self.age_seconds < self.window_seconds:
+            return WAIT
+        return RESUBMIT if self.draft == "present" else ATTENTION
+
+    def describe(self) -> str:
+        """The evidence in one line, for the log and for the person who decides."""
+        listed = (
+            f"article {self.article_id} in the published list"
+            if self.article_id
+            else f"not among the {self.listed_items} newest published items"
+        )
+        return (
+            f"submit {self.age_seconds:.0f}s ago (window {self.window_seconds:.0f}s); "
+            f"{listed}; draft {self.draft}"
+        )
+
+
+def recheck_seconds(age: float, window: float) -> float:
+    """When to look again: soon after the submit, then less often, never past the window's
+    end (when the draft box may speak)."""
+    floor = max(1.0, min(60.0, window / 4))
+    delay = min(max(floor, age / 2), MAX_RECHECK_SECONDS)
+    until_window = window - age
+    return min(delay, until_window) if until_window > 0 else floor
 
 
 def same_article(news_item: dict[str, Any], article: Post | Article) -> bool:
@@ -31,7 +98,9 @@ def same_article(news_item: dict[str, Any], article: Post | Article) -> bool:
 
 def same_push(item: dict[str, Any], post: Post) -> bool:
     """A listed draft or published item holds exactly the post's articles, in order."""
-    news = (item.get("content") or {}).get("news_item") or []
+    content = item.get("content")
+    news = content.get("news_item") if isinstance(content, dict) else None
+    news = news if isinstance(news, list) else []
     articles = post.articles
     return len(news) == len(articles) and all(
         isinstance(n, dict) and same_article(n, a) for n, a in zip(news, articles, strict=True)
@@ -47,26 +116,71 @@ async def find_draft(api: AccountClient, post: Post) -> str:
     return ""
 
 
-async def find_published(
+def update_time(item: dict[str, Any]) -> int | None:
+    """A published-list item's time: on the item (the docs) or only inside ``content`` (as
+    recorded); None when neither is readable."""
+    content = item.get("content")
+    for value in (item.get("update_time"), (content or {}).get("update_time")):
+        if isinstance(value, dict | list | bool) or value in (None, ""):
+            continue
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+async def search_published(
     api: AccountClient, post: Post, *, now: datetime, max_pages: int = 3
-) -> tuple[str, list[str]] | None:
-    """(article_id, every article's url) of a published item that matches the post and is not
-    older than its submit, or None. Pages back (20 items a call, at most ``max_pages`` calls of the 100 a
-    day) until the list reaches items older than the submit."""
+) -> tuple[str, int]:
+    """(article_id or "", items read): a published article that matches the post and is not
+    older than its submit. Pages back (20 items a call, at most ``max_pages`` calls of the 100
+    a day) until a whole page is older than the submit; an item without a readable time may
+    be new, so it never ends the search early."""
     since = ((post.submitted_at or now) - CLOCK_SLACK).timestamp()
+    read = 0
     for page in range(max_pages):
         listing = await api.freepublish_batchget(page * PAGE, PAGE, no_content=True)
-        items = listing.get("item") or []
-        for item in items:
-            updated = int(item.get("update_time") or 0)
-            if (not updated or updated >= since) and same_push(item, post):
-                news = (item.get("content") or {}).get("news_item") or []
-                return str(item.get("article_id", "")), [str(n.get("url", "")) for n in news]
+        items = [i for i in listing.get("item") or [] if isinstance(i, dict)]
+        read += len(items)
+        times = [update_time(i) for i in items]
+        for item, updated in zip(items, times, strict=True):
+            if (updated is None or updated >= since) and same_push(item, post):
+                return str(item.get("article_id") or "").strip(), read
         # The list is not promised newest first, so stop only when a whole page is older.
-        older = [int(i.get("update_time") or 0) < since for i in items]
+        older = [t is not None and t < since for t in times]
         if len(items) < PAGE or (older and all(older)):
-            return None
-    return None
+            break
+    return "", read
+
+
+async def find_published(
+    api: AccountClient, post: Post, *, now: datetime, max_pages: int = 3
+) -> str | None:
+    """The article_id of a published article that matches the post, or None."""
+    article_id, _ = await search_published(api, post, now=now, max_pages=max_pages)
+    return article_id or None
+
+
+async def lasting_links(engine: AsyncEngine, account: str, article_id: str) -> list[str]:
+    """Every article's lasting link, in push order, from the PUBLISHJOBFINISH event of
+    ``article_id``; [] when none arrived."""
+    async with engine.connect() as conn:
+        event = await event_store.publish_event_for_article(conn, account, article_id)
+    detail = (event or {}).get("article_detail")
+    items = detail.get("item") if isinstance(detail, dict) else None
+    if isinstance(items, dict):  # one <item> read from XML
+        items = [items]
+    links = [i for i in items or [] if isinstance(i, dict)]
+    links.sort(key=lambda i: _whole(i.get("idx")))
+    return [str(i.get("article_url") or "") for i in links]
+
+
+def _whole(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 async def draft_present(api: AccountClient, media_id: str) -> bool:

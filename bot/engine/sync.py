@@ -15,11 +15,15 @@ in line with it, so reports can also count what was published without the bot.
   the list shows only what is still online, and an item whose every article was deleted
   leaves it. An incomplete read (call limit, an error) infers nothing.
 - Any other item is recorded as a post with ``source = "platform"``, status ``published``,
-  ``published_at`` = the item's ``update_time`` (the only time the list gives), one post per
+  ``published_at`` = the item's ``update_time`` (the only time the list gives; on the item or
+  only inside ``content``), one post per
   item (a push) with every article of the item as its articles, so reports count its pushes
   and its articles as for our own; in the account's first configured column unless the
   caller chooses another (``columns={account: column}``). Posts an earlier version recorded
   one per article are still matched, article by article.
+- A list item's ``url`` is the draft's temporary link, never stored: article links come from
+  the PUBLISHJOBFINISH event of that article_id when one arrived, else stay empty. A post
+  that carries the list's temporary link (stored by an earlier version) is corrected.
 
 The list is read 20 items a call with ``no_content=1``, at most ``max_calls`` calls per account:
 the endpoint's daily quota is 100 and reconciliation of unclear submits needs it too. The
@@ -38,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.config import Config
 from bot.domain.errors import BotError, UserError
 from bot.domain.models import Article, Delivery, PostStatus
+from bot.engine.reconcile import update_time
+from bot.store import events as event_store
 from bot.store import log
 from bot.store import posts as post_store
 from bot.store import reports as report_store
@@ -75,6 +81,7 @@ class AccountSync:
     articles_recorded: int = 0  # the articles of those posts
     deleted: int = 0  # posts newly known deleted on the platform (recorded ones included)
     unreconciled: int = 0  # items that may be a post still publishing: left to the publisher
+    corrected: int = 0  # posts whose stored link was the list's temporary one
     complete: bool = False  # the whole list was read within max_calls
     error: str = ""  # why reading stopped early, when it did
     listed: set[str] = field(default_factory=set, repr=False)  # article_ids seen
@@ -86,6 +93,8 @@ class AccountSync:
             recorded += f" ({self.articles_recorded} articles)"
         parts = [recorded, f"{self.adopted} matched by title"]
         parts += [f"{self.deleted} deleted", f"{self.unreconciled} left to reconciliation"]
+        if self.corrected:
+            parts.append(f"{self.corrected} temporary links corrected")
         tail = "" if self.complete else f"; incomplete: {self.error or 'call limit reached'}"
         return f"{read}: {', '.join(parts)}{tail}"
 
@@ -210,11 +219,13 @@ async def _apply(
         known = await report_store.posts_with_article(conn, state.account, article_id)
         if len(known) == 1:  # one post for the whole push
             state.matched += 1
+            await _correct_links(conn, state, known[0], articles, clock())
             await _mark_if_deleted(conn, state, known[0], articles, clock())
             return
         if known:  # recorded one post per article by an earlier version
             state.matched += 1
-            for post, article in zip(known, articles, strict=False):
+            for index, (post, article) in enumerate(zip(known, articles, strict=False)):
+                await _correct_links(conn, state, post, [article], clock(), first=index)
                 await _mark_if_deleted(conn, state, post, [article], clock())
             return
         title = str(articles[0].get("title") or "")
@@ -224,8 +235,57 @@ async def _apply(
             best = next((p for p in ours if p.status == PostStatus.PUBLISHED), ours[0])
             await _adopt(conn, state, best, article_id, articles, clock())
             return
-        published_at = _timestamp(item.get("update_time")) or clock()
+        published_at = _timestamp(update_time(item)) or clock()
         await _record(conn, state, article_id, articles, published_at, clock())
+
+
+async def _lasting_links(
+    conn: AsyncConnection, account: str, article_id: str, count: int
+) -> list[str]:
+    """``count`` article links of ``article_id`` in push order, from its PUBLISHJOBFINISH
+    event ("" for each when none arrived): never the list's temporary url."""
+    event = await event_store.publish_event_for_article(conn, account, article_id)
+    detail = (event or {}).get("article_detail")
+    items = detail.get("item") if isinstance(detail, dict) else None
+    if isinstance(items, dict):  # one <item> read from XML
+        items = [items]
+    links = [i for i in items or [] if isinstance(i, dict)]
+    links.sort(key=lambda i: _int(i.get("idx")))
+    urls = [str(i.get("article_url") or "") for i in links]
+    return (urls + [""] * count)[:count]
+
+
+async def _correct_links(
+    conn: AsyncConnection,
+    state: AccountSync,
+    post: report_store.SyncPost,
+    articles: list[dict[str, Any]],
+    now: datetime,
+    *,
+    first: int = 0,
+) -> None:
+    """A post whose stored link is the list's temporary ``url`` gets the lasting ones (or
+    none). ``first``: the position of ``articles[0]`` in the push (posts an earlier version
+    recorded one per article)."""
+    temporary = str(articles[0].get("url") or "")
+    if not temporary or post.article_url != temporary:
+        return
+    urls = await _lasting_links(conn, state.account, post.article_id, first + len(articles))
+    urls = urls[first:]
+    await post_store.update_fields(conn, post.id, now=now, article_url=urls[0])
+    await post_store.record_article_results(conn, post.id, article_urls=urls)
+    await log.append(
+        conn,
+        at=now,
+        step="sync",
+        outcome="info",
+        post_id=post.id,
+        account=state.account,
+        column=post.column,
+        detail="the stored link was the published list's temporary one; "
+        + (f"now the lasting {urls[0]}" if urls[0] else "cleared (no lasting link known)"),
+    )
+    state.corrected += 1
 
 
 async def _article_count(conn: AsyncConnection, post_id: int) -> int:
@@ -310,7 +370,7 @@ async def _adopt(
     if post.status != PostStatus.PUBLISHED:
         state.unreconciled += 1
         return
-    urls = [str(a.get("url") or "") for a in articles]
+    urls = await _lasting_links(conn, state.account, article_id, len(articles))
     await post_store.update_fields(
         conn, post.id, now=now, article_id=article_id, article_url=urls[0]
     )
@@ -338,7 +398,8 @@ async def _record(
     now: datetime,
 ) -> None:
     """One post for the item, with each of its articles."""
-    head, *more = [_article(a, article_id) for a in articles]
+    urls = await _lasting_links(conn, state.account, article_id, len(articles))
+    head, *more = [_article(a, article_id, url) for a, url in zip(articles, urls, strict=True)]
     deleted = all(a.get("is_deleted") for a in articles)
     new = post_store.NewPost(
         column=state.column,
@@ -389,14 +450,14 @@ async def _record(
     state.deleted += int(deleted)
 
 
-def _article(item: dict[str, Any], article_id: str) -> Article:
+def _article(item: dict[str, Any], article_id: str, article_url: str) -> Article:
     return Article(
         title=str(item.get("title") or "") or f"(article {article_id})",
         author=str(item.get("author") or ""),
         digest=str(item.get("digest") or ""),
         content_source_url=str(item.get("content_source_url") or ""),
         cover=str(item.get("thumb_url") or ""),
-        article_url=str(item.get("url") or ""),
+        article_url=article_url,
     )
 
 

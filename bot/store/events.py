@@ -113,3 +113,18 @@ async def _seen_body(conn: AsyncConnection, account: str, signature: str) -> str
     )
     found = row.scalar_one_or_none()
     return str(found) if found is not None else None
+
+
+async def publish_event_for_article(
+    conn: AsyncConnection, account: str, article_id: str
+) -> dict[str, Any] | None:
+    """The newest PUBLISHJOBFINISH payload that names ``article_id``, if any."""
+    rows = await conn.execute(
+        sa.select(callback_events.c.payload)
+        .where(callback_events.c.account == account, callback_events.c.event == "publish")
+        .order_by(callback_events.c.id.desc())
+    )
+    for (payload,) in rows:
+        if article_id and str(payload.get("article_id") or "").strip() == article_id:
+            return dict(payload)
+    return None

@@ -79,6 +79,7 @@ class SyncPost(NamedTuple):
     status: str
     article_id: str
     error: str
+    article_url: str = ""
 
 
 def _published_in(start: datetime, end: datetime, column: str | None) -> sa.ColumnElement[bool]:
@@ -254,6 +255,7 @@ _SYNC_COLUMNS = (
     posts.c.status,
     posts.c.article_id,
     posts.c.error,
+    posts.c.article_url,
 )
 
 

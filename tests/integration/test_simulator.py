@@ -403,7 +403,9 @@ async def test_publish_job_lifecycle(api: Api) -> None:
 
     article = await api.post("freepublish/getarticle", {"article_id": done["article_id"]})
     assert article["news_item"][0]["is_deleted"] is False
-    assert article["news_item"][0]["url"] == url
+    # The lists give the draft's temporary link, never the lasting article_url.
+    assert article["news_item"][0]["url"] != url
+    assert article["news_item"][0]["url"].startswith("http://mp.weixin.qq.com/s?__biz=")
     assert (await api.post("freepublish/delete", {"article_id": done["article_id"]}))[
         "errcode"
     ] == 0

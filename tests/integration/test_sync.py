@@ -24,6 +24,7 @@ from bot.domain.models import Article, Delivery, PostStatus
 from bot.engine.reporting import Period, build_report, report_to_dict
 from bot.engine.sync import DELETED_ON_PLATFORM, sync_published
 from bot.store import db
+from bot.store import events as event_store
 from bot.store import posts as post_store
 from bot.store.tables import posts, publish_log
 
@@ -191,14 +192,15 @@ async def test_sync_matches_records_and_marks_deletions(make_rig: Any) -> None:
     async with rig.engine.connect() as conn:
         pair_post = await post_store.get(conn, pair_row["id"])
     assert [a.title for a in pair_post.articles] == ["组图其一", "组图其二"]
-    assert all(a.article_url.startswith("https://") for a in pair_post.articles)
+    assert not any(a.article_url for a in pair_post.articles)  # no event: no lasting links
     first = next(r for r in recorded if r["article_id"] == by_hand)
     assert first["status"] == "published" and first["column_name"] == "学习平台"
     # published_at is the list's update_time: when the simulator finished the job
     listed = await rig.client.freepublish_batchget(0, 20, no_content=True)
     update_time = next(i["update_time"] for i in listed["item"] if i["article_id"] == by_hand)
     assert first["published_at"] == datetime.fromtimestamp(update_time, UTC)
-    assert first["article_url"].startswith("https://mp.weixin.qq.com/s/")
+    # No event gave its lasting link, and the list's url is only the draft's temporary one.
+    assert first["article_url"] == ""
 
     (gone_row,) = await rig.rows(id=gone)
     assert gone_row["error"] == DELETED_ON_PLATFORM and gone_row["status"] == "published"
@@ -366,8 +368,71 @@ async def test_a_push_of_ours_is_matched_whole_and_counted_by_its_articles(
     async with rig.engine.connect() as conn:
         adopted = await post_store.get(conn, ours)
     assert adopted.article_id == mine
-    assert all(a.article_url.startswith("https://") for a in adopted.articles)
+    # No event brought the lasting links; the list's temporary ones are never stored.
+    assert not any(a.article_url for a in adopted.articles)
     (recorded,) = await rig.rows(source="platform")
     assert recorded["article_id"] == other
     data = report_to_dict(await build_report(rig.engine, rig.config, JANUARY))
     assert (data["posts_published"], data["articles_published"]) == (2, 5)
+
+
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+async def test_sync_reads_a_list_holding_a_console_article_with_a_raw_control_character(
+    make_rig: Any, profile: str
+) -> None:
+    """A person's article from the MP console: a raw backspace in its title and a byte that is
+    not UTF-8 in its digest, sent raw under the realistic profile (time inside content)."""
+    variants = SimulatorConfig.for_profile(profile).variants()
+    variants.pop("author_max")
+    rig: Rig = await make_rig(**variants, console_articles=1)
+    await rig.publish("我们的推文")
+    rig.clock.now += timedelta(hours=1)
+
+    result = await sync_published(rig.engine, rig.config, {"main": rig.client}, clock=rig.clock)
+
+    (state,) = result.accounts
+    assert result.ok and state.complete and state.recorded == 2, state.error
+    console = next(r for r in await rig.rows(source="platform") if "控制台" in r["title"])
+    assert console["title"] == "控制台发表\x08第1篇"
+    assert console["digest"].startswith("手工") and console["digest"].endswith("摘要")
+    assert console["published_at"] < rig.clock()  # from update_time, wherever it sits
+
+
+async def test_sync_replaces_a_stored_temporary_link_with_the_lasting_one(make_rig: Any) -> None:
+    """Rows an earlier version stored with the list's temporary url are corrected: to the
+    lasting link when the publish event brought one, else cleared."""
+    rig: Rig = await make_rig()
+    with_event = await rig.publish("有事件的推文")
+    without_event = await rig.publish("没有事件的推文")
+    listed = await rig.client.freepublish_batchget(0, 20, no_content=True)
+    temporary = {i["article_id"]: i["content"]["news_item"][0]["url"] for i in listed["item"]}
+    ids = {}
+    for title, article_id in (("有事件的推文", with_event), ("没有事件的推文", without_event)):
+        ids[article_id] = await rig.our_post(title, article_id=article_id)
+        async with rig.engine.begin() as conn:
+            await post_store.update_fields(
+                conn, ids[article_id], now=rig.clock(), article_url=temporary[article_id]
+            )
+    lasting = rig.sim.sim.jobs.by_article(with_event).urls[0]
+    await event_store.record_event(
+        rig.engine,
+        account="main",
+        dedupe_key="publish:test",
+        event="publish",
+        payload={
+            "publish_id": "1",
+            "publish_status": 0,
+            "article_id": with_event,
+            "article_detail": {"count": 1, "item": [{"idx": 1, "article_url": lasting}]},
+        },
+        now=rig.clock(),
+    )
+
+    result = await sync_published(rig.engine, rig.config, {"main": rig.client}, clock=rig.clock)
+
+    assert result.accounts[0].corrected == 2
+    (fixed,) = await rig.rows(id=ids[with_event])
+    (cleared,) = await rig.rows(id=ids[without_event])
+    assert fixed["article_url"] == lasting != temporary[with_event]
+    assert cleared["article_url"] == ""
+    assert any("temporary" in d for _, _, d in await rig.log_details())

@@ -57,11 +57,32 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-def _json(answer: dict[str, Any], status: int = 200) -> web.Response:
-    # Like the platform: raw UTF-8, never \uXXXX escapes.
+# A JSON escape of a C0 control character (an odd number of backslashes before it).
+_CONTROL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(u00[01][0-9a-fA-F]|[bfnrt])")
+_SHORT_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def encode_answer(answer: dict[str, Any], *, raw_control_chars: bool = False) -> bytes:
+    """The answer's bytes. Like the platform: raw UTF-8, never \\uXXXX escapes of text. With
+    ``raw_control_chars`` (a variant), control characters go out raw and text holding
+    undecodable bytes (``\\udcXX``) goes out as those bytes, as the platform has sent them;
+    otherwise such bytes become U+FFFD."""
+    text = json.dumps(answer, ensure_ascii=False)
+    if not raw_control_chars:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").encode()
+
+    def raw(match: re.Match[str]) -> str:
+        code = match.group(2)
+        char = _SHORT_ESCAPES.get(code) or chr(int(code[1:], 16))
+        return match.group(1) + char
+
+    return _CONTROL_ESCAPE.sub(raw, text).encode("utf-8", "surrogateescape")
+
+
+def _json(answer: dict[str, Any], status: int = 200, *, raw: bool = False) -> web.Response:
     return web.Response(
         status=status,
-        body=json.dumps(answer, ensure_ascii=False).encode("utf-8"),
+        body=encode_answer(answer, raw_control_chars=raw),
         content_type="application/json",
         charset="utf-8",
     )
@@ -118,6 +139,7 @@ async def _answer(
         call = Call(dict(request.query))
         if endpoint.token:
             sim.check_token(call)
+        sim.check_verified(path)
         sim.quotas.admit(path, sim.now())
         call = await _read_call(request, endpoint)
         return endpoint.op(sim, call)
@@ -171,4 +193,4 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(sim.faults.settings.slow_seconds)
     if decision.lost:
         return _lose(request, decision.lost)
-    return _json(answer)
+    return _json(answer, raw=sim.config.raw_control_chars)

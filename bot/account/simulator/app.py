@@ -97,8 +97,9 @@ async def _pusher_ctx(app: web.Application) -> AsyncIterator[None]:
     await pusher.stop()
 
 
-def build_app(sim: Simulator) -> web.Application:
-    """The simulator's web application around ``sim``."""
+def build_app(sim: Simulator, *, push: bool = True) -> web.Application:
+    """The simulator's web application around ``sim``; without ``push`` finished jobs' events
+    stay in ``sim.outbox`` for the caller to take."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_control_errors])
     app[SIM_KEY] = sim
     app.router.add_route("*", "/cgi-bin/{path:.+}", handle_api)
@@ -107,7 +108,8 @@ def build_app(sim: Simulator) -> web.Application:
     app.router.add_route("*", "/_sim/faults", faults)
     app.router.add_post("/_sim/callback", post_callback)
     app.router.add_post("/_sim/time", post_time)
-    app.cleanup_ctx.append(_pusher_ctx)
+    if push:
+        app.cleanup_ctx.append(_pusher_ctx)
     return app
 
 
@@ -124,13 +126,13 @@ class RunningSimulator:
 
 
 async def start_simulator(
-    config: SimulatorConfig, host: str = "127.0.0.1", port: int = 0
+    config: SimulatorConfig, host: str = "127.0.0.1", port: int = 0, *, push: bool = True
 ) -> RunningSimulator:
     """Serve a new simulator on ``host``:``port`` (0: a free port). Call ``stop()`` when done.
     Raises OSError when the port cannot be bound."""
     sim = Simulator(config)
     # A short shutdown: a "slow" fault's handler may still be sleeping when tests stop.
-    runner = web.AppRunner(build_app(sim), access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(build_app(sim, push=push), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.account.simulator.errors import ApiFault
 
 MAX_ARTICLES = 8
-TITLE_MAX = 32
-AUTHOR_MAX = 16
-DIGEST_MAX = 128
 CONTENT_MAX_CHARS = 20_000  # content must be shorter than this
 CONTENT_MAX_BYTES = 1024 * 1024
 SOURCE_URL_MAX_BYTES = 1024
@@ -27,6 +25,16 @@ _TAG = re.compile(r"<[^>]+>")
 
 _TEXT_FIELDS = ("title", "author", "digest", "content", "content_source_url", "thumb_media_id")
 _KEPT_FIELDS = ("need_open_comment", "only_fans_can_comment", "pic_crop_235_1", "pic_crop_1_1")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The field limits a draft meets (the simulator's variants choose them)."""
+
+    title: int = 32  # characters
+    title_bytes: int = 0  # UTF-8 bytes; 0 for no byte limit
+    author: int = 16
+    digest: int = 128
 
 
 def _image_srcs(tag: str) -> list[str]:
@@ -56,16 +64,19 @@ def _text(article: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _check_lengths(fields: Mapping[str, str]) -> None:
+def _check_lengths(fields: Mapping[str, str], limits: Limits) -> None:
     if not fields["title"].strip():
         raise ApiFault(44003, "title is empty")
     if not fields["content"].strip():
         raise ApiFault(44003, "content is empty")
-    if len(fields["title"]) > TITLE_MAX:
+    title = fields["title"]
+    if len(title) > limits.title or (
+        limits.title_bytes and len(title.encode("utf-8")) > limits.title_bytes
+    ):
         raise ApiFault(45003)
-    if len(fields["author"]) > AUTHOR_MAX:
+    if len(fields["author"]) > limits.author:
         raise ApiFault(45110)
-    if len(fields["digest"]) > DIGEST_MAX:
+    if len(fields["digest"]) > limits.digest:
         raise ApiFault(45004)
     content = fields["content"]
     if len(content) >= CONTENT_MAX_CHARS or len(content.encode("utf-8")) >= CONTENT_MAX_BYTES:
@@ -90,6 +101,7 @@ def check_article(
     *,
     is_material: Callable[[str], bool],
     is_uploaded: Callable[[str], bool],
+    limits: Limits = Limits(),
 ) -> dict[str, Any]:
     """The article as stored, or ApiFault with the platform's errcode (44003 empty, 45003
     title, 45110 author, 45004 digest, 45002 content, 45005 source url, 40007 cover)."""
@@ -99,7 +111,7 @@ def check_article(
     article_type = _text(article, "article_type") or "news"
     if article_type not in ("news", "newspic"):
         raise ApiFault(47001, "article_type must be news or newspic")
-    _check_lengths(fields)
+    _check_lengths(fields, limits)
     if article_type == "news" and not is_material(fields["thumb_media_id"]):
         # The cover must be a permanent media id (temporary media is refused too).
         raise ApiFault(40007)
@@ -124,10 +136,14 @@ def check_articles(
     *,
     is_material: Callable[[str], bool],
     is_uploaded: Callable[[str], bool],
+    limits: Limits = Limits(),
 ) -> list[dict[str, Any]]:
     """draft/add's ``articles``: 44003 when missing or empty, 45008 beyond eight."""
     if not isinstance(articles, list) or not articles:
         raise ApiFault(44003)
     if len(articles) > MAX_ARTICLES:
         raise ApiFault(45008)
-    return [check_article(a, is_material=is_material, is_uploaded=is_uploaded) for a in articles]
+    return [
+        check_article(a, is_material=is_material, is_uploaded=is_uploaded, limits=limits)
+        for a in articles
+    ]

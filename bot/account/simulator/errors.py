@@ -39,6 +39,7 @@ ERRMSGS: Mapping[int, str] = {
     45011: "api minute-quota reach limit must slower retry next minute",
     45028: "has no masssend quota",
     45065: "clientmsgid exist",
+    45066: "clientmsgid retry too fast, please retry after 1 minute",
     45067: "clientmsgid size out of limit",
     45110: "author size out of limit",
     47001: "data format error",

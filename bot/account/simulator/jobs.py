@@ -99,6 +99,29 @@ class Jobs:
         self.publishes[job.publish_id] = job
         return job
 
+    def console_publish(self, articles: list[dict[str, Any]], now: float) -> PublishJob:
+        """An article published by a person in the MP console: online at once, with no
+        draft, publish event or submit of ours."""
+        job = self.submit("", articles, now, 0.0)
+        job.status = job.outcome = SUCCESS
+        job.fail_idx = []
+        job.article_id = self._ids.urlsafe(32)
+        job.urls = [self._article_url() for _ in job.articles]
+        job.publish_time = now
+        self._by_article[job.article_id] = job
+        return job
+
+    def running_for(self, media_id: str) -> PublishJob | None:
+        """The job of this draft still in progress, if any."""
+        return next(
+            (
+                j
+                for j in self.publishes.values()
+                if j.media_id == media_id and j.status == IN_PROGRESS
+            ),
+            None,
+        )
+
     def job(self, publish_id: object) -> PublishJob:
         # The docs send publish_id as a string, real events carry a bare number: take both.
         job = self.publishes.get(str(publish_id).strip()) if publish_id is not None else None

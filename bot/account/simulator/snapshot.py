@@ -61,6 +61,8 @@ def snapshot(sim: Simulator) -> dict[str, Any]:
     return {
         "appid": sim.config.appid,
         "seed": sim.seed,
+        "profile": sim.config.profile,
+        "variants": sim.config.variants(),
         "now": _iso(now),
         "drafts": [_draft(d) for d in sim.drafts.values()],
         # Articles that went online (status 0, or 5/6 once deleted afterwards).

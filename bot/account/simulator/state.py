@@ -1,8 +1,9 @@
 """The simulated platform's state for one account, kept in memory, and one method per API
 path that reads a parsed request and returns the platform's answer (or raises ApiFault).
 
-A published or mass-sent draft leaves the draft box when the platform accepts the job (at
-submit/sendall), so a lost answer to submit is visible in draft/get (40007) at once.
+When a published draft leaves the draft box is a variant (``SimulatorConfig.draft_removal``):
+at submit, or only when its job succeeds (and then, in the worst case, a second submit of the
+draft still in the box publishes it again). A mass-sent draft leaves at sendall.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.account.callback import MassSendJobFinish, PublishJobFinish
-from bot.account.simulator.articles import check_article, check_articles
+from bot.account.simulator.articles import Limits, check_article, check_articles
 from bot.account.simulator.config import SimulatorConfig
 from bot.account.simulator.errors import ApiFault
 from bot.account.simulator.faults import FaultPlan
@@ -37,6 +38,20 @@ _MATERIAL_RULES = {  # type -> (accepted formats, size limit) (wechat-api.md §2
     "thumb": ({"jpeg"}, 64 * KB),
 }
 Event = PublishJobFinish | MassSendJobFinish
+# Endpoints an unverified account is refused (48001) since July 2025 (wechat-api.md §4).
+VERIFIED_ONLY = frozenset(
+    {
+        "freepublish/submit",
+        "freepublish/get",
+        "freepublish/batchget",
+        "freepublish/getarticle",
+        "freepublish/delete",
+        "message/mass/preview",
+        "message/mass/sendall",
+        "message/mass/get",
+    }
+)
+CLIENTMSGID_FAST_REPEAT_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +97,12 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
+        self.limits = Limits(
+            title=config.title_max,
+            title_bytes=config.title_max_bytes,
+            author=config.author_max,
+            digest=config.digest_max,
+        )
         self.seed = config.seed if config.seed is not None else random.randrange(2**31)
         self.faults = FaultPlan(config, self.seed)
         self.reset()
@@ -108,8 +129,16 @@ class Simulator:
         self.call_counts: Counter[str] = Counter()
         self.outbox: list[Event] = []
         self.deliveries: list[dict[str, Any]] = []
+        self.sendall_attempts: dict[str, float] = {}  # clientmsgid -> last sendall (45066)
+        self._delays = random.Random(f"{self.seed}/delays")
         self.callback = CallbackTarget(cfg.callback_url, cfg.callback_token, cfg.aes_key)
         self.faults.reset(self.seed)
+        for n in range(cfg.console_articles):
+            # A title with a raw backspace and a digest with a byte that is not UTF-8, as
+            # people's pastes into the console leave them.
+            self.console_publish(
+                f"控制台发表\x08第{n + 1}篇", author="编辑部", digest="手工\udcff摘要"
+            )
 
     def set_callback(self, url: str, token: str, aes_key: str = "") -> None:
         """Where finished-job events go from now on; an ``aes_key`` (43 letters and digits)
@@ -129,8 +158,24 @@ class Simulator:
         self.settle()
 
     def settle(self) -> None:
-        """Finish due jobs; their events wait in ``outbox`` for the pusher."""
-        self.outbox.extend(self.jobs.settle(self.now()))
+        """Finish due jobs; their events wait in ``outbox`` for the pusher. Under the
+        "job_end" variants a published draft leaves the draft box now."""
+        events = self.jobs.settle(self.now())
+        if self.config.draft_removal != "submit":
+            for event in events:
+                if isinstance(event, PublishJobFinish) and event.publish_status == 0:
+                    self.drafts.pop(self.jobs.job(event.publish_id).media_id, None)
+        self.outbox.extend(events)
+
+    def job_seconds(self) -> float:
+        """How long the next job stays in progress."""
+        low, high = self.config.publish_delay_seconds, self.config.publish_delay_max_seconds
+        return self._delays.uniform(low, high) if high > low else low
+
+    def check_verified(self, path: str) -> None:
+        """48001 for an unverified account on every freepublish and mass-send endpoint."""
+        if not self.config.verified and path in VERIFIED_ONLY:
+            raise ApiFault(48001)
 
     def take_outbox(self) -> list[Event]:
         events, self.outbox = self.outbox, []
@@ -212,7 +257,10 @@ class Simulator:
 
     def draft_add(self, call: Call) -> dict[str, Any]:
         articles = check_articles(
-            call.body.get("articles"), is_material=self.is_material, is_uploaded=self.is_uploaded
+            call.body.get("articles"),
+            is_material=self.is_material,
+            is_uploaded=self.is_uploaded,
+            limits=self.limits,
         )
         media_id = self.ids.urlsafe(48)
         self.drafts[media_id] = Draft(media_id, articles, int(self.now()))
@@ -238,7 +286,10 @@ class Simulator:
         if not isinstance(index, int) or not 0 <= index < len(draft.articles):
             raise ApiFault(40097, "index must be a 0-based position in the draft")
         draft.articles[index] = check_article(
-            call.body.get("articles"), is_material=self.is_material, is_uploaded=self.is_uploaded
+            call.body.get("articles"),
+            is_material=self.is_material,
+            is_uploaded=self.is_uploaded,
+            limits=self.limits,
         )
         draft.update_time = int(self.now())
         return {"errcode": 0, "errmsg": "ok"}
@@ -265,24 +316,36 @@ class Simulator:
 
     # --- freepublish --------------------------------------------------------------------
 
+    def _publish_id(self, publish_id: str) -> str | int:
+        return int(publish_id) if self.config.publish_id_type == "number" else publish_id
+
     def publish_submit(self, call: Call) -> dict[str, Any]:
-        if not self.config.verified:
-            raise ApiFault(48001)
         draft = self._draft(call.body.get("media_id"))
-        job = self.jobs.submit(
-            draft.media_id, draft.articles, self.now(), self.config.publish_delay_seconds
-        )
-        del self.drafts[draft.media_id]
-        return {
+        removal = self.config.draft_removal
+        running = self.jobs.running_for(draft.media_id)
+        if removal == "job_end" and running is not None:
+            # The draft is still in the box while its job runs: the platform answers the
+            # running job rather than starting another.
+            job = running
+        else:
+            job = self.jobs.submit(draft.media_id, draft.articles, self.now(), self.job_seconds())
+        if removal == "submit":
+            del self.drafts[draft.media_id]
+        answer: dict[str, Any] = {
             "errcode": 0,
             "errmsg": "ok",
-            "publish_id": job.publish_id,
-            "msg_data_id": job.msg_data_id,
+            "publish_id": self._publish_id(job.publish_id),
         }
+        if self.config.publish_id_type == "string":
+            answer["msg_data_id"] = job.msg_data_id
+        return answer
 
     def publish_get(self, call: Call) -> dict[str, Any]:
         job = self.jobs.job(call.body.get("publish_id"))
-        answer: dict[str, Any] = {"publish_id": job.publish_id, "publish_status": job.status}
+        answer: dict[str, Any] = {
+            "publish_id": self._publish_id(job.publish_id),
+            "publish_status": job.status,
+        }
         if job.status in (0, 5, 6):
             answer["article_id"] = job.article_id
         if job.status == 0:
@@ -296,9 +359,11 @@ class Simulator:
     def _published_items(self, article_id: object, *, content: bool = True) -> list[dict[str, Any]]:
         job = self.jobs.by_article(article_id)
         items = []
-        for i, (article, url) in enumerate(zip(job.articles, job.urls, strict=True), 1):
+        for i, article in enumerate(job.articles, 1):
             item = {k: v for k, v in article.items() if k != "article_type"}
-            item["url"] = url
+            # The draft's temporary link, never the lasting article_url (the docs:
+            # "草稿的临时链接"; recorded: http://mp.weixin.qq.com/s?__biz=…&mid=…#rd).
+            item["url"] = f"http://mp.weixin.qq.com/s?__biz=SIM&mid={job.publish_id}&idx={i}#rd"
             item["thumb_url"] = self.materials.get(article["thumb_media_id"], {}).get("url", "")
             item["is_deleted"] = i in job.deleted
             if not content:
@@ -312,16 +377,20 @@ class Simulator:
     def publish_batchget(self, call: Call) -> dict[str, Any]:
         offset, count, no_content = _page(call.body)
         jobs = self.jobs.published()
-        items = [
-            {
-                "article_id": job.article_id,
-                "content": {
-                    "news_item": self._published_items(job.article_id, content=not no_content)
-                },
-                "update_time": int(job.publish_time or 0),
+        place = self.config.update_time_place
+        items = []
+        for job in jobs[offset : offset + count]:
+            updated = int(job.publish_time or 0)
+            content: dict[str, Any] = {
+                "news_item": self._published_items(job.article_id, content=not no_content)
             }
-            for job in jobs[offset : offset + count]
-        ]
+            item: dict[str, Any] = {"article_id": job.article_id, "content": content}
+            if place in ("content", "both"):
+                content["create_time"] = int(job.submitted_at)
+                content["update_time"] = updated
+            if place in ("item", "both"):
+                item["update_time"] = updated
+            items.append(item)
         return {"total_count": len(jobs), "item_count": len(items), "item": items}
 
     def publish_delete(self, call: Call) -> dict[str, Any]:
@@ -330,6 +399,24 @@ class Simulator:
             raise ApiFault(47001, "index must be a number")
         self.jobs.delete(call.body.get("article_id"), index)
         return {"errcode": 0, "errmsg": "ok"}
+
+    def console_publish(
+        self, title: str, *, author: str = "", digest: str = "", content: str = "<p>…</p>"
+    ) -> str:
+        """An article a person published in the MP console, typed as they typed it (control
+        characters and broken bytes, as ``\\udcXX``, included); returns its article_id."""
+        article = {
+            "title": title,
+            "author": author,
+            "digest": digest,
+            "content": content,
+            "content_source_url": "",
+            "thumb_media_id": "",
+            "need_open_comment": 0,
+            "only_fans_can_comment": 0,
+            "show_cover_pic": 0,
+        }
+        return self.jobs.console_publish([article], self.now()).article_id
 
     # --- mass send ----------------------------------------------------------------------
 
@@ -353,12 +440,19 @@ class Simulator:
         if not isinstance(clientmsgid, str):
             raise ApiFault(47001, "clientmsgid must be a string")
         now = self.now()
-        self.jobs.check_clientmsgid(clientmsgid, now)
-        draft = self._mpnews_draft(call.body)
+        if clientmsgid and self.config.clientmsgid_45066:
+            last = self.sendall_attempts.get(clientmsgid)
+            self.sendall_attempts[clientmsgid] = now
+            if last is not None and now - last < CLIENTMSGID_FAST_REPEAT_SECONDS:
+                raise ApiFault(45066)
+        if self.config.mass_check_order == "media_first":
+            draft = self._mpnews_draft(call.body)
+            self.jobs.check_clientmsgid(clientmsgid, now)
+        else:
+            self.jobs.check_clientmsgid(clientmsgid, now)
+            draft = self._mpnews_draft(call.body)
         self.jobs.check_allowance(now)
-        send = self.jobs.send(
-            draft.media_id, draft.articles, clientmsgid, now, self.config.publish_delay_seconds
-        )
+        send = self.jobs.send(draft.media_id, draft.articles, clientmsgid, now, self.job_seconds())
         del self.drafts[draft.media_id]
         return {
             "errcode": 0,

@@ -1,0 +1,140 @@
+"""Exactly once under every way the platform may behave (platform-fidelity.md §1): the
+publisher against each simulator variant, on simulated time (jobs of 15–30 s, reconcile
+windows of hours), with lost answers and faults injected and their counts checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.domain.models import PostStatus, PublishStage
+from bot.store import log as log_store
+from tests.integration.variant_rig import DRAFT_REMOVALS, PROFILES, VariantRig, variant_rig
+
+
+async def script(rig: VariantRig, *items: dict[str, str]) -> None:
+    rig.sim.sim.faults.update({"next": list(items)})
+
+
+@pytest.mark.parametrize("removal", DRAFT_REMOVALS)
+async def test_a_lost_submit_answer_on_a_long_job_is_found_not_submitted_again(
+    sqlite_url: str, cover_file: Path, removal: str
+) -> None:
+    """The job runs 20 minutes (an originality review): longer than the window the service
+    used to wait before taking "draft still in the box" as proof. Under "job_end_republish"
+    a second submit would publish the article twice."""
+    async with variant_rig(
+        sqlite_url, cover_file, draft_removal=removal, publish_delay_seconds=1200.0
+    ) as rig:
+        post = await rig.add_post("漫长审核中的文章")
+        await script(rig, {"kind": "lost_answer", "path": "freepublish/submit", "mode": "5xx"})
+        await rig.run()
+        done = await rig.get(post.id)
+        state = await rig.state()
+        assert done.status is PostStatus.PUBLISHED, done.error
+        assert (await rig.published_counts())["漫长审核中的文章"] == 1
+        assert state["call_counts"]["freepublish/submit"] == 1
+        job = next(j for j in state["published"] if j["title"] == "漫长审核中的文章")
+        assert done.article_id == job["article_id"]
+        # The lasting link (from the job's event), not the list's temporary url.
+        assert done.article_url == job["article_urls"][0]
+        assert state["faults"]["injected"]["lost_answer"] == 1
+
+
+@pytest.mark.parametrize("removal", DRAFT_REMOVALS)
+async def test_a_submit_that_never_took_effect_is_resubmitted_only_after_the_window(
+    sqlite_url: str, cover_file: Path, removal: str
+) -> None:
+    """A 503 before the effect looks like a lost answer: the draft stays, nothing runs. The
+    draft box proves it only once no job could still be running."""
+    async with variant_rig(sqlite_url, cover_file, draft_removal=removal) as rig:
+        post = await rig.add_post("从未提交成功")
+        await script(rig, {"kind": "http_5xx", "path": "freepublish/submit"})
+        started = rig.clock()
+        await rig.run()
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED, done.error
+        state = await rig.state()
+        assert state["call_counts"]["freepublish/submit"] == 2
+        assert (await rig.published_counts())["从未提交成功"] == 1
+        window = rig.config.publisher.reconcile_window_seconds
+        assert (done.published_at - started).total_seconds() >= window
+        async with rig.engine.connect() as conn:
+            details = [e.detail for e in await log_store.list_entries(conn, post_ids=[post.id])]
+        proof = next(d for d in details if d.startswith("proven not published"))
+        assert "draft present" in proof and "not among the" in proof
+        assert state["faults"]["injected"]["http_5xx"] == 1
+
+
+async def test_a_draft_gone_with_nothing_published_waits_for_a_person_with_the_evidence(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with variant_rig(sqlite_url, cover_file, draft_removal="job_end") as rig:
+        post = await rig.add_post("草稿被人删除")
+        await script(rig, {"kind": "http_5xx", "path": "freepublish/submit"})
+        for _ in range(4):  # cover, draft, the unclear submit
+            current = await rig.get(post.id)
+            await rig.publisher.advance(current)
+            if current.stage is PublishStage.UNKNOWN:
+                break
+        current = await rig.get(post.id)
+        assert current.stage is PublishStage.UNKNOWN
+        await rig.client.draft_delete(current.draft_media_id)  # a person, in the console
+        await rig.run()
+        stuck = await rig.get(post.id)
+        assert stuck.needs_attention and stuck.stage is PublishStage.ATTENTION
+        assert "draft gone" in stuck.error and "not among the" in stuck.error
+        assert (await rig.state())["call_counts"]["freepublish/submit"] == 1
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("removal", DRAFT_REMOVALS)
+async def test_thirty_posts_through_lost_answers_and_faults_publish_exactly_once(
+    sqlite_url: str, cover_file: Path, profile: str, removal: str
+) -> None:
+    """30 posts; 30% of draft/add and submit answers lost after their effect; one call in ten
+    refused (busy, minute limit, 5xx, token); jobs of 15–30 s; a console-made article with a
+    raw control character in the published list."""
+    async with variant_rig(
+        sqlite_url,
+        cover_file,
+        profile=profile,
+        draft_removal=removal,
+        publish_delay_seconds=15.0,
+        publish_delay_max_seconds=30.0,
+        lost_answer_rate=0.3,
+        lost_answer_mode="mixed",
+        fault_rate=0.1,
+        fault_kinds=("busy", "rate_limited", "http_5xx", "token_invalid"),
+        console_articles=1,  # reconciliation reads past a title with a raw control character
+    ) as rig:
+        titles = [f"可靠性第{i}期" for i in range(30)]
+        for title in titles:
+            await rig.add_post(title)
+        await rig.run()
+        state = await rig.state()
+        counts = await rig.published_counts()
+        assert {t: counts[t] for t in titles} == {t: 1 for t in titles}
+        jobs = {j["title"]: j for j in state["published"]}
+        for post_id in rig.post_ids:
+            post = await rig.get(post_id)
+            assert post.status is PostStatus.PUBLISHED, (post.title, post.error)
+            job = jobs[post.title]
+            assert post.article_id == job["article_id"]
+            assert post.article_url == job["article_urls"][0]
+        injected = state["faults"]["injected"]
+        assert injected.get("lost_answer", 0) >= 5, injected
+        assert sum(n for kind, n in injected.items() if kind != "lost_answer") >= 5, injected
+
+
+async def test_without_a_callback_a_reconciled_post_gets_no_temporary_link(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with variant_rig(sqlite_url, cover_file, profile="realistic", callback=False) as rig:
+        post = await rig.add_post("无回调的文章")
+        await script(rig, {"kind": "lost_answer", "path": "freepublish/submit", "mode": "drop"})
+        await rig.run()
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED and done.article_id
+        assert done.article_url == ""  # the list's url is the draft's temporary link
