@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from bot.cli import (
     catalogue,
+    check,
     db,
     draft,
     log,
@@ -37,6 +38,7 @@ from bot.domain.errors import BotError, ContentRejectedError, UserError
 COMMAND_GROUPS = (
     db,
     catalogue,
+    check,
     draft,
     queue,
     publish,
@@ -71,9 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return asyncio.run(args.handler(args))
     except ContentRejectedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        for finding in exc.findings:
-            print(f"  {finding}", file=sys.stderr)
+        from bot.cli.check import print_rejection
+
+        print_rejection(exc, args)
         return 1
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

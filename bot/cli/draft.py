@@ -24,6 +24,8 @@ def register(commands: Commands) -> None:
 
 
 async def cmd_draft(args: argparse.Namespace) -> int:
+    from bot.cli.check import language
+    from bot.content.checks import describe, finding_dict
     from bot.shapes import post_json
 
     config = read_config(args)
@@ -39,12 +41,12 @@ async def cmd_draft(args: argparse.Namespace) -> int:
         args.preview.write_text(post.content_html, encoding="utf-8")
     if args.json:
         shape = post_json(post, config, with_content=True)
-        shape["findings"] = [str(f) for f in draft.findings]
+        shape["findings"] = [finding_dict(f, language(args)) for f in draft.findings]
         print_json(shape)
     else:
         print(f"post {post.id} [{post.status}] {post.title}")
         when = post.scheduled_for.astimezone(tz).isoformat() if post.scheduled_for else "next slot"
         print(f"  due: {when}")
         for finding in draft.findings:
-            print(f"  {finding}")
+            print(f"  {describe(finding, language(args))}")
     return 0

@@ -135,6 +135,7 @@ def iter_catalogue(
     *,
     kinds: Sequence[str],
     on_progress: Callable[[int], None] | None = None,
+    text_checks: bool = True,
 ) -> Iterator[Resource]:
     """Resources of the file at ``path``, one at a time, in file order.
 
@@ -154,7 +155,7 @@ def iter_catalogue(
             known=sorted(_READERS),
         )
         raise ImportFileError(message, path=str(path))
-    checker = _RowChecker(path, tuple(kinds))
+    checker = _RowChecker(path, tuple(kinds), text_checks=text_checks)
     done = 0
     # closing(): a bad row ends the reader at once, so a workbook it reads is closed then.
     with closing(reader(path)) as rows:
@@ -176,9 +177,10 @@ def iter_catalogue(
 class _RowChecker:
     """Turns raw rows into Resources, remembering ids to refuse duplicates."""
 
-    def __init__(self, path: Path, kinds: tuple[str, ...]) -> None:
+    def __init__(self, path: Path, kinds: tuple[str, ...], *, text_checks: bool = True) -> None:
         self.path = path
         self.kinds = kinds
+        self.text_checks = text_checks  # False: bot check reports every finding itself
         self.seen: dict[str, Text] = {}  # id -> where it first appeared
         self.row = _Row({}, None)
 
@@ -248,7 +250,9 @@ class _RowChecker:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         elif "\n" in text or "\r" in text:
             raise self.fail(name, msg("must be one line"))
-        problem = text_problem(text, multiline=multiline)
+        problem = None
+        if self.text_checks:
+            problem = text_problem(text, multiline=multiline) or _prose_problem(name, text)
         if problem:
             raise self.fail(name, problem)
         return text
@@ -372,6 +376,33 @@ def text_problem(text: str, *, multiline: bool = False) -> Text | None:
     return msg("contains the control character {code}", code=f"U+{ord(char):04X}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Finding(Text):
+    """A finding of the text checks as an import error: they carry both languages."""
+
+    zh: str = ""
+
+    def render(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.template
+
+
+def _prose_problem(name: str, text: str) -> Text | None:
+    """The first error of the text checks in a field people read (title, summary, tags)."""
+    if name not in ("title", "summary", "tags") or not text:
+        return None
+    from bot.content.checks import import_problem
+
+    found = import_problem(text)
+    if found is None:
+        return None
+    at = found.position + 1 if found.position is not None else None
+    where_en = f" at character {at}" if at else ""
+    where_zh = f"（第 {at} 个字）" if at else ""
+    return _Finding(
+        f"{found.message}{where_en} ({found.code})", zh=f"{found.text('zh')}{where_zh}（{found.code}）"
+    )
+
+
 def _location(
     path: Path,
     line: int | None,
@@ -483,6 +514,18 @@ def detect_encoding(path: Path) -> str:
         raise _fail(path, utf8_bad, message)
     gb_bad = _first_bad_line(path, "gb18030")
     if gb_bad is None:
+        utf8_line = _first_utf8_line(path)
+        if utf8_line is not None:
+            raise _fail(
+                path,
+                utf8_bad,
+                msg(
+                    "mixed encodings: line {utf8} is UTF-8 but line {other} is not; "
+                    "save the whole file in one encoding",
+                    utf8=utf8_line,
+                    other=utf8_bad,
+                ),
+            )
         return "gb18030"
     # Whichever decoding got further is the one the file was meant to be in.
     line = max(utf8_bad, gb_bad)
@@ -505,6 +548,23 @@ def _first_bad_line(path: Path, encoding: str) -> int | None:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return lines
+    return None
+
+
+def _first_utf8_line(path: Path) -> int | None:
+    """The first line holding non-ASCII text that is valid UTF-8: in a file that is not UTF-8
+    as a whole, such a line was written by another program (GBK text of two characters or
+    more is valid UTF-8 by chance almost never)."""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            if line.isascii():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if sum(ord(c) > 0x7F for c in text) >= 2:
+                return number
     return None
 
 

@@ -22,7 +22,7 @@ from bot.store import log
 from bot.store import posts as post_store
 
 if TYPE_CHECKING:
-    from bot.content.lint import Finding
+    from bot.content.checks import Finding
 
 # The rendering stack (markdown-it, nh3, Pillow, OpenCC: about 8 MB) is imported on first use,
 # inside the methods below: a service that is only publishing what was drafted earlier, or
@@ -111,7 +111,7 @@ class Drafting:
     ) -> tuple[list[Article], list[Finding]]:
         """Render, re-host and check each article; raises ContentRejectedError naming every
         failing article when any check fails."""
-        from bot.content import lint, render
+        from bot.content import checks, render
 
         articles: list[Article] = []
         findings: list[Finding] = []
@@ -135,8 +135,8 @@ class Drafting:
             )
             article, found = await self._finish_article(column.account, article)
             articles.append(article)
-            findings += lint.for_article(found, index) if several else found
-        findings += lint.check_push([a.title for a in articles])
+            findings += checks.for_article(found, index) if several else found
+        findings += checks.check_push([a.title for a in articles])
         _refuse_errors(f"the post for column {column.name!r}", findings)
         return articles, findings
 
@@ -159,8 +159,15 @@ class Drafting:
         articles = post.articles
         if not 0 <= article < len(articles):
             raise UserError(f"post {post_id} has no article {article + 1}")
-        from bot.content import lint, render
+        from bot.content import checks, render
 
+        if checks.has_surrogates(title, digest, markdown):  # nothing past here can encode it
+            broken = [
+                *checks.check_text(title, "title"),
+                *checks.check_text(digest, "digest"),
+                *checks.check_text(markdown, "markdown"),
+            ]
+            raise ContentRejectedError(f"post {post_id} holds broken characters", broken)
         edited, findings = await self._finish_article(
             post.account,
             articles[article].replace(
@@ -172,8 +179,8 @@ class Drafting:
         )
         articles[article] = edited
         if len(articles) > 1:
-            findings = lint.for_article(findings, article)
-        findings += lint.check_push([a.title for a in articles])
+            findings = checks.for_article(findings, article)
+        findings += checks.check_push([a.title for a in articles])
         what = f"post {post_id}" + (f", article {article + 1}" if len(articles) > 1 else "")
         _refuse_errors(what, findings)
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
@@ -247,7 +254,7 @@ class Drafting:
         self, account: str, article: Article
     ) -> tuple[Article, list[Finding]]:
         """Re-host the article's images, then check it; the findings are returned, not raised."""
-        from bot.content import lint
+        from bot.content import checks
         from bot.content.images import rehost_images
 
         html = await rehost_images(
@@ -255,15 +262,22 @@ class Drafting:
             upload=lambda data, name: self._upload(account, data, name),
             load=self.load_image,
         )
-        findings = lint.check_post(
+        findings = checks.check_post(
             article.title,
             article.author,
             article.digest,
             html,
             article.content_source_url,
             markdown=article.markdown,
-        ) + lint.check_cover(article.cover)
-        return article.replace(content_html=html), findings
+        ) + checks.check_cover(article.cover)
+        # What the checks report as ``fixed`` is fixed in what is stored and sent.
+        fixed = article.replace(
+            title=checks.fix_invisible(article.title, single_line=True),
+            digest=checks.fix_invisible(article.digest, single_line=True),
+            markdown=checks.fix_invisible(article.markdown),
+            content_html=checks.fix_invisible(html),
+        )
+        return fixed, findings
 
     async def _resources(self, column: ColumnConfig, ids: Sequence[str]) -> list[Resource]:
         async with self.engine.connect() as conn:

@@ -536,12 +536,12 @@ class PostPublisher(PostRecords):
 def recheck(post: Post) -> ContentRejectedError | None:
     """The drafting checks again, right before the first call: the body may have been edited,
     or the checks improved, since it was queued. Every article is checked, and the push."""
-    from bot.content import lint  # on first use: see bot.engine.drafting
+    from bot.content import checks  # on first use: see bot.engine.drafting
 
     articles = post.articles
-    findings = lint.check_push([a.title for a in articles])
+    findings = checks.check_push([a.title for a in articles])
     for index, article in enumerate(articles):
-        found = lint.check_post(
+        found = checks.check_post(
             article.title,
             article.author,
             article.digest,
@@ -549,7 +549,7 @@ def recheck(post: Post) -> ContentRejectedError | None:
             article.content_source_url,
             markdown=article.markdown,
         )
-        findings += lint.for_article(found, index) if len(articles) > 1 else found
+        findings += checks.for_article(found, index) if len(articles) > 1 else found
     errors = [f for f in findings if f.severity == "error"]
     if not errors:
         return None

@@ -38,9 +38,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return _answer(request, exc.status, _in_language(request, exc.reason))
     except ContentRejectedError as exc:
-        return _answer(
-            request, exc.http_status, exc.message, findings=[str(f) for f in exc.findings]
-        )
+        from bot.content.checks.findings import finding_dict
+
+        lang = request.get(LANG, "zh")
+        findings = [finding_dict(f, lang) for f in exc.findings]
+        return _answer(request, exc.http_status, exc.message, findings=findings)
     except BotError as exc:
         if exc.http_status >= 500:
             logger.warning("%s %s: %s", request.method, request.path, exc)

@@ -298,12 +298,32 @@ def _paths() -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
+    "Finding": {
+        "type": "object",
+        "required": ["code", "severity", "field", "message"],
+        "properties": {
+            "code": {"type": "string"},
+            "severity": {"type": "string", "enum": ["error", "warning", "fixed"]},
+            "field": {"type": "string"},
+            "article": {"type": ["integer", "null"]},
+            "position": {"type": ["integer", "null"]},
+            "line": {"type": ["integer", "null"]},
+            "column": {"type": ["integer", "null"]},
+            "excerpt": {"type": "string"},
+            "message": {"type": "string"},
+            "message_en": {"type": "string"},
+            "message_zh": {"type": "string"},
+            "fix": {"type": "string"},
+            "fix_en": {"type": "string"},
+            "fix_zh": {"type": "string"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
         "properties": {
             "error": {"type": "string"},
-            "findings": {"type": "array", "items": {"type": "string"}},
+            "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},
         },
     },
     "Me": {
@@ -344,7 +364,7 @@ SCHEMAS: dict[str, Any] = {
             "resources": {"type": "array", "items": {"type": "string"}},
             "markdown": {"type": "string"},
             "content_html": {"type": "string"},
-            "findings": {"type": "array", "items": {"type": "string"}},
+            "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},
         },
     },
     "Preview": {

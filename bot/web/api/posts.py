@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -9,7 +11,7 @@ from bot.shapes import post_json
 from bot.web import auth, forms, queries
 from bot.web.actions import load_post, run_action, send_preview
 from bot.web.editing import edit_post
-from bot.web.keys import SERVICES
+from bot.web.keys import LANG, SERVICES
 
 
 def _post_id(request: web.Request) -> int:
@@ -43,7 +45,7 @@ async def draft_post(request: web.Request) -> web.Response:
         actor=auth.actor(request),
     )
     shape = post_json(draft.post, services.config, with_content=True)
-    shape["findings"] = [str(f) for f in draft.findings]
+    shape["findings"] = _findings(request, draft.findings)
     return web.json_response(shape, status=201)
 
 
@@ -61,7 +63,7 @@ async def edit(request: web.Request) -> web.Response:
         actor=auth.actor(request),
     )
     shape = post_json(edited.post, services.config, with_content=True)
-    shape["findings"] = [str(f) for f in edited.findings]
+    shape["findings"] = _findings(request, edited.findings)
     return web.json_response(shape)
 
 
@@ -82,3 +84,10 @@ async def preview(request: web.Request) -> web.Response:
     body = await forms.json_body(request)
     msg_id = await send_preview(request.app[SERVICES], post_id, body, actor=auth.actor(request))
     return web.json_response({"id": post_id, "msg_id": msg_id})
+
+
+def _findings(request: web.Request, findings: Sequence[object]) -> list[dict[str, object]]:
+    """Findings as JSON objects, messages in the request's language."""
+    from bot.content.checks.findings import finding_dict
+
+    return [finding_dict(f, request.get(LANG, "zh")) for f in findings]

@@ -1,4 +1,4 @@
-"""Checks before a post may be queued, with the seed document as the acceptance case."""
+"""Checks on a whole post, with the seed document as the acceptance case."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.lint import (
+from bot.content.checks import (
     MAX_PER_CODE,
     Finding,
     check_cover,
@@ -17,9 +17,11 @@ from bot.content.lint import (
     link_problem,
 )
 
-SEED_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
+SEED_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
 SEED = (SEED_DIR / "000_e3da3c0fc4af76a1.txt").read_text(encoding="utf-8")
 SEED_SIMPLIFIED = (SEED_DIR / "000_e3da3c0fc4af76a1.simplified.txt").read_text(encoding="utf-8")
+# The simplified seed with its four damaged spans repaired (the shifted GBK realigned).
+SEED_CLEANED = (SEED_DIR / "000_e3da3c0fc4af76a1.cleaned.txt").read_text(encoding="utf-8")
 UPLOADED = "http://mmbiz.qpic.cn/mmbiz_jpg/abc/0"
 
 
@@ -91,18 +93,28 @@ def test_the_seed_as_a_post_is_refused() -> None:
     assert {f.field for f in errors(findings)} >= {"title", "markdown"}
 
 
+def test_the_simplified_seed_is_refused_for_its_remaining_damage() -> None:
+    findings = check_text(SEED_SIMPLIFIED, "content")
+    damaged = {(f.code, f.position) for f in errors(findings)}
+    for spot, code in (
+        ("?cái)", "encoding.damaged_run"),
+        ("?!叭轿弧", "encoding.damaged_run"),
+        ("叭轿弧闭覝", "encoding.gbk_shifted"),
+        ("?!币曰", "encoding.damaged_run"),
+    ):
+        assert (code, SEED_SIMPLIFIED.index(spot)) in damaged, spot
+    (shifted,) = [f for f in findings if f.code == "encoding.gbk_shifted"]
+    assert "冉位”找" in shifted.message  # the realigned reading is offered as the repair
+    assert {f.code for f in errors(findings)} <= {"encoding.damaged_run", "encoding.gbk_shifted"}
+
+
 def test_the_cleaned_seed_passes_without_errors() -> None:
-    assert errors(check_text(SEED_SIMPLIFIED, "content")) == []
-    findings = seed_post(SEED_SIMPLIFIED)
-    assert errors(findings) == []
-    # what is left of the mojibake in the cleaned text is still shown to the editor
-    assert "encoding.damaged_run" in codes(findings, "warning")
-    findings = seed_post(SEED_SIMPLIFIED, markdown="")  # checks on the HTML's text instead
-    assert errors(findings) == []
-    assert "encoding.damaged_run" in codes(findings, "warning")
+    assert errors(check_text(SEED_CLEANED, "content")) == []
+    assert errors(seed_post(SEED_CLEANED)) == []
+    assert errors(seed_post(SEED_CLEANED, markdown="")) == []  # checks on the HTML's text
 
 
-def test_the_mojibake_excerpt_quotes_the_run_in_the_cleaned_seed() -> None:
+def test_the_mojibake_excerpt_quotes_the_run_in_the_simplified_seed() -> None:
     findings = check_text(SEED_SIMPLIFIED, "content")
     excerpts = [f.excerpt for f in findings if f.code == "encoding.damaged_run"]
     assert any("增进认同?!叭轿弧闭覝?zhǔn)青年需求" in e for e in excerpts)
@@ -185,7 +197,7 @@ def test_real_chinese_is_not_mojibake() -> None:
 
 
 def test_stray_question_marks_are_warnings_only_inside_chinese() -> None:
-    findings = check_text("学习?平台 and what? 你好?", "t")
+    findings = check_text("学习?平台 and what? 你好吗?", "t")
     assert [(f.code, f.severity, f.position) for f in findings] == [
         ("encoding.stray_question_mark", "warning", 2)
     ]
@@ -200,6 +212,12 @@ def test_rare_characters_in_names_are_not_a_damaged_run() -> None:
 
 def test_a_greek_letter_between_chinese_characters_counts_as_damage() -> None:
     findings = check_text("收集提案?!岸嗲馈敝η嗄瓿砷", "t")
+    assert "encoding.damaged_run" in codes(findings, "error")
+
+
+def test_two_stray_question_marks_alone_are_only_a_warning() -> None:
+    findings = check_text("是吗?好的?我们走", "t")
+    assert errors(findings) == []
     assert "encoding.damaged_run" in codes(findings, "warning")
 
 
@@ -213,10 +231,13 @@ def test_pinyin_annotations_are_errors_but_english_in_brackets_is_not() -> None:
     assert not [f for f in findings if f.position == 12]  # "(WeChat)" after 信
 
 
-def test_pinyin_fragments_are_warnings() -> None:
-    findings = check_text("找?zhǔn)青年", "t")
+def test_pinyin_fragments_are_warnings_and_after_a_lost_character_damage() -> None:
+    findings = check_text("找zhǔn)青年", "t")
     assert "annotation.pinyin_fragment" in codes(findings, "warning")
     assert errors(findings) == []
+    # after a '?' (a character lost), as in the seed: the run is damage
+    damaged = check_text("找?zhǔn)青年", "t")
+    assert "encoding.damaged_run" in codes(damaged, "error")
 
 
 def test_traditional_characters_report_the_simplified_form() -> None:
@@ -328,10 +349,10 @@ def test_check_cover_accepts(cover: str) -> None:
 
 
 def test_findings_are_frozen_and_say_where() -> None:
-    (finding,) = check_text("第一行\n第二行團", "markdown")
+    (finding,) = check_text("第一行\n第二行團结", "markdown")
     assert (finding.position, finding.line, finding.column) == (7, 2, 4)
     assert finding.where == "markdown 2:4"
-    assert finding.excerpt == "一行 第二行團"  # six characters of context, newlines as spaces
+    assert finding.excerpt == "一行 第二行團结"  # six characters of context, newlines as spaces
     assert finding.to_dict()["code"] == "script.traditional"
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.code = "x"  # type: ignore[misc]

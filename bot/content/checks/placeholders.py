@@ -1,0 +1,62 @@
+"""A template or a draft left unfinished: template code (``{{name}}``, ``${name}``, ``{0}``,
+``%s``), marks people leave for themselves (``XXX同志``, ``【此处填写】``, ``【待补充】``,
+``TODO：``, ``[请输入标题]``, ``（此处插入图片）``) and Word mail-merge fields (``«姓名»``).
+Every one is an error: readers would see it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.content.checks.findings import Hit, Text
+
+FAMILY = "placeholders"
+CODES = {
+    "template.unfilled": ("error", Text(
+        "template code left in the text ({{ }}, {% %}, ${…}, {0}, %s)",
+        "文中残留模板代码（{{ }}、{% %}、${…}、{0}、%s）")),
+    "placeholder.marker": ("error", Text(
+        "a placeholder left in the text (XXX, 【此处填写】, 【待补充】, TODO, «姓名»)",
+        "文中残留占位符（XXX、【此处填写】、【待补充】、TODO、«姓名»）")),
+}  # fmt: skip
+
+_TEMPLATE = re.compile(
+    r"\{\{.{0,200}?\}\}|\{%.{0,200}?%\}|\{#.{0,200}?#\}"
+    r"|\$\{[^{}\n]{1,60}\}"
+    r"|(?<![\w\\^_}$])\{(?:\d{1,2}|[A-Za-z_][A-Za-z0-9_]{0,30})(?:[:!][^{}\n]{0,10})?\}"
+    r"|(?<![\w%])%(?:\([A-Za-z_]\w*\))?[sd](?![A-Za-z])",
+    re.S,
+)
+_WORDS = "此处|这里|待补充|待补|待填|待定|待完善|待确认|待更新|请输入|请填写|请在此|在此输入|填写|插入图片|插入|占位|TBD|TODO|placeholder"
+_BRACKETED = re.compile(
+    rf"[【\[（(〔［<＜]\s*[^】\]）)〕］>＞\n]{{0,12}}?(?:{_WORDS})[^】\]）)〕］>＞\n]{{0,16}}[】\]）)〕］>＞]",
+    re.I,
+)
+_MARKERS = re.compile(
+    r"(?<![A-Za-z])(?:X{2,}|x{3,}|×{2,})(?![A-Za-z])"
+    r"|\b(?:TODO|FIXME|TBD)\b[:：]?"
+    r"|«[\u3400-\u9fff]{1,10}»"
+    r"|□{2,}|○{2,}(?=[^\d]|$)"
+)
+
+
+def check(text: str) -> Iterator[Hit]:
+    for match in _TEMPLATE.finditer(text):
+        message = Text(
+            f"template code left in the text: {match.group()[:40]!r}",
+            f"文中残留模板代码“{match.group()[:40]}”",
+        )
+        fix = Text("fill it in or delete it", "填入内容或删除")
+        yield Hit("error", "template.unfilled", *match.span(), message, fix)
+    taken: list[tuple[int, int]] = []
+    for pattern in (_BRACKETED, _MARKERS):
+        for match in pattern.finditer(text):
+            if any(s <= match.start() < e for s, e in taken):
+                continue
+            taken.append(match.span())
+            message = Text(
+                f"a placeholder left in the text: {match.group()[:40]!r}",
+                f"文中残留占位符“{match.group()[:40]}”",
+            )
+            fix = Text("write what belongs there", "填入实际内容")
+            yield Hit("error", "placeholder.marker", *match.span(), message, fix)

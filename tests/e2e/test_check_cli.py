@@ -1,0 +1,109 @@
+"""``bot check`` as a subprocess: the seed document, a damaged catalogue, exit codes, the
+readable lines and the JSON objects of the contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.e2e.conftest import BOT, bot_env
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
+LINE = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+): (?P<sev>error|warning|fixed) (?P<code>[a-z_.]+): .+"
+)
+
+
+def check(tmp_path: Path, *args: str, lang: str = "") -> subprocess.CompletedProcess[str]:
+    env = bot_env(**({"BOT_LANG": lang} if lang else {}))
+    return subprocess.run(
+        [str(BOT), "check", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_the_raw_seed_is_refused_at_each_damaged_span_and_the_cleaned_seed_passes(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(SEED_DIR / "000_e3da3c0fc4af76a1.txt", tmp_path / "seed.md")
+    shutil.copy(SEED_DIR / "000_e3da3c0fc4af76a1.simplified.txt", tmp_path / "simplified.md")
+    shutil.copy(SEED_DIR / "000_e3da3c0fc4af76a1.cleaned.txt", tmp_path / "cleaned.md")
+
+    raw = check(tmp_path, "seed.md")
+    assert raw.returncode == 1, raw.stderr
+    lines = raw.stdout.splitlines()
+    assert lines and all(LINE.match(line) for line in lines), lines[:3]
+    codes = {LINE.match(line).group("code") for line in lines}  # type: ignore[union-attr]
+    assert {"annotation.pinyin", "script.traditional", "encoding.damaged_run"} <= codes
+    assert "Finding(" not in raw.stdout
+    assert "拼音" in raw.stdout  # Chinese by default
+
+    simplified = check(tmp_path, "simplified.md", "--json")
+    assert simplified.returncode == 1
+    found = json.loads(simplified.stdout)
+    shifted = [f for f in found if f["code"] == "encoding.gbk_shifted"]
+    assert shifted and shifted[0]["severity"] == "error" and shifted[0]["line"] == 4
+    for finding in found:
+        assert {"file", "line", "id", "field", "severity", "code", "message"} <= set(finding)
+        assert finding["id"] is None and finding["file"] == "simplified.md"
+
+    cleaned = check(tmp_path, "cleaned.md")
+    assert cleaned.returncode == 0, cleaned.stdout
+    assert " error " not in cleaned.stdout
+
+
+def test_a_catalogue_is_checked_row_by_row_naming_line_id_and_field(tmp_path: Path) -> None:
+    (tmp_path / "cat.csv").write_text(
+        "id,kind,title,summary,url\n"
+        "r1,platform,学习强国,理论学习平台。,https://www.xuexi.cn/\n"
+        "r2,platform,青年之家&amp;志愿服务队,团(tuán)课\\u56e2,https://www.xuexi.cn/\n"
+        "r3,platform,青年\u200b大学习,网上主题团课。,https://www.xuexi.cn/\n",
+        encoding="utf-8",
+    )
+    result = check(tmp_path, "cat.csv", "--json", "--lang", "en")
+    assert result.returncode == 1
+    found = json.loads(result.stdout)
+    by_code = {(f["code"], f["id"], f["field"], f["line"], f["severity"]) for f in found}
+    assert ("escape.html_entity", "r2", "title", 3, "error") in by_code
+    assert ("annotation.pinyin", "r2", "summary", 3, "error") in by_code
+    assert ("escape.unicode", "r2", "summary", 3, "error") in by_code
+    assert ("invisible.zero_width", "r3", "title", 4, "fixed") in by_code
+    assert not [f for f in found if f["id"] == "r1"]
+    assert all(f["message"] == f["message_en"] != f["message_zh"] for f in found)
+    # nothing was stored: there is no database anywhere
+    assert not list(tmp_path.glob("**/*.db"))
+
+
+def test_warnings_and_fixes_alone_exit_0(tmp_path: Path) -> None:
+    (tmp_path / "ok.md").write_text(
+        "王堃（kūn）同志参加了“為人民服務”主题活动。\n", encoding="utf-8"
+    )
+    result = check(tmp_path, "ok.md")
+    assert result.returncode == 0, result.stdout
+    assert "annotation.pinyin_gloss" in result.stdout
+
+
+def test_unreadable_and_undecodable_input_gives_findings_not_tracebacks(tmp_path: Path) -> None:
+    (tmp_path / "bad.md").write_bytes("第一行\n".encode() + "团课".encode("gbk") + b"\n")
+    (tmp_path / "weird.json").write_text('[{"id": "x", "kind": "platform", "title": "\\ud800"}]')
+    result = check(tmp_path, "bad.md", "missing.csv", "weird.json")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert re.search(r"^bad\.md:2: error file\.encoding", result.stdout, re.M)
+    assert re.search(r"^missing\.csv:1: error ", result.stdout, re.M)
+    assert re.search(r"^weird\.json:\d+: error encoding\.surrogate", result.stdout, re.M)
+
+
+def test_a_mixed_encoding_csv_is_refused_naming_the_line(tmp_path: Path) -> None:
+    data = (
+        b"id,kind,title\n"
+        + "a,platform,学习强国\n".encode()
+        + "b,platform,青年大学习\n".encode("gbk")
+    )
+    (tmp_path / "mixed.csv").write_bytes(data)
+    result = check(tmp_path, "mixed.csv")
+    assert result.returncode == 1
+    assert re.search(r"^mixed\.csv:3: error file\.encoding: .*line 2 is UTF-8", result.stdout, re.M)
