@@ -399,7 +399,8 @@ def _prose_problem(name: str, text: str) -> Text | None:
     where_en = f" at character {at}" if at else ""
     where_zh = f"（第 {at} 个字）" if at else ""
     return _Finding(
-        f"{found.message}{where_en} ({found.code})", zh=f"{found.text('zh')}{where_zh}（{found.code}）"
+        f"{found.message}{where_en} ({found.code})",
+        zh=f"{found.text('zh')}{where_zh}（{found.code}）",
     )
 
 

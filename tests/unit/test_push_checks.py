@@ -3,7 +3,7 @@ platform fails some of its articles."""
 
 from __future__ import annotations
 
-from bot.content.lint import check_push
+from bot.content.checks import check_push
 from bot.domain.models import Article, Post, PostStatus
 from bot.engine.publishing import failure_reason
 

@@ -64,8 +64,8 @@ __all__ = [
     "describe",
     "errors",
     "finding_dict",
-    "for_article",
     "fix_invisible",
+    "for_article",
     "link_problem",
 ]
 
