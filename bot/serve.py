@@ -31,9 +31,9 @@ DEMO_SECRET = "demo-secret-for-the-simulator"
 
 
 def demo_config_text(base: Path, port: int) -> str:
-    """The demo's configuration: one account on the in-process simulator, the 学习平台 column,
-    the project's schedules (one fires every minute) and fast polling so the demo shows a
-    published post within two minutes."""
+    """The demo's configuration: one account on the in-process simulator, the 学习平台 column
+    (three articles a push), the project's schedules (one fires every minute) and fast polling
+    so the demo shows a published post within two minutes."""
     return f"""# Written by `bot serve --demo` on first start; edit freely, delete to regenerate.
 [database]
 url = "sqlite+aiosqlite:///{(base / "bot.db").resolve()}"
@@ -52,6 +52,7 @@ account = "demo"
 author = "团区委"
 kinds = ["platform", "exhibit", "lesson", "course"]
 cooldown_days = 0
+articles_per_post = 3             # 多图文: each push carries three articles, one per resource
 
 [web]
 host = "127.0.0.1"

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.domain.models import LogEntry, Post, Resource, Slot
+from bot.domain.models import Article, LogEntry, Post, Resource, Slot
 
 
 def iso(value: datetime | None, tz: ZoneInfo | None = None) -> str | None:
@@ -51,9 +51,32 @@ def post_json(post: Post, config: Config, *, with_content: bool = False) -> dict
         "publish_id": post.publish_id or None,
         "article_id": post.article_id or None,
     }
+    shape["article_count"] = post.article_count
+    shape["articles"] = [
+        article_json(article, number, with_content=with_content)
+        for number, article in enumerate(post.articles, start=1)
+    ]
     if with_content:
         shape["markdown"] = post.markdown
         shape["content_html"] = post.content_html
+    return shape
+
+
+def article_json(article: Article, number: int, *, with_content: bool = False) -> dict[str, Any]:
+    """One article of a post; ``number`` is its place in the push (1: the headline)."""
+    shape: dict[str, Any] = {
+        "number": number,
+        "title": article.title,
+        "author": article.author,
+        "digest": article.digest,
+        "content_source_url": article.content_source_url,
+        "cover": article.cover,
+        "resources": list(article.resource_ids),
+        "article_url": article.article_url or None,
+    }
+    if with_content:
+        shape["markdown"] = article.markdown
+        shape["content_html"] = article.content_html
     return shape
 
 

@@ -45,6 +45,9 @@ async def cmd_draft(args: argparse.Namespace) -> int:
         print_json(shape)
     else:
         print(f"post {post.id} [{post.status}] {post.title}")
+        if post.article_count > 1:  # 多图文: each article of the push, the headline first
+            for number, article in enumerate(post.articles, start=1):
+                print(f"  {number}. {article.title}")
         when = post.scheduled_for.astimezone(tz).isoformat() if post.scheduled_for else "next slot"
         print(f"  due: {when}")
         for finding in draft.findings:

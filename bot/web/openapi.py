@@ -365,6 +365,28 @@ SCHEMAS: dict[str, Any] = {
             "markdown": {"type": "string"},
             "content_html": {"type": "string"},
             "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},
+            "article_count": {"type": "integer", "minimum": 1, "maximum": 8},
+            "articles": {
+                "type": "array",
+                "description": "every article of the push, the headline first",
+                "items": _ref("Article"),
+            },
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": ["number", "title"],
+        "properties": {
+            "number": {"type": "integer", "minimum": 1, "maximum": 8},
+            "title": {"type": "string"},
+            "author": {"type": "string"},
+            "digest": {"type": "string"},
+            "content_source_url": {"type": "string"},
+            "cover": {"type": "string"},
+            "resources": {"type": "array", "items": {"type": "string"}},
+            "article_url": NULLABLE_STR,
+            "markdown": {"type": "string"},
+            "content_html": {"type": "string"},
         },
     },
     "Preview": {
