@@ -88,6 +88,13 @@ async def delete_user(conn: AsyncConnection, user_id: int) -> bool:
     return result.rowcount == 1
 
 
+async def lock_admins(conn: AsyncConnection) -> list[int]:
+    """The admins' ids, their rows locked until the transaction ends (PostgreSQL; SQLite has
+    one writer at a time), so two admins cannot each remove the other's role at once."""
+    query = sa.select(users.c.id).where(users.c.role == "admin").order_by(users.c.id)
+    return [int(i) for i in (await conn.execute(query.with_for_update())).scalars()]
+
+
 async def count_admins(conn: AsyncConnection) -> int:
     query = sa.select(sa.func.count()).select_from(users).where(users.c.role == "admin")
     return int((await conn.execute(query)).scalar_one())

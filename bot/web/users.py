@@ -190,11 +190,18 @@ async def list_users(engine: AsyncEngine) -> list[tuple[User, int]]:
     return [(u, counts.get(u.id, 0)) for u in found]
 
 
+LAST_ADMIN = "the last admin cannot lose the admin role; make another user admin first"
+
+
 async def delete_user(engine: AsyncEngine, user_id: int, *, acting_user_id: int) -> None:
-    """Raises UserError when deleting oneself, NotFoundError for an unknown id."""
+    """Raises UserError when deleting oneself or the last admin, NotFoundError for an unknown
+    id."""
     if user_id == acting_user_id:
         raise UserError("you cannot delete your own user")
     async with engine.begin() as conn:
+        admins = await user_store.lock_admins(conn)
+        if admins == [user_id]:
+            raise UserError(LAST_ADMIN)
         if not await user_store.delete_user(conn, user_id):
             raise NotFoundError(f"no user with id {user_id}")
 
@@ -212,10 +219,14 @@ async def user_exists(engine: AsyncEngine, name: str) -> bool:
 
 
 async def set_role(engine: AsyncEngine, user_id: int, role: str) -> None:
-    """Raises UserError for an unknown role, NotFoundError for an unknown user. Ends the
-    user's logins: they log in again under the new role."""
+    """Raises UserError for an unknown role or for taking the role of the last admin,
+    NotFoundError for an unknown user. Ends the user's logins: they log in again under the
+    new role."""
     check_role(role)
     async with engine.begin() as conn:
+        admins = await user_store.lock_admins(conn)
+        if role != "admin" and admins == [user_id]:
+            raise UserError(LAST_ADMIN)
         if not await user_store.set_role(conn, user_id, role):
             raise NotFoundError(f"no user with id {user_id}")
         await user_store.delete_sessions(conn, user_id)

@@ -496,7 +496,7 @@ BAD_CALLBACKS: list[tuple[str, str, dict[str, str], bytes, int, str]] = [
     # (id, account, query, body, status, what the error says)
     ("wrong-signature", "main", signed(token="not-the-token"), b"", 403, "signature"),
     ("no-nonce", "main", {"timestamp": "1", "signature": "x"}, b"", 400, "nonce"),
-    ("unknown-account", "nobody", signed(), b"", 404, ""),
+    ("unknown-account", "nobody", signed(), b"", 404, "no callback here"),
     (
         "doctype-entity",
         "main",
@@ -505,7 +505,7 @@ BAD_CALLBACKS: list[tuple[str, str, dict[str, str], bytes, int, str]] = [
         400,
         "DOCTYPE",
     ),
-    ("oversize", "main", signed(), b"<xml>" + b"a" * (70 * 1024) + b"</xml>", 413, ""),
+    ("oversize", "main", signed(), b"<xml>" + b"a" * (70 * 1024) + b"</xml>", 413, "Too Large"),
     ("not-utf8", "main", signed(), "<xml>坏</xml>".encode("gbk"), 400, "UTF-8"),
     ("malformed-xml", "main", signed(), b"<xml><ToUserName>", 400, "well-formed"),
     (

@@ -12,6 +12,7 @@ import pytest
 
 from bot.account.simulator import SimulatorConfig
 from bot.domain.models import Delivery, PostStatus, PublishStage
+from bot.engine.quota import next_quota_day_start
 from bot.store import log as log_store
 from bot.store import posts as post_store
 from tests.integration.publish_harness import Rig, publish_rig, utc_now
@@ -251,9 +252,20 @@ async def test_thirty_posts_through_faults_and_lost_answers_each_publish_once(
         await publish_all(rig, rounds=200)
         async with rig.engine.connect() as conn:
             statuses = Counter(p.status for p in await post_store.list_posts(conn))
+            steps = Counter((e.step, e.outcome) for e in await log_store.list_entries(conn))
         assert statuses == Counter({PostStatus.PUBLISHED: 30})
-        counts = published_counts(await rig.sim_state())
+        state = await rig.sim_state()
+        counts = published_counts(state)
         assert counts == Counter({t: 1 for t in titles})
+        # The faults this test is about were injected, and their unclear paths ran: a lost
+        # answer after its effect on draft/add (adopted from the draft box) and on submit
+        # (reconciled), a slow answer, every kind of fault named above.
+        injected = state["faults"]["injected"]
+        for kind in ("busy", "http_5xx", "slow", "token_invalid", "lost_answer"):
+            assert injected.get(kind, 0) >= 1, (kind, injected)
+        assert steps[("draft/add", "unknown")] >= 1, steps
+        assert steps[("freepublish/submit", "unknown")] >= 1, steps
+        assert steps[("reconcile", "ok")] >= 1, steps
 
 
 async def test_mass_send_is_sent_once_even_when_its_answer_is_lost(
@@ -295,12 +307,14 @@ async def test_quota_exhaustion_parks_the_account_and_defers(
     config = SimulatorConfig(publish_delay_seconds=0.1, seed=2, quotas={"draft/add": 0})
     async with publish_rig(sqlite_url, cover_file, sim_config=config) as rig:
         post = await rig.add_post("配额用尽")
+        before = utc_now()
         await rig.worker().run_due(max_wait=5)
         deferred = await rig.get(post.id)
         assert deferred.status is PostStatus.PUBLISHING  # deferred, not failed
         assert deferred.errcode == 45009
-        assert deferred.next_attempt_at is not None
-        assert deferred.next_attempt_at > utc_now() + timedelta(seconds=1)
+        # Until the next midnight Beijing time (test_quota_days.py crosses it).
+        midnights = {next_quota_day_start(before), next_quota_day_start(utc_now())}
+        assert deferred.next_attempt_at in midnights
         from bot.store import accounts as account_store
 
         async with rig.engine.connect() as conn:
@@ -315,12 +329,14 @@ async def test_a_subscription_account_mass_sends_once_a_day(
     async with publish_rig(sqlite_url, cover_file, sim_config=config, delivery="mass_send") as rig:
         first = await rig.add_post("今日群发", delivery=Delivery.MASS_SEND)
         second = await rig.add_post("明日再发", delivery=Delivery.MASS_SEND)
+        before = utc_now()
         await rig.worker().run_due(max_wait=10)
         assert (await rig.get(first.id)).status is PostStatus.PUBLISHED
         waiting = await rig.get(second.id)
         assert waiting.status is PostStatus.PUBLISHING and not waiting.msg_id
-        assert waiting.next_attempt_at is not None
-        assert waiting.next_attempt_at - utc_now() > timedelta(minutes=1)
+        # Until the next Beijing day (test_quota_days.py crosses it).
+        midnights = {next_quota_day_start(before), next_quota_day_start(utc_now())}
+        assert waiting.next_attempt_at in midnights
         assert len((await rig.sim_state())["mass_sends"]) == 1  # the platform was not asked
 
 
@@ -421,6 +437,9 @@ async def test_a_lost_draft_answer_backs_off_instead_of_looping(
         await rig.worker().run_once()
         state = await rig.sim_state()
         assert state["call_counts"].get("draft/add", 0) == 1
+        assert state["faults"]["injected"] == {"http_5xx": 1}
+        # The unclear answer made it look in the draft box before backing off.
+        assert state["call_counts"].get("draft/batchget", 0) == 1
         waiting = await rig.get(post.id)
         assert waiting.next_attempt_at is not None and waiting.next_attempt_at > utc_now()
 
@@ -442,7 +461,11 @@ async def test_a_busy_submit_counts_toward_the_attempt_cap(
                     conn, post.id, now=utc_now(), next_attempt_at=utc_now()
                 )
         assert current.status is PostStatus.FAILED
-        assert current.attempts <= rig.config.publisher.max_attempts + 1
+        assert current.attempts == rig.config.publisher.max_attempts
+        state = await rig.sim_state()
+        # One submit per attempt, each refused as busy: none went through.
+        assert state["call_counts"]["freepublish/submit"] == rig.config.publisher.max_attempts
+        assert state["faults"]["injected"] == {"busy": rig.config.publisher.max_attempts}
         assert (await rig.sim_state())["call_counts"].get("freepublish/batchget", 0) == 0
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
+import sqlalchemy as sa
 
 from bot.account.callback import (
     MessageCrypto,
@@ -20,6 +21,7 @@ from bot.account.callback import (
 from bot.content.images import is_public_address
 from bot.domain.errors import ForbiddenError
 from bot.store import db
+from bot.store.tables import callback_events
 from bot.web.render import local_target
 from bot.web.users import TooManyAttemptsError, authenticate_password, create_user
 from tests.integration.web_rig import (
@@ -115,3 +117,6 @@ async def test_a_callback_body_arriving_in_pieces_is_read_whole(rig: WebRig) -> 
     answer = (await reader.read()).decode()
     writer.close()
     assert answer.startswith("HTTP/1.1 200") and answer.endswith("success")
+    async with rig.services.engine.connect() as conn:
+        payloads = (await conn.execute(sa.select(callback_events.c.payload))).scalars().all()
+    assert [p["publish_id"] for p in payloads] == ["split-1"]  # the whole event was recorded
