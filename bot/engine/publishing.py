@@ -430,7 +430,13 @@ class PostPublisher(PostRecords):
             return await self._wait(post, post.next_attempt_at)
         window = self.settings.reconcile_window_seconds
         age = (now - (post.submitted_at or now)).total_seconds()
-        article_id, read = await reconcile.search_published(self.api, post, now=now)
+        async with self.engine.connect() as conn:
+            others = await post_store.articles_of_others(
+                conn, post.account, post.title, besides=post.id
+            )
+        article_id, read = await reconcile.search_published(
+            self.api, post, now=now, others=others
+        )
         draft = "not checked"  # the box proves nothing while a job may run
         if not article_id and age >= window:
             present = await reconcile.draft_present(self.api, post.draft_media_id)

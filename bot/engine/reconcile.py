@@ -21,6 +21,7 @@ A list item's ``url`` is the draft's temporary link; the lasting link comes from
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -131,12 +132,18 @@ def update_time(item: dict[str, Any]) -> int | None:
 
 
 async def search_published(
-    api: AccountClient, post: Post, *, now: datetime, max_pages: int = 3
+    api: AccountClient,
+    post: Post,
+    *,
+    now: datetime,
+    max_pages: int = 3,
+    others: Collection[str] = (),
 ) -> tuple[str, int]:
     """(article_id or "", items read): a published article that matches the post and is not
     older than its submit. Pages back (20 items a call, at most ``max_pages`` calls of the 100
     a day) until a whole page is older than the submit; an item without a readable time may
-    be new, so it never ends the search early."""
+    be new, so it never ends the search early. Articles in ``others`` belong to other posts
+    with the same title and are never taken for this one."""
     since = ((post.submitted_at or now) - CLOCK_SLACK).timestamp()
     read = 0
     for page in range(max_pages):
@@ -145,8 +152,11 @@ async def search_published(
         read += len(items)
         times = [update_time(i) for i in items]
         for item, updated in zip(items, times, strict=True):
+            article_id = str(item.get("article_id") or "").strip()
+            if article_id in others:
+                continue
             if (updated is None or updated >= since) and same_push(item, post):
-                return str(item.get("article_id") or "").strip(), read
+                return article_id, read
         # The list is not promised newest first, so stop only when a whole page is older.
         older = [t is not None and t < since for t in times]
         if len(items) < PAGE or (older and all(older)):

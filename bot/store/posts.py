@@ -534,6 +534,22 @@ async def find_by_publish_id(conn: AsyncConnection, account: str, publish_id: st
     return await get(conn, row[0]) if row else None
 
 
+async def articles_of_others(
+    conn: AsyncConnection, account: str, title: str, *, besides: int
+) -> set[str]:
+    """The article ids that other posts of ``account`` titled ``title`` already hold: an
+    article found in the platform's lists under that title may be theirs, not this post's."""
+    rows = await conn.execute(
+        sa.select(posts.c.article_id).where(
+            posts.c.account == account,
+            posts.c.title == title,
+            posts.c.id != besides,
+            posts.c.article_id != "",
+        )
+    )
+    return {str(article_id) for (article_id,) in rows}
+
+
 async def find_by_msg_id(conn: AsyncConnection, account: str, msg_id: str) -> Post | None:
     row = (
         await conn.execute(

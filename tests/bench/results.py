@@ -58,7 +58,8 @@ class Figure:
     def measured(self) -> str:
         if self.value is None:
             return "—"
-        return f"{self.value} {self.unit}".strip()
+        joined = "" if self.unit in ("", "×", "%") else " "
+        return f"{self.value}{joined}{self.unit}"
 
 
 @dataclass(frozen=True)
@@ -171,23 +172,25 @@ def headline_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _markers(name: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(<!-- bench:{re.escape(name)} -->\n)(.*?\n)?(<!-- /bench:{re.escape(name)} -->)", re.S
+    )
+
+
 def replace_section(text: str, name: str, body: str) -> str:
     """``text`` with the part between the ``bench:NAME`` markers replaced by ``body``."""
-    pattern = re.compile(
-        rf"(<!-- bench:{re.escape(name)} -->\n).*?(\n<!-- /bench:{re.escape(name)} -->)", re.S
-    )
-    if not pattern.search(text):
+    if not _markers(name).search(text):
         raise ValueError(f"no <!-- bench:{name} --> … <!-- /bench:{name} --> markers")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text, count=1)
+    return _markers(name).sub(lambda m: m.group(1) + body + "\n" + m.group(3), text, count=1)
 
 
 def section(text: str, name: str) -> str:
-    match = re.search(
-        rf"<!-- bench:{re.escape(name)} -->\n(.*?)\n<!-- /bench:{re.escape(name)} -->", text, re.S
-    )
+    """What stands between the ``bench:NAME`` markers of ``text``."""
+    match = _markers(name).search(text)
     if match is None:
         raise ValueError(f"no <!-- bench:{name} --> markers")
-    return match.group(1)
+    return (match.group(2) or "").removesuffix("\n")
 
 
 def rendered(results: dict[str, Any]) -> dict[Path, str]:

@@ -155,7 +155,9 @@ async def clocked_rig(
         for account in config.accounts
     }
     try:
-        yield Clocked(config, engine, sim, session, clients, cover, clock=clock)
+        yield Clocked(
+            config, engine, sim, session, clients, cover, clock=clock, publisher_settings=publisher
+        )
     finally:
         await session.close()
         await engine.dispose()
