@@ -4,14 +4,18 @@ and the last admin, who can neither give up the role nor be deleted."""
 
 from __future__ import annotations
 
+from bot.i18n import translator
 from bot.store import users as user_store
 from bot.web.keys import ACCESS
+from bot.web.users import LAST_ADMIN
 from tests.integration.web_rig import (
     PASSWORD,
     WebRig,
     rig_fixture,  # noqa: F401 (a fixture)
     template_fixture,  # noqa: F401 (a fixture)
 )
+
+ZH = translator("zh")  # the admin's pages speak Chinese
 
 
 def _concrete(path: str) -> str:
@@ -116,10 +120,10 @@ async def test_the_last_admin_can_neither_give_up_the_role_nor_be_deleted(rig: W
     admin = await _user_id(rig, "admin")
     for role in ("editor", "reviewer"):
         status, body = await _as_admin(rig, f"/users/{admin}/role", role=role)
-        assert status == 400 and "the last admin" in body, (role, body)
+        assert status == 400 and ZH(LAST_ADMIN) in body, (role, body)
         assert (await _me(rig, "admin"))[1]["role"] == "admin"
     status, body = await _as_admin(rig, f"/users/{admin}/delete")
-    assert status == 400 and "your own user" in body
+    assert status == 400 and ZH("you cannot delete your own user") in body
 
     # With a second admin, the first may step down; then the second is the last one.
     reviewer = await _user_id(rig, "reviewer")
@@ -130,7 +134,7 @@ async def test_the_last_admin_can_neither_give_up_the_role_nor_be_deleted(rig: W
     response = await rig.client.post(
         f"/users/{reviewer}/role", data={"role": "editor"}, headers=rig.bearer("reviewer")
     )
-    assert response.status == 400 and "the last admin" in await response.text()
+    assert response.status == 400 and ZH(LAST_ADMIN) in await response.text()
     assert (await _me(rig, "reviewer"))[1]["role"] == "admin"
     async with rig.services.engine.connect() as conn:
         assert await user_store.count_admins(conn) == 1
