@@ -434,9 +434,7 @@ class PostPublisher(PostRecords):
             others = await post_store.articles_of_others(
                 conn, post.account, post.title, besides=post.id
             )
-        article_id, read = await reconcile.search_published(
-            self.api, post, now=now, others=others
-        )
+        article_id, read = await reconcile.search_published(self.api, post, now=now, others=others)
         draft = "not checked"  # the box proves nothing while a job may run
         if not article_id and age >= window:
             present = await reconcile.draft_present(self.api, post.draft_media_id)

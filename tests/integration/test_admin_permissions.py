@@ -54,7 +54,7 @@ async def test_a_reviewer_is_refused_on_every_admin_route(rig: WebRig) -> None:
         assert response.status == 403, (method, path)
     # By session too, with the session's CSRF token: the role refuses, not CSRF.
     token = await rig.login("reviewer")
-    assert (await rig.client.get("/users")).status == 403
+    assert await _page(rig, "/users") == 403
     for path in ("/users", "/users/1/role", "/users/1/delete", "/schedules/morning/pause"):
         response = await rig.client.post(
             path, data={"csrf_token": token, "role": "admin"}, allow_redirects=False
@@ -66,20 +66,28 @@ async def test_a_reviewer_is_refused_on_every_admin_route(rig: WebRig) -> None:
     )
 
 
-async def test_a_role_change_takes_effect_on_the_next_request(rig: WebRig) -> None:
+async def _page(rig: WebRig, path: str) -> int:
+    return (await rig.client.get(path, allow_redirects=False)).status
+
+
+async def test_a_role_change_ends_the_users_logins_and_applies_at_once(rig: WebRig) -> None:
     editor = await _user_id(rig, "editor")
-    token = await rig.login("editor")  # a live session, and the editor's API token
-    assert (await rig.client.get("/users")).status == 403
+    await rig.login("editor")  # a live session, and the editor's API token
+    assert await _page(rig, "/users") == 403
     approve = await rig.client.post("/api/posts/1/approve", headers=rig.bearer("editor"))
     assert approve.status == 403
 
     assert (await _as_admin(rig, f"/users/{editor}/role", role="admin"))[0] == 303
-    assert (await rig.client.get("/users")).status == 200  # the same session, now an admin
+    assert await _page(rig, "/queue") == 303  # the old session ended with the old role
+    await rig.login("editor")
+    assert await _page(rig, "/users") == 200  # logged in again: an admin now
     approve = await rig.client.post("/api/posts/1/approve", headers=rig.bearer("editor"))
-    assert approve.status == 404  # past the role check; there is no post 1
+    assert approve.status == 404  # the token passes the role check; there is no post 1
 
     assert (await _as_admin(rig, f"/users/{editor}/role", role="editor"))[0] == 303
-    assert (await rig.client.get("/users")).status == 403
+    assert await _page(rig, "/users") == 303
+    token = await rig.login("editor")
+    assert await _page(rig, "/users") == 403
     response = await rig.client.post(
         "/schedules/morning/pause", data={"csrf_token": token}, allow_redirects=False
     )
