@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.i18n import Text, translator
+from bot.i18n import Text, translate_sentence
 
 
 class BotError(Exception):
@@ -28,10 +28,11 @@ class BotError(Exception):
         return self.message
 
     def in_language(self, lang: str) -> str:
-        """The message in ``lang``: a ``Text`` message is rendered, a plain one looked up."""
+        """The message in ``lang``: a ``Text`` message is rendered, a plain one matched
+        against the table's templates (``bot/i18n/zh/errors.py``)."""
         if self.text is not None:
             return self.text.render(lang)
-        return translator(lang)(self.message)
+        return translate_sentence(lang, self.message)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Errors cross process boundaries (bot.engine.offload): rebuild them with every

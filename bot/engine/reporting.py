@@ -26,6 +26,7 @@ from bot.config import PROJECT_ROOT, Config
 from bot.domain.errors import UserError
 from bot.domain.times import EARLIEST, LATEST, check_day
 from bot.engine import offload
+from bot.i18n import translate, translate_sentence
 from bot.store import reports as store
 
 FORMATS = ("text", "json", "csv", "md")
@@ -411,25 +412,28 @@ def format_report(
     *,
     templates_dir: Path,
     template: str = TEXT_TEMPLATE,
+    lang: str = "en",
 ) -> str:
     """The report as ``fmt`` ("text", "json", "csv" or "md"). ``text`` renders ``template``
-    from ``templates_dir``, else the project's own. Raises UserError for an unknown format or
-    a template that does not render (naming the file and line)."""
+    from ``templates_dir``, else the project's own. The headers of ``csv`` and ``md`` are in
+    ``lang`` (JSON keys never change). Raises UserError for an unknown format or a template
+    that does not render (naming the file and line)."""
     if fmt == "json":
         return json.dumps(report_to_dict(report), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        return _csv(report)
+        return _csv(report, lang)
     if fmt == "md":
-        return _markdown(report)
+        return _markdown(report, lang)
     if fmt == "text":
         return _text(report, templates_dir, template)
     raise UserError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
-def _table(report: Report) -> tuple[list[str], list[list[Any]], list[Any]]:
-    """Header, one row per column and the total row, shared by csv and md."""
+def _table(report: Report, lang: str = "en") -> tuple[list[str], list[list[Any]], list[Any]]:
+    """Header (in ``lang``), one row per column and the total row, shared by csv and md."""
     header = ["column", "account", "posts_published", "articles_published", *report.kinds]
     header += ["deleted_on_platform", "failures"]
+    header = [translate(lang, name) for name in header]
     rows = [
         [
             c.column,
@@ -443,7 +447,7 @@ def _table(report: Report) -> tuple[list[str], list[list[Any]], list[Any]]:
         for c in report.columns
     ]
     total = [
-        "total",
+        translate(lang, "total"),
         "",
         report.posts_published,
         report.articles_published,
@@ -454,8 +458,8 @@ def _table(report: Report) -> tuple[list[str], list[list[Any]], list[Any]]:
     return header, rows, total
 
 
-def _csv(report: Report) -> str:
-    header, rows, total = _table(report)
+def _csv(report: Report, lang: str = "en") -> str:
+    header, rows, total = _table(report, lang)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -464,28 +468,48 @@ def _csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _markdown(report: Report) -> str:
-    header, rows, total = _table(report)
+def _markdown(report: Report, lang: str = "en") -> str:
+    header, rows, total = _table(report, lang)
     period = report.period
+    start, end = period.start.isoformat(), period.end.isoformat()
 
     def line(cells: Sequence[Any]) -> str:
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
     lines = [
-        f"## Report {period.start.isoformat()} – {period.end.isoformat()} ({report.timezone})",
+        "## "
+        + translate(
+            lang,
+            "Report {start} – {end} ({timezone})",
+            start=start,
+            end=end,
+            timezone=report.timezone,
+        ),
         "",
         line(header),
         "| --- | --- | " + " | ".join("---:" for _ in header[2:]) + " |",
         *(line(r) for r in rows),
         line([f"**{total[0]}**", "", *(f"**{v}**" for v in total[2:])]),
         "",
-        "Resources in the total row are counted once however many columns featured them.",
+        translate(
+            lang,
+            "Kind columns count distinct resources, not posts; the total row counts each resource once however many columns featured it.",
+        ),
     ]
     if report.failures:
-        lines += ["", f"### Failures ({len(report.failures)})", ""]
+        lines += ["", "### " + translate(lang, "Failures ({n})", n=len(report.failures)), ""]
         for f in report.failures:
             code = f" (errcode {f.errcode})" if f.errcode is not None else ""
-            lines.append(f"- post {f.post_id} “{f.title}” ({f.column}): {f.error}{code}")
+            error = translate_sentence(lang, f.error)
+            failure = translate(
+                lang,
+                "post {id} “{title}” ({column}): {error}",
+                id=f.post_id,
+                title=f.title,
+                column=f.column,
+                error=error,
+            )
+            lines.append(f"- {failure}{code}")
     return "\n".join(lines) + "\n"
 
 

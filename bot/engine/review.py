@@ -23,13 +23,14 @@ class ReviewActions:
         self.clock = clock
 
     async def approve(self, post_id: int, *, actor: str = "", comment: str = "") -> Post:
-        """review (or draft) → queued."""
+        """review → queued. A rejected post (draft) goes back through review first: an
+        approval is always of the text a reviewer last saw submitted."""
         async with self.engine.begin() as conn:
             post = await post_store.get(conn, post_id)
-            if post.status not in (PostStatus.REVIEW, PostStatus.DRAFT):
+            if post.status is not PostStatus.REVIEW:
                 raise ConflictError(
-                    f"post {post_id} is {post.status}; only a post in review "
-                    "or draft can be approved"
+                    f"post {post_id} is {post.status}; only a post in review can be approved "
+                    "(submit a draft for review first)"
                 )
             return await post_store.transition(
                 conn,

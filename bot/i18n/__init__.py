@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from bot.i18n import zh as _zh_package
 
@@ -80,6 +82,55 @@ class Text:
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+def translate_sentence(lang: str, english: str) -> str:
+    """A sentence stored in English (a publish log detail, a post's error) in ``lang``.
+
+    Stored sentences have their values already filled in, so they are matched against the
+    table's templates: ``"created by {actor}"`` turns ``"created by admin"`` into
+    ``"由 admin 创建"``, each value translated in turn when the table has it. Parts joined by
+    ``"; "`` are translated one by one; anything unmatched stays as written.
+    """
+    if lang != "zh" or not english:
+        return english
+    if english in ZH:
+        return ZH[english]
+    for pattern, chinese in _patterns():
+        found = pattern.fullmatch(english)
+        if found:
+            values = {k: translate_sentence(lang, v) for k, v in found.groupdict().items()}
+            return chinese.format(**values)
+    if "; " in english:
+        return "；".join(translate_sentence(lang, part) for part in english.split("; "))
+    return english
+
+
+_FIELD = re.compile(r"\\\{(\w+)\\\}")
+
+
+# The areas whose templates stored sentences are matched against (see translate_sentence).
+SENTENCE_AREAS = ("log", "errors")
+
+
+@cache
+def _patterns() -> list[tuple[re.Pattern[str], str]]:
+    """Every template of the ``SENTENCE_AREAS`` as a regular expression, most literal text
+    first (so ``"created by {actor}"`` is tried before ``"{detail} by {actor}"``)."""
+    found: list[tuple[int, re.Pattern[str], str]] = []
+    entries = [item for area in SENTENCE_AREAS for item in TABLES.get(area, {}).items()]
+    for english, chinese in entries:
+        literal = len(_FIELD.sub("", re.escape(english)))
+        if "{" not in english or not literal:
+            continue
+        # A value never spans "; ": that joins separate sentences (see translate_sentence).
+        regex = _FIELD.sub(lambda m: f"(?P<{m.group(1)}>(?:(?!; ).)+?)", re.escape(english))
+        try:
+            found.append((literal, re.compile(regex, re.DOTALL), chinese))
+        except re.error:  # a field named twice: not usable as a pattern
+            continue
+    found.sort(key=lambda item: item[0], reverse=True)
+    return [(pattern, chinese) for _, pattern, chinese in found]
 
 
 def _render(value: object, lang: str) -> object:

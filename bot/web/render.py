@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from bot.i18n import translate_sentence
 from bot.web import auth
 from bot.web.keys import IDENTITY, LANG, SERVICES, SESSION, TEMPLATES, TRANSLATE
 
@@ -59,6 +60,7 @@ def render(
         csrf_token=session.get("csrf", ""),
         lang=request.get(LANG, "zh"),
         _=request.get(TRANSLATE, _same),
+        sentence=lambda english: translate_sentence(request.get(LANG, "zh"), english),
         flash=message,
         config=request.app[SERVICES].config,
         **context,

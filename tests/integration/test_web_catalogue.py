@@ -112,3 +112,29 @@ def aiohttp_form(fields: list[tuple[str, str]]) -> object:
     for name, value in fields:
         form.add_field(name, value)
     return form
+
+
+async def test_a_rejected_post_goes_back_through_review(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    response = await rig.client.post(
+        "/api/posts",
+        json={"column": "学习平台", "resources": ["course-001"], "at": "now"},
+        headers=rig.bearer("editor"),
+    )
+    post = await response.json()
+    assert post["status"] == "review"
+    reviewer = rig.bearer("reviewer")
+    url = f"/api/posts/{post['id']}"
+    rejected = await rig.client.post(f"{url}/reject", json={"comment": "改"}, headers=reviewer)
+    assert (await rejected.json())["status"] == "draft"
+    refused = await rig.client.post(f"{url}/approve", json={}, headers=reviewer)
+    assert refused.status == 409
+    assert "submit a draft for review first" in (await refused.json())["error"]
+    await rig.login("reviewer")
+    page = await (await rig.client.get(f"/posts/{post['id']}")).text()
+    assert f'action="/posts/{post["id"]}/approve"' not in page
+    assert f'action="/posts/{post["id"]}/submit"' in page
+    submitted = await rig.client.post(f"{url}/submit", json={}, headers=rig.bearer("editor"))
+    assert (await submitted.json())["status"] == "review"
+    approved = await rig.client.post(f"{url}/approve", json={}, headers=reviewer)
+    assert (await approved.json())["status"] == "queued"

@@ -65,4 +65,9 @@ ZH: dict[str, str] = {
     "Method Not Allowed": "不允许这样访问",
     "Request Entity Too Large": "上传的内容太大",
     "internal error; the server log has the details": "内部错误，详情见服务器日志",
+    # times people type
+    "not a date or time: {text} (use {forms})": "不是日期或时间：{text}（可以写 {forms}）",
+    "{n} ms": "{n} 毫秒",
+    "{n} s": "{n} 秒",
+    "errcode": "错误码",
 }

@@ -4,7 +4,7 @@ ZH: dict[str, str] = {
     "Draft a post": "起草文章",
     "Resources (ids, optional)": "资源编号（可选）",
     "When": "发布时间",
-    "empty: next slot; 'now' or a date and time": "留空：下一个时段；now 或日期时间",
+    "empty: next slot; 'now' or a date and time": "留空：下一个时段；也可填 现在、08:00 或日期时间",
     "Draft": "起草",
     "No posts.": "没有文章。",
     "Edit": "编辑",
@@ -32,4 +32,8 @@ ZH: dict[str, str] = {
     "Preview sent to WeChat.": "预览已发送到微信。",
     "History": "历史记录",
     "Resources": "资源",
+    "empty: the column chooses": "留空：由栏目规则选择",
+    "now, 08:00 or 2024-05-01 08:00": "现在、08:00 或 2024-05-01 08:00",
+    "Easier: tick resources on the": "更方便的做法：在",
+    "page and draft from there.": "页面勾选资源后直接起草。",
 }

@@ -6,13 +6,14 @@ a server-drawn SVG of the weekly totals stays in the page for browsers without s
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
 from bot.domain.errors import UserError
 from bot.engine import offload
 from bot.web import queries
-from bot.web.keys import SERVICES
+from bot.web.keys import LANG, SERVICES
 from bot.web.render import render, translate
 
 CHART_W, CHART_H, BAR_GAP = 720, 220, 4
@@ -22,6 +23,9 @@ MAX_LABELS = 12
 async def reports_page(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     values = dict(request.query)
+    if not any(values.get(k) for k in ("from", "to", "period")):
+        # Opens on this year (in the report's time zone), the figure a work report cites.
+        values["period"] = str(services.clock().astimezone(_zone(services)).year)
     report = chart = series = None
     error = ""
     if any(values.get(k) for k in ("from", "to", "period")):
@@ -33,7 +37,7 @@ async def reports_page(request: web.Request) -> web.Response:
                 charts, weeks, translate(request, "Articles published")
             )
         except UserError as exc:
-            error = exc.message
+            error = exc.in_language(request.get(LANG, "zh"))
     return render(
         request,
         "reports.html",
@@ -54,7 +58,11 @@ async def report_csv(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     report = await queries.report(services, request.query)
     body = await offload.run(
-        format_report, report, "csv", templates_dir=services.config.templates_dir
+        format_report,
+        report,
+        "csv",
+        templates_dir=services.config.templates_dir,
+        lang=request.get(LANG, "zh"),
     )
     name = f"report-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
     return web.Response(
@@ -68,6 +76,13 @@ async def report_csv(request: web.Request) -> web.Response:
 def _articles(week: dict[str, Any]) -> int:
     """What the chart counts: articles (a push of three counts three), as reports cite them."""
     return int(week.get("articles", week["count"]))
+
+
+def _zone(services: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(services.config.report_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
 
 
 def charts(weeks: list[dict[str, Any]], y_title: str) -> tuple[dict[str, Any], dict[str, Any]]:

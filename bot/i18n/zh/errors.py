@@ -1,0 +1,61 @@
+"""Error messages the service raises as plain English (``BotError`` without a ``Text``):
+shown translated by matching these templates (``bot.i18n.translate_sentence``). Write the
+English exactly as the code raises it, with ``{fields}`` where it puts values."""
+
+ZH: dict[str, str] = {
+    "login required": "请先登录",
+    "the form's CSRF token is missing or wrong; reload the page": "表单已过期，请刷新页面后重试",
+    "no file was sent (a multipart field with a filename)": "没有选择文件",
+    "send the catalogue files as multipart/form-data": "请用 multipart/form-data 上传目录文件",
+    "you cannot delete your own user": "不能删除自己的用户",
+    "user name: 1 to 100 characters, no spaces": "用户名：1 到 100 个字符，不能有空格",
+    "openid: only letters, digits, '-' and '_'": "openid 只能包含字母、数字、'-' 和 '_'",
+    "no password: set $BOT_NEW_PASSWORD or run in a terminal": (
+        "没有密码：请设置 $BOT_NEW_PASSWORD，或在终端中运行以便输入"
+    ),
+    "a report needs --from and --to (YYYY-MM-DD), or --period": (
+        "报表需要 --from 和 --to（YYYY-MM-DD），或 --period"
+    ),
+    "give either --period or --from/--to, not both": "--period 和 --from/--to 只能给一种",
+    "no post with id {id}": "没有编号为 {id} 的文章",
+    "no user with id {id}": "没有编号为 {id} 的用户",
+    "no user named {name}": "没有名为 {name} 的用户",
+    "a user named {name} already exists": "名为 {name} 的用户已存在",
+    "no catalogue resource with id {id}": "资源目录中没有编号为 {id} 的资源",
+    "no column named {name} in the configuration": "配置中没有名为 {name} 的栏目",
+    "no account named {name} in the configuration": "配置中没有名为 {name} 的公众号",
+    "no account named {name}": "没有名为 {name} 的公众号",
+    "no schedule named {name}": "没有名为 {name} 的发布计划",
+    "no schedule named {name}: no scheduler in this process": "没有名为 {name} 的发布计划：本进程没有运行调度器",
+    "--column: no column named {name} (configured: {known})": "--column：没有名为 {name} 的栏目（已配置：{known}）",
+    "post {id} changed while you edited it; reload and retry": "文章 {id} 在你编辑时被改动了，请刷新后重试",
+    "post {id} changed while you looked at it; reload and retry": "文章 {id} 在你查看时被改动了，请刷新后重试",
+    "post {id} changed while you looked at it": "文章 {id} 在你查看时被改动了",
+    "post {id} is {status}; it cannot become {target}": "文章 {id} 的状态是{status}，不能变为{target}",
+    "post {id} is {status}; it can no longer be edited": "文章 {id} 的状态是{status}，不能再编辑",
+    "post {id} does not need attention": "文章 {id} 不需要人工处理",
+    "post {id} moved on while being published": "文章 {id} 在发布过程中状态已变化",
+    "this needs the {role} role; you are {yours}": "这需要{role}角色，你的角色是{yours}",
+    "password: at least {n} characters": "密码：至少 {n} 个字符",
+    "role {role}: must be one of {known}": "角色 {role}：必须是 {known} 之一",
+    "{name}: at most {n} characters": "{name}：最多 {n} 个字符",
+    "{name}: must be a whole number": "{name}：必须是整数",
+    "{name}: must be a whole number, not {value}": "{name}：必须是整数，不能是 {value}",
+    "{name}: must be between {low} and {high}": "{name}：必须在 {low} 到 {high} 之间",
+    "{name}: must be true or false": "{name}：必须是 true 或 false",
+    "{name}: not a date (YYYY-MM-DD): {value}": "{name}：不是日期（YYYY-MM-DD）：{value}",
+    "{flag}: {value} is not a date (YYYY-MM-DD)": "{flag}：{value} 不是日期（YYYY-MM-DD）",
+    "--to {end} is before --from {start}": "--to {end} 早于 --from {start}",
+    "cannot listen on {address}: {reason}": "无法监听 {address}：{reason}",
+    "the request body is not valid JSON": "请求内容不是有效的 JSON",
+    "the request body must be a JSON object": "请求内容必须是 JSON 对象",
+    "template {name} not found under {where}": "在 {where} 下找不到模板 {name}",
+    "post {id} is {status}; only a post in review can be approved (submit a draft for review first)": (
+        "文章 {id} 的状态是{status}；只有待审核的文章可以通过（草稿请先提交审核）"
+    ),
+    "post {id} is {status}; only a post in review can be rejected": "文章 {id} 的状态是{status}；只有待审核的文章可以退回",
+    "post {id} is {status}; only a failed post can be retried": "文章 {id} 的状态是{status}；只有失败的文章可以重试",
+    "post {id} is {status}; a post cannot be cancelled once publishing has started": (
+        "文章 {id} 的状态是{status}；开始发布后不能再取消"
+    ),
+}
