@@ -228,5 +228,5 @@ def test_editor_drafts_reviewer_approves_and_the_post_is_published(
     download = info.value
     text = Path(download.path()).read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:3] == ["column", "account", "posts_published"]
+    assert rows[0][:3] == ["栏目", "公众号", "推送次数"]  # the zh admin: Chinese headers
     assert rows[1][:3] == ["学习平台", "main", "1"]

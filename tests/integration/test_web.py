@@ -203,8 +203,12 @@ async def test_review_publish_log_and_report(rig: WebRig) -> None:
     csv = await rig.client.get(f"/reports.csv?from=2020-01-01&to={today}")
     assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
     text = (await csv.read()).decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("column,account,posts_published")
+    # The headers follow the admin's language: Chinese by default, English on request.
+    assert text.splitlines()[0].startswith("栏目,公众号,推送次数,推文篇数,平台,展馆")
     assert any(line.startswith("学习平台,main,1,1") for line in text.splitlines())
+    english = await rig.client.get(f"/reports.csv?from=2020-01-01&to={today}&lang=en")
+    text = (await english.read()).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("column,account,posts_published,articles_published")
 
 
 async def test_api_actions_and_error_shapes(rig: WebRig) -> None:
