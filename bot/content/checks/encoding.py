@@ -48,6 +48,9 @@ CODES = {
     "encoding.damaged_run": ("error", Text(
         "text garbled by a wrong encoding that cannot be repaired automatically",
         "无法自动恢复的乱码")),
+    "encoding.lost_char": ("error", Text(
+        "a '?' inside Chinese text where nothing is asked: a character lost to a wrong "
+        "encoding", "中文中夹着问号，但句子并非疑问：是转码时丢失的字符")),
     "encoding.stray_question_mark": ("warning", Text(
         "an ASCII '?' inside Chinese text: often a character lost to a wrong encoding",
         "中文中夹着半角问号：常是转码时丢失的字符")),
@@ -344,15 +347,29 @@ def _question_runs(text: str) -> Iterator[Hit]:
         yield Hit("error", "encoding.question_run", *match.span(), message, _RETYPE)
 
 
+_QUESTION_WORDS = re.compile("[吗呢吧么嘛啥谁哪何几多怎否难没]|是不是|有没有|什么|能不能|可不可以")
+_LOST_CHAR = Text(
+    "a '?' inside Chinese text where nothing is asked: a character lost to a wrong encoding",
+    "中文中夹着问号，但句子并非疑问：是转码时丢失的字符",
+)
 _STRAY_QUESTION_MARK = re.compile(
     rf"(?<=[{HAN}])\?(?=[{HAN}{CJK_PUNCT}{PINYIN_LETTERS}]|!(?=[{HAN}]))"
 )
 
 
 def _stray_question_marks(text: str) -> Iterator[Hit]:
+    """A '?' inside Chinese where the sentence asks nothing is a character the converter
+    could not write (as in the seed); after a question word it may be an ASCII question
+    mark, which is only style."""
+    for match in re.finditer(rf"^\?(?=[{HAN}])", text):
+        yield Hit("error", "encoding.lost_char", *match.span(), _LOST_CHAR, _RETYPE)
     for match in _STRAY_QUESTION_MARK.finditer(text):
         if match.start() > 0 and text[match.start() - 1 : match.start() + 2].count("?") > 1:
             continue  # part of a run, reported above
+        sentence = re.split("[。！？!.\n]", text[: match.start()])[-1]
+        if not _QUESTION_WORDS.search(sentence):
+            yield Hit("error", "encoding.lost_char", *match.span(), _LOST_CHAR, _RETYPE)
+            continue
         yield Hit(
             "warning",
             "encoding.stray_question_mark",
@@ -361,9 +378,6 @@ def _stray_question_marks(text: str) -> Iterator[Hit]:
             Text("use '？' if it is a question; otherwise restore the lost character",
                  "若是问句请用全角“？”，否则请补回丢失的字符"),
         )  # fmt: skip
-
-
-_QUESTION_WORDS = re.compile("[吗呢吧么嘛啥谁哪何几多怎否难没]|是不是|有没有|什么")
 
 
 def _truncated(text: str) -> Iterator[Hit]:

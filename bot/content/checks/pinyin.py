@@ -36,6 +36,15 @@ _GLUED = re.compile(rf"(?<=[{HAN}])(?P<ann>{_SYLLABLE_TONED})(?=[{HAN}，。、�
 _FRAGMENT = re.compile(rf"(?<=[{HAN}(（?])(?P<ann>[(（]?{_SYLLABLE_TONED}[)）])")
 
 
+def _rare(char: str) -> bool:
+    """Outside GB2312's common level as written (昇 is rare, though its Simplified 升 is not)."""
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return True
+    return not 0xB0 <= lead <= 0xD7 or gb2312_level(char) != 1
+
+
 def _is_pinyin(annotation: str) -> bool:
     """Tone marks, or tone numbers on every syllable: English in brackets has neither."""
     inner = re.sub(rf"^[ \u3000]?{_OPEN}|{_CLOSE}$", "", annotation).strip()
@@ -48,9 +57,7 @@ def _is_pinyin(annotation: str) -> bool:
 def check(text: str) -> Iterator[Hit]:
     glosses = [m for m in _ANNOTATION.finditer(text) if _is_pinyin(m.group("ann"))]
     glued = list(_GLUED.finditer(text))
-    names_only = (
-        len(glosses) <= 2 and not glued and all(gb2312_level(m.group("han")) != 1 for m in glosses)
-    )
+    names_only = len(glosses) <= 2 and not glued and all(_rare(m.group("han")) for m in glosses)
     for match in glosses:
         annotation, han = match.group("ann").strip(), match.group("han")
         if names_only:

@@ -38,6 +38,8 @@ _QUOTED = re.compile(
 )
 _CLAUSE_END = re.compile(r"[，。；：！？、,.;:!?\n（）()“”「」《》『』\s]")
 MAX_NAME_CHARS = 8  # Traditional characters in one field that may still be names
+MAX_NAME_CLAUSE = 12  # a clause longer than a name is a sentence
+MAX_NAME_TRADITIONAL = 4  # Traditional characters in one clause that may still be a name
 
 
 def check(text: str, allowed: Sequence[str] = ()) -> Iterator[Hit]:
@@ -59,7 +61,14 @@ def check(text: str, allowed: Sequence[str] = ()) -> Iterator[Hit]:
     for start, end in _runs(flagged):
         run, simple = text[start:end], converted[start:end]
         inside = any(s <= start and end <= e for s, e in (*quoted, *allowed_spans))
-        name_like = not lots and not _mixed_clause(text, start, end)
+        left, right = _clause(text, start, end)
+        in_clause = sum(left <= i < right for i in flagged)
+        name_like = (
+            not lots
+            and right - left <= MAX_NAME_CLAUSE
+            and in_clause <= MAX_NAME_TRADITIONAL
+            and not _mixed_clause(text, start, end)
+        )
         severity: Severity
         if inside or (name_like and len(run) <= 4):
             severity, code = "warning", "script.traditional_name"
@@ -84,11 +93,16 @@ def check(text: str, allowed: Sequence[str] = ()) -> Iterator[Hit]:
         yield Hit(severity, code, start, end, message, fix)
 
 
-def _mixed_clause(text: str, start: int, end: int) -> bool:
-    """A Simplified-only character in the same clause as the run: one text in two scripts."""
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around [start, end): between punctuation, quotation marks or spaces."""
     left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
     right_match = _CLAUSE_END.search(text, end)
-    right = right_match.start() if right_match else len(text)
+    return left, right_match.start() if right_match else len(text)
+
+
+def _mixed_clause(text: str, start: int, end: int) -> bool:
+    """A Simplified-only character in the same clause as the run: one text in two scripts."""
+    left, right = _clause(text, start, end)
     clause = text[left:start] + text[end:right]
     return any(is_simplified_only(c) for c in clause if HAN_RE.match(c))
 

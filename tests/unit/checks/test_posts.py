@@ -81,7 +81,7 @@ def test_the_seed_fails_with_findings_at_its_damaged_spots() -> None:
     assert runs[0].line == 4 and runs[0].column == run_start - SEED.rindex("\n", 0, run_start)
 
     # every '?' inside Chinese text
-    stray = {f.position for f in by_code["encoding.stray_question_mark"]}
+    stray = {f.position for f in by_code["encoding.lost_char"]}
     for spot in ("同?!叭", "覝?zhǔn", "地?cái", "夜?!币", "貞?yīng", "求?!岸"):
         assert SEED.index(spot) + 1 in stray, spot
     assert SEED.index("02? 作者") + 2 not in stray  # a '?' after digits is not inside Chinese
@@ -105,7 +105,8 @@ def test_the_simplified_seed_is_refused_for_its_remaining_damage() -> None:
         assert (code, SEED_SIMPLIFIED.index(spot)) in damaged, spot
     (shifted,) = [f for f in findings if f.code == "encoding.gbk_shifted"]
     assert "冉位”找" in shifted.message  # the realigned reading is offered as the repair
-    assert {f.code for f in errors(findings)} <= {"encoding.damaged_run", "encoding.gbk_shifted"}
+    allowed = {"encoding.damaged_run", "encoding.gbk_shifted", "encoding.lost_char"}
+    assert {f.code for f in errors(findings)} <= allowed
 
 
 def test_the_cleaned_seed_passes_without_errors() -> None:
@@ -196,11 +197,13 @@ def test_real_chinese_is_not_mojibake() -> None:
     assert "encoding.mojibake" not in codes(check_text("Café crème, naïve façade", "t"))
 
 
-def test_stray_question_marks_are_warnings_only_inside_chinese() -> None:
+def test_a_question_mark_inside_chinese_is_a_lost_character_unless_something_is_asked() -> None:
     findings = check_text("学习?平台 and what? 你好吗?", "t")
     assert [(f.code, f.severity, f.position) for f in findings] == [
-        ("encoding.stray_question_mark", "warning", 2)
+        ("encoding.lost_char", "error", 2)
     ]
+    findings = check_text("你去不去呢?我们一起去", "t")
+    assert [(f.code, f.severity) for f in findings] == [("encoding.stray_question_mark", "warning")]
     assert check_text("链接 https://例子.cn/学习?id=1 见文末", "t") == []
 
 
