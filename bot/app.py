@@ -27,6 +27,7 @@ from bot.engine.drafting import Drafting
 from bot.engine.publishing import PostPublisher
 from bot.engine.review import ReviewActions
 from bot.engine.shared_state import DatabaseCallRecorder, DatabaseTokenStore
+from bot.engine.staging import Stager
 from bot.engine.worker import Worker
 from bot.store import db
 
@@ -47,6 +48,7 @@ class Services:
     clients: dict[str, AccountClient]
     publishers: dict[str, PostPublisher]
     worker: Worker
+    stager: Stager
     drafting: Drafting
     review: ReviewActions
     owner: str
@@ -63,6 +65,12 @@ class Services:
         return await self.publishers[post.account].send_preview(
             post, openid or account.preview_openid, actor=actor
         )
+
+    def slot_opened(self) -> None:
+        """A slot took or drafted posts: the publisher (posts due now) and the stager (posts
+        due within the lead) look at once."""
+        self.worker.wake.set()
+        self.stager.wake.set()
 
     def client(self, account: str) -> AccountClient:
         try:
@@ -173,6 +181,14 @@ async def open_services(
             concurrency=config.publisher.concurrency,
             lease_seconds=config.publisher.lease_seconds,
         )
+        stager = Stager(
+            engine=engine,
+            publishers=publishers,
+            clock=clock,
+            owner=owner,
+            lead_seconds=config.publisher.stage_ahead_seconds,
+            lease_seconds=config.publisher.lease_seconds,
+        )
         drafting = Drafting(
             engine=engine,
             config=config,
@@ -190,6 +206,7 @@ async def open_services(
             clients=clients,
             publishers=publishers,
             worker=worker,
+            stager=stager,
             drafting=drafting,
             review=ReviewActions(engine, clock),
             owner=owner,

@@ -137,6 +137,8 @@ class PublisherConfig:
     # prove the submit never became an article (bot.engine.reconcile).
     reconcile_window_seconds: float = 21600.0
     tick_seconds: float = 5.0
+    # How long before a slot its posts are drafted on the platform (0: at the slot).
+    stage_ahead_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -566,6 +568,9 @@ class _Reader:
             poll_max_seconds=self.float_(raw, key, "poll_max_seconds", defaults.poll_max_seconds),
             reconcile_window_seconds=self.float_(
                 raw, key, "reconcile_window_seconds", defaults.reconcile_window_seconds
+            ),
+            stage_ahead_seconds=self.float_(
+                raw, key, "stage_ahead_seconds", defaults.stage_ahead_seconds
             ),
             tick_seconds=self.float_(raw, key, "tick_seconds", defaults.tick_seconds),
         )

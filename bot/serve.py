@@ -11,6 +11,7 @@ import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -167,7 +168,13 @@ async def serve(args: argparse.Namespace) -> int:
         if args.demo:
             await seed_demo(svc, config)
         scheduler = Scheduler(
-            svc.engine, config, specs, svc.clock, svc.drafting, svc.worker.wake.set
+            svc.engine,
+            config,
+            specs,
+            svc.clock,
+            svc.drafting,
+            svc.slot_opened,
+            lead=timedelta(seconds=config.publisher.stage_ahead_seconds),
         )
         await svc.worker.release_dead_leases(local_place())
         app = build_web_app(svc, scheduler=scheduler)
@@ -184,6 +191,9 @@ async def serve(args: argparse.Namespace) -> int:
             asyncio.create_task(scheduler.run(stop), name="scheduler"),
             asyncio.create_task(
                 svc.worker.run_forever(stop, tick=config.publisher.tick_seconds), name="publisher"
+            ),
+            asyncio.create_task(
+                svc.stager.run_forever(stop, tick=config.publisher.tick_seconds), name="stager"
             ),
         ]
         await stop.wait()

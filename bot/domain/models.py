@@ -137,6 +137,8 @@ class Post:
     stage: PublishStage = PublishStage.NEW
     thumb_media_id: str = ""
     draft_media_id: str = ""
+    # A queued post's draft made ahead of its slot: the digest of the articles it holds.
+    staged_digest: str = ""
     publish_id: str = ""
     msg_id: str = ""
     next_attempt_at: datetime | None = None

@@ -10,6 +10,7 @@ the draft box) and submitted again only when proven unpublished.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,7 +35,7 @@ from bot.domain.errors import (
     UserError,
 )
 from bot.domain.models import Article, Delivery, Post, PostStatus, PublishStage
-from bot.engine import reconcile
+from bot.engine import offload, reconcile
 from bot.engine.post_records import PostRecords, StepResult
 from bot.engine.quota import (
     mass_send_window,
@@ -45,6 +46,7 @@ from bot.engine.quota import (
 )
 from bot.store import accounts as account_store
 from bot.store import events as event_store
+from bot.store import log
 from bot.store import posts as post_store
 
 Clock = Callable[[], datetime]
@@ -102,8 +104,10 @@ class PostPublisher(PostRecords):
         turned into the post's state here; only bugs escape."""
         try:
             if post.status is PostStatus.QUEUED:
-                post = await self._start(post)
-                refused = recheck(post)
+                staged = holds_staged_draft(post)
+                post = await self._start(post, staged=staged)
+                # A draft made ahead was checked when it was made, from these very articles.
+                refused = None if staged else recheck(post)
                 if refused is not None:
                     return await self._fail(post, refused)
             while post.status is PostStatus.PUBLISHING:
@@ -161,11 +165,19 @@ class PostPublisher(PostRecords):
 
     # --- steps --------------------------------------------------------------------------
 
-    async def _start(self, post: Post) -> Post:
+    async def _start(self, post: Post, *, staged: bool = False) -> Post:
         now = self.clock()
-        changes: dict[str, Any] = {"attempts": post.attempts + 1, "error": "", "errcode": None}
-        if post.stage is not PublishStage.NEW and post.status is PostStatus.QUEUED:
-            # Re-queued after a failure: keep the cover, redo the draft and the submit.
+        changes: dict[str, Any] = {
+            "attempts": post.attempts + 1,
+            "error": "",
+            "errcode": None,
+            # From here the draft belongs to this attempt: a cancel can no longer reach it.
+            "staged_digest": "",
+        }
+        stale_draft = post.draft_media_id if post.staged_digest and not staged else ""
+        if post.stage is not PublishStage.NEW and not staged:
+            # Re-queued after a failure, or edited after its draft was made ahead: keep the
+            # cover, redo the draft and the submit.
             changes.update(
                 stage=PublishStage.COVER.value if post.thumb_media_id else "new",
                 draft_media_id="",
@@ -174,14 +186,89 @@ class PostPublisher(PostRecords):
                 polls=0,
             )
         async with self.engine.begin() as conn:
-            return await post_store.transition(
+            started = await post_store.transition(
                 conn,
                 post,
                 PostStatus.PUBLISHING,
                 now=now,
                 changes=changes,
-                detail=f"attempt {post.attempts + 1}",
+                detail=f"attempt {post.attempts + 1}"
+                + (" (its draft was made ahead)" if staged else ""),
             )
+        if stale_draft:
+            await self._delete_draft(started, stale_draft, "its articles changed since")
+        return started
+
+    # --- ahead of the slot --------------------------------------------------------------
+
+    async def stage_ahead(self, post: Post, *, owner: str) -> bool:
+        """Make a queued post's draft before its fire time (checks, covers, ``draft/add``),
+        so that at the slot only the submit remains. The post must be held by ``owner``; it
+        stays queued. A draft made from articles edited since is replaced. Returns whether a
+        draft is now ready; a failure is logged and left to the slot, which retries it and
+        fails the post with the reason as it always would."""
+        digest = articles_digest(post)
+        if post.stage is PublishStage.DRAFTED and post.staged_digest == digest:
+            return True
+        refused = await offload.run(recheck, post)
+        if refused is not None:
+            await self._log(post, "stage-ahead", "error", detail=str(refused))
+            return False
+        stale = post.draft_media_id if post.stage is PublishStage.DRAFTED else ""
+        try:
+            thumbs = await self._cover_media_ids(post)
+            media_id = await self.api.draft_add(
+                [
+                    _article(a.replace(thumb_media_id=t))
+                    for a, t in zip(post.articles, thumbs, strict=True)
+                ]
+            )
+        except BotError as exc:
+            await self._log(
+                post, "stage-ahead", "error", detail=f"{exc}; the slot will make the draft"
+            )
+            return False
+        async with self.engine.begin() as conn:
+            recorded = await post_store.update_staged(
+                conn,
+                post.id,
+                post.stage,
+                owner=owner,
+                now=self.clock(),
+                stage=PublishStage.DRAFTED.value,
+                thumb_media_id=thumbs[0],
+                draft_media_id=media_id,
+                staged_digest=digest,
+            )
+            if recorded:
+                await post_store.record_article_results(conn, post.id, thumb_media_ids=thumbs)
+                await log.append(
+                    conn,
+                    at=self.clock(),
+                    step="stage-ahead",
+                    outcome="ok",
+                    post_id=post.id,
+                    account=post.account,
+                    column=post.column,
+                    detail=f"draft {media_id} made ahead of {_iso(post.scheduled_for)}",
+                )
+        if not recorded:
+            # Edited, cancelled or claimed meanwhile: this draft is nobody's.
+            await self._delete_draft(post, media_id, "the post changed while it was made")
+            return False
+        if stale:
+            await self._delete_draft(post, stale, "replaced by a draft of the edited articles")
+        return True
+
+    async def _delete_draft(self, post: Post, media_id: str, why: str) -> None:
+        """Remove a draft made ahead that no push will use. Best effort: a draft left in the
+        draft box is harmless, so a failure is logged, never raised."""
+        try:
+            await self.api.draft_delete(media_id)
+        except BotError as exc:
+            await self._log(post, "draft/delete", "error", detail=f"draft {media_id}: {exc}")
+            return
+        await self._log(post, "draft/delete", "ok", detail=f"draft {media_id} deleted: {why}")
 
     async def _upload_cover(self, post: Post) -> Post:
         media_ids = await self._cover_media_ids(post)
@@ -535,6 +622,29 @@ class PostPublisher(PostRecords):
         async with self.engine.begin() as conn:
             await account_store.park(conn, post.account, until=until, reason=reason, now=now)
         return await self._defer(post, until, retry=True, step="quota", exc=exc, detail=reason)
+
+
+def articles_digest(post: Post) -> str:
+    """What a draft made ahead is made of: every article's text, links and cover, in order.
+    A draft whose post no longer has this digest was made from something else."""
+    parts = [
+        [a.title, a.author, a.digest, a.content_html, a.content_source_url, a.cover]
+        for a in post.articles
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def holds_staged_draft(post: Post) -> bool:
+    """Whether a queued post's draft, made ahead of its slot, is still of its articles."""
+    return (
+        post.stage is PublishStage.DRAFTED
+        and bool(post.draft_media_id)
+        and post.staged_digest == articles_digest(post)
+    )
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else "its slot"
 
 
 def recheck(post: Post) -> ContentRejectedError | None:

@@ -11,6 +11,10 @@ Slot states: ``opening`` (won, being filled; left so only if the process died ri
 ``skipped`` (a blackout date). Every final state is written to the publish log as step
 ``slot`` with the schedule, fire time and lateness in its detail.
 
+With a lead (``[publisher] stage_ahead_seconds``) a slot opens that long before its fire
+time and its posts are due at the fire time, so their drafts can be made ahead; a post queued
+inside the lead waits for the next slot.
+
 Pausing at run time is stored in the database and overrides the file's ``paused``; fire times
 that pass while a schedule is paused are neither fired nor recorded, and resuming does not
 catch them up.
@@ -63,7 +67,14 @@ OPENING, OPENED, EMPTY, MISSED, SKIPPED = "opening", "opened", "empty", "missed"
 class DraftsPosts(Protocol):
     """What the Scheduler needs of ``bot.engine.drafting.Drafting``."""
 
-    async def draft(self, column_name: str, *, due_now: bool = ..., actor: str = ...) -> Any: ...
+    async def draft(
+        self,
+        column_name: str,
+        *,
+        at: datetime | None = ...,
+        due_now: bool = ...,
+        actor: str = ...,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ class Scheduler:
         clock: Clock,
         drafting: DraftsPosts,
         on_slot_opened: Callable[[], None],
+        *,
+        lead: timedelta = timedelta(0),
     ) -> None:
         self.engine = engine
         self.config = config
@@ -96,6 +109,9 @@ class Scheduler:
         self.clock = clock
         self.drafting = drafting
         self.on_slot_opened = on_slot_opened
+        # Slots open this long before their fire time, their posts due at the fire time, so
+        # the posts' drafts can be made ahead (bot.engine.staging).
+        self.lead = lead
         self._pass_lock = asyncio.Lock()  # one pass at a time in this process
         self._wake = asyncio.Event()
 
@@ -154,15 +170,17 @@ class Scheduler:
         if resumed_at is not None and resumed_at > start:
             start = resumed_at  # fire times while it was paused are not owed
         scan_from = max(start, now - grace - MISSED_HORIZON)
-        times = fire_times_between(spec, scan_from, now, include_blackout=True)
+        times = fire_times_between(spec, scan_from, now + self.lead, include_blackout=True)
         late = sum(1 for t in times if now - t > grace)
         times = times[max(0, late - MAX_MISSED_ROWS) :]
         if not times:
             return []
         if last is None:
             # A schedule that never fired owes nothing from before it ran: only its newest
-            # fire time within grace opens (else a new every-minute schedule opens ten).
-            times, prior = times[-1:], ""
+            # fire time within grace opens (else a new every-minute schedule opens ten), and
+            # those within the lead.
+            past = [t for t in times if t <= now]
+            times, prior = past[-1:] + [t for t in times if t > now], ""
         else:
             prior = _unrecorded_note(spec, start, times[0])
         outcomes: list[SlotOutcome] = []
@@ -197,16 +215,18 @@ class Scheduler:
             if slot_id is None:
                 return None  # another process (or an earlier pass) has this fire time
             waiting = await post_store.waiting_for_slot(conn, spec.column, spec.posts_per_slot)
+            # A slot opened ahead makes its posts due at the fire time; a late one, now.
+            due = max(fire_at, now)
             taken = [
                 post.id
                 for post in waiting
-                if await post_store.assign_to_slot(conn, post, slot_id=slot_id, due=now, now=now)
+                if await post_store.assign_to_slot(conn, post, slot_id=slot_id, due=due, now=now)
             ]
             if taken or spec.when_queue_empty is WhenQueueEmpty.SKIP:
                 state = OPENED if taken else EMPTY
                 note = _join("queue empty" if not taken else "", prior)
                 return await self._finish(conn, spec, slot_id, fire_at, now, state, taken, note)
-        drafted, note = await self._draft(spec)
+        drafted, note = await self._draft(spec, fire_at if fire_at > now else None)
         async with self.engine.begin() as conn:
             state = OPENED if drafted else EMPTY
             note = _join(note, prior)
@@ -214,11 +234,12 @@ class Scheduler:
                 conn, spec, slot_id, fire_at, now, state, drafted, note, failed=not drafted
             )
 
-    async def _draft(self, spec: ScheduleSpec) -> tuple[list[int], str]:
-        """Draft one post for an empty queue; a failure leaves the slot empty, never opening."""
+    async def _draft(self, spec: ScheduleSpec, due: datetime | None) -> tuple[list[int], str]:
+        """Draft one post for an empty queue, due at ``due`` (None: now); a failure leaves the
+        slot empty, never opening."""
         try:
             result = await self.drafting.draft(
-                spec.column, due_now=True, actor=f"schedule:{spec.name}"
+                spec.column, at=due, due_now=True, actor=f"schedule:{spec.name}"
             )
         except Exception as exc:  # the slot must still reach a final state and be logged
             logger.warning("schedule %s: drafting for %s failed: %s", spec.name, spec.column, exc)
@@ -394,10 +415,9 @@ def _detail(
 ) -> str:
     local = fire_at.astimezone(spec.tz).isoformat()
     posts = ",".join(str(i) for i in post_ids) or "-"
-    text = (
-        f"schedule={spec.name} fire_at={fire_at.isoformat()} local={local} "
-        f"late={(now - fire_at).total_seconds():.1f}s posts={posts}"
-    )
+    late = (now - fire_at).total_seconds()
+    when = f"late={late:.1f}s" if late >= 0 else f"ahead={-late:.1f}s"
+    text = f"schedule={spec.name} fire_at={fire_at.isoformat()} local={local} {when} posts={posts}"
     return f"{text} ({note})" if note else text
 
 

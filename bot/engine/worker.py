@@ -207,8 +207,12 @@ class Worker:
                     continue  # there may be more due than there was room for
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
+        except asyncio.CancelledError:
+            for task in self._in_flight:
+                task.cancel()
+            raise
         finally:
-            # Posts in flight finish their step (and give up their leases) before we stop.
+            # Stopped: posts in flight finish their step (and give up their leases) first.
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
 

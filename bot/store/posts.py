@@ -402,6 +402,97 @@ async def claim_due(
     return claimed
 
 
+# --- staging ahead of the slot ----------------------------------------------------------------
+
+
+async def to_stage(
+    conn: AsyncConnection, *, now: datetime, until: datetime, limit: int = 500
+) -> list[Post]:
+    """Queued posts due after ``now`` and by ``until`` that nobody holds: the ones whose draft
+    may be made ahead of their slot (the caller decides which still need it)."""
+    rows = await conn.execute(
+        sa.select(posts.c.id)
+        .where(
+            posts.c.status == PostStatus.QUEUED.value,
+            posts.c.needs_attention.is_(False),
+            posts.c.scheduled_for > now,
+            posts.c.scheduled_for <= until,
+            sa.or_(posts.c.lease_expires_at.is_(None), posts.c.lease_expires_at <= now),
+            sa.or_(posts.c.next_attempt_at.is_(None), posts.c.next_attempt_at <= now),
+        )
+        .order_by(posts.c.scheduled_for, posts.c.id)
+        .limit(limit)
+    )
+    return await get_many(conn, [r[0] for r in rows])
+
+
+async def claim_for_staging(
+    conn: AsyncConnection, post_id: int, *, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Hold a queued post while its draft is made ahead (a compare-and-set: False when it
+    moved on or someone holds it)."""
+    result = await conn.execute(
+        posts.update()
+        .where(
+            posts.c.id == post_id,
+            posts.c.status == PostStatus.QUEUED.value,
+            sa.or_(posts.c.lease_expires_at.is_(None), posts.c.lease_expires_at <= now),
+        )
+        .values(lease_owner=owner, lease_expires_at=now + lease)
+    )
+    return result.rowcount == 1
+
+
+async def update_staged(
+    conn: AsyncConnection,
+    post_id: int,
+    expected: PublishStage,
+    *,
+    owner: str,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """Record a staging step if the post is still queued at stage ``expected`` and held by
+    ``owner``: an edit made meanwhile keeps its place, a cancel or a slot's claim wins."""
+    result = await conn.execute(
+        posts.update()
+        .where(
+            posts.c.id == post_id,
+            posts.c.status == PostStatus.QUEUED.value,
+            posts.c.stage == expected.value,
+            posts.c.lease_owner == owner,
+        )
+        .values(updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+async def take_abandoned_drafts(conn: AsyncConnection, *, limit: int = 50) -> list[tuple[int, str]]:
+    """Cancelled posts still holding a draft made ahead: forget each draft here (so only one
+    process deletes it) and return (post id, draft media id) for the caller to delete."""
+    rows = (
+        await conn.execute(
+            sa.select(posts.c.id, posts.c.draft_media_id)
+            .where(
+                posts.c.status == PostStatus.CANCELLED.value,
+                posts.c.staged_digest != "",
+                posts.c.draft_media_id != "",
+            )
+            .limit(limit)
+        )
+    ).all()
+    taken: list[tuple[int, str]] = []
+    for post_id, media_id in rows:
+        result = await conn.execute(
+            posts.update()
+            .where(posts.c.id == post_id, posts.c.draft_media_id == media_id)
+            .values(draft_media_id="", staged_digest="", stage=PublishStage.NEW.value)
+        )
+        if result.rowcount == 1:
+            taken.append((int(post_id), str(media_id)))
+    return taken
+
+
 async def _take_account(conn: AsyncConnection, account: str, now: datetime) -> bool:
     """PostgreSQL: hold the account for this transaction, then look again for a live lease
     (a claim another process committed after our first look), so two processes never work

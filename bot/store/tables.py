@@ -86,6 +86,8 @@ posts = sa.Table(
     sa.Column("errcode", sa.Integer, nullable=True),
     sa.Column("thumb_media_id", sa.Text, nullable=False, default=""),
     sa.Column("draft_media_id", sa.Text, nullable=False, default=""),
+    # Set while a queued post holds a draft made ahead of its slot: the articles' digest.
+    sa.Column("staged_digest", sa.String(64), nullable=False, default="", server_default=""),
     sa.Column("publish_id", sa.String(64), nullable=False, default="", index=True),
     sa.Column("msg_id", sa.String(64), nullable=False, default=""),
     sa.Column("next_attempt_at", UTCDateTime, nullable=True),
