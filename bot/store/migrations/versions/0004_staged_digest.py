@@ -5,16 +5,16 @@ A queued post whose draft was made before its fire time keeps ``stage = drafted`
 digest of the articles the draft holds; at the slot the draft is used only if the articles
 still have that digest (an edit since makes a new one). Empty for every existing post.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 00:15:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
