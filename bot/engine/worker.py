@@ -206,7 +206,7 @@ class Worker:
                 if len(claimed) == free and free > 0:
                     continue  # there may be more due than there was room for
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_first(stop, self.wake), timeout=tick)
+                    await asyncio.wait_for(_first(stop, self.wake), timeout=await self._pause(tick))
         except asyncio.CancelledError:
             for task in self._in_flight:
                 task.cancel()
@@ -215,6 +215,19 @@ class Worker:
             # Stopped: posts in flight finish their step (and give up their leases) first.
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _pause(self, tick: float) -> float:
+        """Seconds until the next post comes due (a slot's fire time, a poll), at most
+        ``tick``: a post staged for 08:00 is claimed at 08:00, not at the next tick."""
+        try:
+            async with self.engine.connect() as conn:
+                next_due = await post_store.next_due_at(conn, self.clock())
+        except Exception:
+            logger.exception("publisher: cannot read the next due time")
+            return tick
+        if next_due is None:
+            return tick
+        return max(0.0, min(tick, (next_due - self.clock()).total_seconds() + 0.001))
 
     def _finished(self, task: asyncio.Task[StepResult | None]) -> None:
         self._in_flight.discard(task)

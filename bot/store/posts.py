@@ -402,6 +402,21 @@ async def claim_due(
     return claimed
 
 
+async def next_due_at(conn: AsyncConnection, now: datetime) -> datetime | None:
+    """When the next post not yet due becomes due (a queued post's time, a wait's end)."""
+    queued = sa.select(sa.func.min(posts.c.scheduled_for)).where(
+        posts.c.status == PostStatus.QUEUED.value, posts.c.scheduled_for > now
+    )
+    waiting = sa.select(sa.func.min(posts.c.next_attempt_at)).where(
+        posts.c.status.in_([PostStatus.QUEUED.value, PostStatus.PUBLISHING.value]),
+        posts.c.needs_attention.is_(False),
+        posts.c.next_attempt_at > now,
+    )
+    times = [(await conn.execute(q)).scalar_one_or_none() for q in (queued, waiting)]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
 # --- staging ahead of the slot ----------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from bot.store import db
 from bot.store import log as log_store
 from bot.store import posts as post_store
 from tests.e2e.conftest import (
+    APPID,
     COLUMN,
+    SECRET_ENV,
     Project,
     ServeProcess,
     Simulator,
@@ -45,17 +48,37 @@ QUOTAS = {
 }
 
 
-async def insert_due_posts(url: str, count: int, cover: Path, label: str) -> set[str]:
-    """``count`` queued posts, due now, in one transaction; returns their titles."""
+SECOND_COLUMN = "第二栏目"
+
+
+def second_account(api_base: str, cover: Path) -> str:
+    """Config tables for a second account and its column (appended to the project's)."""
+    return (
+        f'[[accounts]]\nname = "second"\nappid = "{APPID}"\nsecret_env = "{SECRET_ENV}"\n'
+        f'api_base = "{api_base}"\n\n[[columns]]\nname = "{SECOND_COLUMN}"\n'
+        f'account = "second"\nauthor = "团区委"\ncover = "{cover}"\n'
+    )
+
+
+async def insert_due_posts(
+    url: str,
+    count: int,
+    cover: Path,
+    label: str,
+    accounts: Sequence[tuple[str, str]] = ((COLUMN, "main"),),
+) -> set[str]:
+    """``count`` queued posts, due now, in one transaction, dealt to the (column, account)
+    pairs in turn; returns their titles."""
     engine = db.open_engine(url)
     now = datetime.now(UTC)
     titles = {f"{label}第{i:03d}篇" for i in range(count)}
     try:
         async with engine.begin() as conn:
-            for title in sorted(titles):
+            for i, title in enumerate(sorted(titles)):
+                column, account = accounts[i % len(accounts)]
                 new = post_store.NewPost(
-                    column=COLUMN,
-                    account="main",
+                    column=column,
+                    account=account,
                     title=title,
                     author="团区委",
                     digest="两个进程同时发布",
@@ -159,9 +182,22 @@ async def test_two_publish_due_loops_on_sqlite_publish_20_posts_once(tmp_path: P
     cover = write_cover(tmp_path / "cover.jpg")
     with simulator_process(tmp_path, publish_delay=0.2, seed=20) as sim:
         project = Project(tmp_path / "project", sim.url)
-        project.write_config(publisher=PUBLISHER, cover=str(cover))
+        # One post in flight per process, over two accounts: a single run publishing one
+        # account's whole backlog (which pipelining lets it do) leaves the other account's
+        # posts to the other run, so both really take part.
+        project.write_config(
+            publisher={**PUBLISHER, "concurrency": 1},
+            cover=str(cover),
+            extra=second_account(sim.url, cover),
+        )
         assert project.run("db", "upgrade").code == 0
-        titles = await insert_due_posts(project.database_url, 20, cover, "双进程")
+        titles = await insert_due_posts(
+            project.database_url,
+            20,
+            cover,
+            "双进程",
+            accounts=((COLUMN, "main"), (SECOND_COLUMN, "second")),
+        )
 
         async def publish_loop() -> set[int]:
             """``bot publish --due`` again and again until nothing is open; the posts that

@@ -4,12 +4,14 @@ of the same account, and ``bot publish --due`` never sleeps while a post is due.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from bot.account.simulator import SimulatorConfig
 from bot.domain.models import Post, PostStatus
 from bot.store import log as log_store
-from tests.integration.publish_harness import publish_rig
+from bot.store import posts as post_store
+from tests.integration.publish_harness import publish_rig, utc_now
 
 
 async def test_one_accounts_backlog_is_submitted_while_the_first_job_still_runs(
@@ -43,3 +45,28 @@ async def test_one_accounts_backlog_is_submitted_while_the_first_job_still_runs(
         assert progress and progress[-1] == 5
         # It slept only while every touched post was waiting for the platform.
         assert len(sleeps) < len(progress)
+
+
+async def test_the_service_claims_a_post_at_its_time_not_at_the_next_tick(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        queued = await rig.add_post("八点整")
+        due = utc_now() + timedelta(seconds=1.5)
+        async with rig.engine.begin() as conn:
+            await post_store.update_fields(conn, queued.id, now=utc_now(), scheduled_for=due)
+        stop = asyncio.Event()
+        worker = rig.worker()
+        running = asyncio.create_task(worker.run_forever(stop, tick=60))
+        try:
+            for _ in range(100):
+                if (await rig.get(queued.id)).status is not PostStatus.QUEUED:
+                    break
+                await asyncio.sleep(0.1)
+            started = utc_now()
+        finally:
+            stop.set()
+            await running
+        # Started at its time, though the tick (60 s) had not come round again.
+        assert (await rig.get(queued.id)).status is not PostStatus.QUEUED
+        assert started - due < timedelta(seconds=8)
