@@ -7,7 +7,6 @@ ZH: dict[str, str] = {
     "the form's CSRF token is missing or wrong; reload the page": "表单已过期，请刷新页面后重试",
     "no file was sent (a multipart field with a filename)": "没有选择文件",
     "send the catalogue files as multipart/form-data": "请用 multipart/form-data 上传目录文件",
-    "you cannot delete your own user": "不能删除自己的用户",
     "user name: 1 to 100 characters, no spaces": "用户名：1 到 100 个字符，不能有空格",
     "openid: only letters, digits, '-' and '_'": "openid 只能包含字母、数字、'-' 和 '_'",
     "no password: set $BOT_NEW_PASSWORD or run in a terminal": (
