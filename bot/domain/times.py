@@ -53,8 +53,43 @@ def parse_when(text: str, *, tz: ZoneInfo, now: datetime, what: str = "time") ->
         )
     check_day(parsed.date(), what)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
+        parsed = _read_in(parsed, tz, text, what)
     return parsed.astimezone(UTC)
+
+
+def _read_in(naive: datetime, tz: ZoneInfo, text: str, what: str) -> datetime:
+    """``naive`` as a wall-clock time in ``tz``. Raises UserError for a time the clocks skip
+    (daylight saving starts) or show twice (it ends): which instant was meant is unknown, so
+    the person says it with an offset."""
+    earlier, later = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier
+    if earlier.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise UserError(
+            text_(
+                "{what}: {text} does not exist in {zone} (the clocks skip it when daylight "
+                "saving starts); give another time or an offset, e.g. {example}",
+                what=what,
+                text=text,
+                zone=tz.key,
+                example=naive.isoformat() + _offset(earlier),
+            )
+        )
+    raise UserError(
+        text_(
+            "{what}: {text} happens twice in {zone} (the clocks go back); say which with an "
+            "offset: {first} or {second}",
+            what=what,
+            text=text,
+            zone=tz.key,
+            first=naive.isoformat() + _offset(earlier),
+            second=naive.isoformat() + _offset(later),
+        )
+    )
+
+
+def _offset(moment: datetime) -> str:
+    return moment.isoformat()[-6:]
 
 
 def _parse_local(text: str, *, tz: ZoneInfo, now: datetime) -> datetime | None:
