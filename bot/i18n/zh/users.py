@@ -9,7 +9,6 @@ ZH: dict[str, str] = {
     "Delete": "删除",
     "Copy this token now; it is not shown again:": "请立即复制此令牌，它不会再次显示：",
     "Created": "创建时间",
-    "you cannot delete your own user": "不能删除自己的用户",
     "the last admin cannot lose the admin role; make another user admin first": (
         "最后一位管理员不能失去管理员角色；请先把另一位用户设为管理员"
     ),
