@@ -208,7 +208,7 @@ async def open_services(
             worker=worker,
             stager=stager,
             drafting=drafting,
-            review=ReviewActions(engine, clock),
+            review=ReviewActions(engine, clock, allow_self_approval=config.web.allow_self_approval),
             owner=owner,
         )
     finally:

@@ -50,6 +50,9 @@ def post_json(post: Post, config: Config, *, with_content: bool = False) -> dict
         "review_comment": post.review_comment or None,
         "publish_id": post.publish_id or None,
         "article_id": post.article_id or None,
+        "version": post.version,
+        "created_by": post.created_by or None,
+        "edited_by": post.edited_by or None,
     }
     shape["article_count"] = post.article_count
     shape["articles"] = [

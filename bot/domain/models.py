@@ -6,6 +6,8 @@ Timestamps are timezone-aware and in UTC everywhere; only surfaces convert them 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -147,6 +149,8 @@ class Post:
     review_comment: str = ""
     needs_attention: bool = False
     more_articles: list[Article] = field(default_factory=list)
+    created_by: str = ""  # the user who drafted it ("" for the CLI and the scheduler)
+    edited_by: str = ""  # the user who last changed its content
 
     @property
     def articles(self) -> list[Article]:
@@ -165,6 +169,18 @@ class Post:
             article_url=self.article_url,
         )
         return [headline, *self.more_articles]
+
+    @property
+    def version(self) -> str:
+        """A digest of everything a reviewer reads (each article's text, links and cover,
+        in order, and how it is delivered): an approval names the version it approves, so
+        an edit made meanwhile is never approved unseen."""
+        content = [
+            [a.title, a.author, a.digest, a.markdown, a.content_html, a.content_source_url, a.cover]
+            for a in self.articles
+        ]
+        data = json.dumps([self.delivery.value, content], ensure_ascii=False)
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
     @property
     def article_count(self) -> int:

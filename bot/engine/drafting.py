@@ -218,7 +218,7 @@ class Drafting:
         now = self.clock()
         async with self.engine.begin() as conn:
             changed = await post_store.replace_articles(
-                conn, post, articles, now=now, statuses=[post.status]
+                conn, post, articles, now=now, statuses=[post.status], actor=actor
             )
             if not changed:
                 raise ConflictError(f"post {post.id} changed while you edited it; reload and retry")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain.errors import ConflictError
+from bot.domain.errors import ConflictError, ForbiddenError, UserError
 from bot.domain.models import Post, PostStatus, PublishStage
 from bot.store import log
 from bot.store import posts as post_store
@@ -18,19 +18,50 @@ Clock = Callable[[], datetime]
 
 
 class ReviewActions:
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, *, allow_self_approval: bool = False
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.allow_self_approval = allow_self_approval
 
-    async def approve(self, post_id: int, *, actor: str = "", comment: str = "") -> Post:
+    async def approve(
+        self, post_id: int, *, actor: str = "", comment: str = "", version: str | None = None
+    ) -> Post:
         """review → queued. A rejected post (draft) goes back through review first: an
-        approval is always of the text a reviewer last saw submitted."""
+        approval is always of the text a reviewer last saw submitted. ``version`` is the
+        post's version as the reviewer read it (``Post.version``; None only for the
+        operator's CLI): approval applies to exactly that content. Four eyes: a reviewer may
+        not approve a post they drafted or last edited, unless ``allow_self_approval``.
+        Raises ConflictError (not in review, or changed since it was read), ForbiddenError
+        (their own post), UserError (no version)."""
         async with self.engine.begin() as conn:
             post = await post_store.get(conn, post_id)
             if post.status is not PostStatus.REVIEW:
                 raise ConflictError(
                     f"post {post_id} is {post.status}; only a post in review can be approved "
                     "(submit a draft for review first)"
+                )
+            if version == "":
+                raise UserError(
+                    "version: missing; approving names the version of the post you read "
+                    "(the post's 'version' field)"
+                )
+            if version is not None and version != post.version:
+                who = f" by {post.edited_by}" if post.edited_by else ""
+                raise ConflictError(
+                    f"post {post_id} was changed{who} after you read it; read it again "
+                    "before approving"
+                )
+            reviewer = post_store.person(actor)
+            if (
+                reviewer
+                and not self.allow_self_approval
+                and reviewer in (post.created_by, post.edited_by)
+            ):
+                raise ForbiddenError(
+                    f"post {post_id} was drafted or last edited by you; another reviewer "
+                    "must approve it"
                 )
             return await post_store.transition(
                 conn,

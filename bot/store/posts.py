@@ -39,6 +39,13 @@ class NewPost:
     more_articles: Sequence[Article] = ()
 
 
+def person(actor: str) -> str:
+    """The user name in an actor ("web:alice", "api:alice"); "" for the CLI, the scheduler
+    and anything else that is not a person logged in to the admin or the API."""
+    kind, _, name = actor.partition(":")
+    return name if kind in ("web", "api") else ""
+
+
 async def create(conn: AsyncConnection, new: NewPost, *, now: datetime, actor: str = "") -> int:
     if 1 + len(new.more_articles) > MAX_ARTICLES:
         raise UserError(f"a post holds at most {MAX_ARTICLES} articles")
@@ -60,6 +67,8 @@ async def create(conn: AsyncConnection, new: NewPost, *, now: datetime, actor: s
             scheduled_for=new.scheduled_for,
             created_at=now,
             updated_at=now,
+            created_by=person(actor),
+            edited_by=person(actor),
         )
     )
     post_id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -267,9 +276,11 @@ async def replace_articles(
     *,
     now: datetime,
     statuses: Sequence[PostStatus],
+    actor: str = "",
 ) -> bool:
     """Store ``articles`` as the post's articles in this order (the first becomes the
-    headline, on the post row), if the post is still in one of ``statuses``. Every resource
+    headline, on the post row), if the post is still in one of ``statuses``; ``actor`` is
+    recorded as the post's last editor. Every resource
     of the post must be featured by exactly one article. Returns False when the post moved
     on; raises UserError for a count outside 1..8 or resources that do not match the post's.
     """
@@ -291,6 +302,7 @@ async def replace_articles(
         content_html=head.content_html,
         content_source_url=head.content_source_url,
         cover=head.cover,
+        **({"edited_by": person(actor)} if actor else {}),
         thumb_media_id=head.thumb_media_id,
         article_url=head.article_url,
     )

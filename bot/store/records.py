@@ -60,6 +60,8 @@ def post_from_row(
         review_comment=row["review_comment"],
         needs_attention=row["needs_attention"],
         more_articles=list(more_articles or []),
+        created_by=row.get("created_by", "") or "",
+        edited_by=row.get("edited_by", "") or "",
     )
 
 

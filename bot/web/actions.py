@@ -44,7 +44,8 @@ async def run_action(
     review = services.review
     if action == "approve":
         comment = forms.text(values, "comment", max_len=2000)
-        return await review.approve(post_id, actor=actor, comment=comment)
+        version = forms.text(values, "version", max_len=64).strip()
+        return await review.approve(post_id, actor=actor, comment=comment, version=version)
     if action == "reject":
         comment = forms.text(values, "comment", max_len=2000)
         return await review.reject(post_id, actor=actor, comment=comment)

@@ -60,7 +60,14 @@ def _body(schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
 
 
 ACTION_BODIES: dict[str, dict[str, Any]] = {
-    "approve": {"comment": {"type": "string", "maxLength": 2000}},
+    "approve": {
+        "version": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "the post's version as the reviewer read it (required)",
+        },
+        "comment": {"type": "string", "maxLength": 2000},
+    },
     "reject": {"comment": {"type": "string", "maxLength": 2000}},
     "submit": {},
     "cancel": {},
@@ -362,6 +369,12 @@ SCHEMAS: dict[str, Any] = {
             "needs_attention": {"type": "boolean"},
             "priority": {"type": "integer"},
             "resources": {"type": "array", "items": {"type": "string"}},
+            "version": {
+                "type": "string",
+                "description": "a digest of the content; approving names the version read",
+            },
+            "created_by": NULLABLE_STR,
+            "edited_by": NULLABLE_STR,
             "markdown": {"type": "string"},
             "content_html": {"type": "string"},
             "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},

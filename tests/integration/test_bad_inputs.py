@@ -9,7 +9,8 @@ import asyncio
 import io
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -479,7 +480,7 @@ def _named(data: bytes, name: str) -> Any:
 
 
 def signed(token: str = CALLBACK_TOKEN, **extra: str) -> dict[str, str]:
-    timestamp, nonce = "1714000000", "98765"
+    timestamp, nonce = str(int(time.time())), "98765"  # pushes older than 5 minutes are refused
     query = {"timestamp": timestamp, "nonce": nonce}
     query["signature"] = url_signature(token, timestamp, nonce)
     query.update(extra)
@@ -492,26 +493,35 @@ def publish_event_xml() -> str:
     )
 
 
-BAD_CALLBACKS: list[tuple[str, str, dict[str, str], bytes, int, str]] = [
+BAD_CALLBACKS: list[
+    tuple[str, str, Callable[[], dict[str, str]] | dict[str, str], bytes, int, str]
+] = [
     # (id, account, query, body, status, what the error says)
-    ("wrong-signature", "main", signed(token="not-the-token"), b"", 403, "signature"),
+    ("wrong-signature", "main", lambda: signed(token="not-the-token"), b"", 403, "signature"),
     ("no-nonce", "main", {"timestamp": "1", "signature": "x"}, b"", 400, "nonce"),
-    ("unknown-account", "nobody", signed(), b"", 404, "no callback here"),
+    ("unknown-account", "nobody", lambda: signed(), b"", 404, "no callback here"),
     (
         "doctype-entity",
         "main",
-        signed(),
+        lambda: signed(),
         b'<!DOCTYPE xml [<!ENTITY a "aaaa">]><xml><ToUserName>&a;</ToUserName></xml>',
         400,
         "DOCTYPE",
     ),
-    ("oversize", "main", signed(), b"<xml>" + b"a" * (70 * 1024) + b"</xml>", 413, "Too Large"),
-    ("not-utf8", "main", signed(), "<xml>坏</xml>".encode("gbk"), 400, "UTF-8"),
-    ("malformed-xml", "main", signed(), b"<xml><ToUserName>", 400, "well-formed"),
+    (
+        "oversize",
+        "main",
+        lambda: signed(),
+        b"<xml>" + b"a" * (70 * 1024) + b"</xml>",
+        413,
+        "Too Large",
+    ),
+    ("not-utf8", "main", lambda: signed(), "<xml>坏</xml>".encode("gbk"), 400, "UTF-8"),
+    ("malformed-xml", "main", lambda: signed(), b"<xml><ToUserName>", 400, "well-formed"),
     (
         "safe-mode-without-key",
         "main",
-        signed(encrypt_type="aes", msg_signature="x"),
+        lambda: signed(encrypt_type="aes", msg_signature="x"),
         b"<xml><Encrypt>abc</Encrypt></xml>",
         400,
         "aes_key",
@@ -526,8 +536,14 @@ BAD_CALLBACKS: list[tuple[str, str, dict[str, str], bytes, int, str]] = [
     ids=[c[0] for c in BAD_CALLBACKS],
 )
 async def test_bad_callback_pushes_are_refused_and_record_nothing(
-    account: str, query: dict[str, str], body: bytes, status: int, expected: str, web: Web
+    account: str,
+    query: Callable[[], dict[str, str]] | dict[str, str],
+    body: bytes,
+    status: int,
+    expected: str,
+    web: Web,
 ) -> None:
+    query = query() if callable(query) else query  # signed now: stale pushes are refused
     before = content(web.database)
     payload = body or publish_event_xml().encode("utf-8")
     response = await web.rig.client.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -410,3 +411,72 @@ def test_5_the_slow_down_grows_with_failures_for_a_name_and_overall() -> None:
     assert 0 < first < later <= users.SLOWDOWN_MAX
     crowd = Failures(pair=0, user=0, address=0, everywhere=users.GLOBAL_SLOWDOWN_AFTER)
     assert users.slowdown(crowd) > 0
+
+
+# --- 8. approval was not tied to what the reviewer saw; reviewers approved their own posts -----
+
+
+async def _draft_for_review(rig: WebRig, role: str = "editor") -> dict[str, Any]:
+    await rig.import_catalogue()
+    response = await rig.client.post(
+        "/api/posts",
+        json={"column": "学习平台", "resources": ["exhibit-001"]},
+        headers=rig.bearer(role),
+    )
+    assert response.status == 201, await response.text()
+    post: dict[str, Any] = await response.json()
+    assert post["status"] == "review"
+    return post
+
+
+async def _api_approve(rig: WebRig, post_id: int, version: str | None) -> int:
+    body = {} if version is None else {"version": version}
+    response = await rig.client.post(
+        f"/api/posts/{post_id}/approve", json=body, headers=rig.bearer("reviewer")
+    )
+    return response.status
+
+
+async def test_8_an_edit_made_while_the_reviewer_reads_sends_the_approval_back(
+    rig: WebRig,
+) -> None:
+    post = await _draft_for_review(rig)
+    csrf = await rig.login("reviewer")
+    page = await (await rig.client.get(f"/posts/{post['id']}")).text()
+    seen = re.search(r'name="version" value="([0-9a-f]+)"', page)
+    assert seen, "the approve form carries the version on the page"
+    edit = await rig.client.patch(
+        f"/api/posts/{post['id']}",
+        json={"title": "SWAPPED AFTER REVIEW", "markdown": "# swapped\n\nunreviewed text"},
+        headers=rig.bearer("editor"),
+    )
+    assert edit.status == 200, await edit.text()
+    approve = await rig.client.post(
+        f"/posts/{post['id']}/approve",
+        data={"csrf_token": csrf, "version": seen.group(1)},
+        allow_redirects=False,
+    )
+    assert approve.status == 409
+    async with rig.services.engine.connect() as conn:
+        current = await post_store.get(conn, post["id"])
+    assert current.status is PostStatus.REVIEW
+    assert await _api_approve(rig, post["id"], None) == 400  # no version: nothing approved
+    assert await _api_approve(rig, post["id"], current.version) == 200  # read again: approved
+
+
+async def test_8_a_reviewer_cannot_approve_their_own_draft_or_their_own_edit(
+    rig: WebRig,
+) -> None:
+    own = await _draft_for_review(rig, "reviewer")
+    assert await _api_approve(rig, own["id"], own["version"]) == 403
+    theirs = await _draft_for_review(rig, "editor")
+    edit = await rig.client.patch(
+        f"/api/posts/{theirs['id']}",
+        json={"title": "a reviewer's rewrite"},
+        headers=rig.bearer("reviewer"),
+    )
+    assert edit.status == 200, await edit.text()
+    version = (await edit.json())["version"]
+    assert await _api_approve(rig, theirs["id"], version) == 403
+    rig.services.review.allow_self_approval = True  # [web] allow_self_approval = true
+    assert await _api_approve(rig, own["id"], own["version"]) == 200

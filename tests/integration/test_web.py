@@ -169,7 +169,7 @@ async def test_review_publish_log_and_report(rig: WebRig) -> None:
     token = await rig.login("reviewer")
     response = await rig.client.post(
         f"/posts/{post['id']}/approve",
-        data={"csrf_token": token, "comment": "可以发布"},
+        data={"csrf_token": token, "comment": "可以发布", "version": post["version"]},
         allow_redirects=False,
     )
     assert response.status == 303

@@ -37,6 +37,7 @@ def _concrete(path: str) -> str:
         path.replace("{id}", "1")
         .replace("{name}", "morning")
         .replace("{account}", "main")
+        .replace("{format}", "csv")
         .replace("/static", "/static/admin.css")
     )
 
