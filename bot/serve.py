@@ -33,7 +33,8 @@ DEMO_SECRET = "demo-secret-for-the-simulator"
 
 def demo_config_text(base: Path, port: int) -> str:
     """The demo's configuration: one account on the in-process simulator, the 学习平台 column
-    (three articles a push), the project's schedules (one fires every minute) and fast polling
+    (three articles a push), the 审核示范 column (review required, no schedule: the tour's
+    approve step), the project's schedules (one fires every minute) and fast polling
     so the demo shows a published post within two minutes."""
     return f"""# Written by `bot serve --demo` on first start; edit freely, delete to regenerate.
 [database]
@@ -54,6 +55,15 @@ author = "团区委"
 kinds = ["platform", "exhibit", "lesson", "course"]
 cooldown_days = 0
 articles_per_post = 3             # 多图文: each push carries three articles, one per resource
+
+# The tour's review step: a post drafted here waits for 通过 (approve) before it is queued.
+# No schedule uses this column, so an approved post is published at once.
+[[columns]]
+name = "审核示范"
+account = "demo"
+author = "团区委"
+cooldown_days = 0
+require_review = true
 
 [web]
 host = "127.0.0.1"

@@ -27,6 +27,7 @@ import json
 import logging
 import mimetypes
 import random
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -58,6 +59,11 @@ QUOTA_TIMEZONE = ZoneInfo("Asia/Shanghai")  # the platform's quota day
 
 # endpoint, errcode (0 ok, None no answer), latency in ms, attempt number (1-based)
 OnCall = Callable[[str, int | None, int, int], Awaitable[None] | None]
+
+
+# An openid is 28 characters and starts with "o" (wechatpy tells the two apart the same way);
+# anything else given for a preview is a WeChat ID.
+_OPENID = re.compile(r"o[A-Za-z0-9_-]{27}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +279,11 @@ class AccountClient:
     # --- mass send ------------------------------------------------------------------------
 
     async def mass_preview(self, media_id: str, touser: str) -> str:
-        """message/mass/preview to one openid; returns the msg_id ("" when none is given)."""
-        body = {"touser": touser, "msgtype": "mpnews", "mpnews": {"media_id": media_id}}
+        """message/mass/preview to one reviewer: ``touser`` is an openid, or else the
+        reviewer's WeChat ID (微信号, sent as ``towxname``), which people can find themselves.
+        Returns the msg_id ("" when none is given)."""
+        key = "touser" if _OPENID.fullmatch(touser) else "towxname"
+        body = {key: touser, "msgtype": "mpnews", "mpnews": {"media_id": media_id}}
         answer = await self._call(_Request("message/mass/preview", idempotent=False, body=body))
         return str(answer.get("msg_id") or "")
 

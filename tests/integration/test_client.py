@@ -552,7 +552,13 @@ async def test_connection_refused_before_sending_is_transient_even_for_draft_add
 async def test_mass_send_and_a_repeated_clientmsgid(harness: Harness) -> None:
     client = harness.client()
     preview_draft = await new_draft(client, "预览")
-    assert (await client.mass_preview(preview_draft, "oPreviewOpenId0000000000000")).isdigit()
+    assert (await client.mass_preview(preview_draft, "oPreviewOpenId00000000000000")).isdigit()
+    await client.mass_preview(preview_draft, "zhang_san-1990")  # a WeChat ID (微信号)
+    previews = harness.running.sim.previews
+    assert [(p["to"], p["by"]) for p in previews] == [
+        ("oPreviewOpenId00000000000000", "touser"),
+        ("zhang_san-1990", "towxname"),
+    ]
     media_id = await new_draft(client, "群发")
     msg_id = await client.mass_sendall(media_id, clientmsgid="bot-post-7")
     status = await client.mass_get(msg_id)

@@ -432,7 +432,8 @@ class Simulator:
         if not isinstance(to, str) or not to:
             raise ApiFault(40097, "touser or towxname is required")
         msg_id = self.ids.serial(3_000_000_000)
-        self.previews.append({"msg_id": msg_id, "to": to, "media_id": draft.media_id})
+        by = "towxname" if call.body.get("towxname") else "touser"
+        self.previews.append({"msg_id": msg_id, "to": to, "by": by, "media_id": draft.media_id})
         return {"errcode": 0, "errmsg": "preview success", "msg_id": msg_id}
 
     def mass_sendall(self, call: Call) -> dict[str, Any]:
