@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import BOT, bot_env
+from tests.e2e.conftest import BOT, COLUMN, Project, bot_env
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
 LINE = re.compile(
@@ -107,3 +107,31 @@ def test_a_mixed_encoding_csv_is_refused_naming_the_line(tmp_path: Path) -> None
     result = check(tmp_path, "mixed.csv")
     assert result.returncode == 1
     assert re.search(r"^mixed\.csv:3: error file\.encoding: .*line 2 is UTF-8", result.stdout, re.M)
+
+
+def test_bot_draft_refuses_with_readable_lines_and_json_objects(project: Project) -> None:
+    assert project.run("db", "upgrade").code == 0
+    catalogue = project.root / "cat.csv"
+    catalogue.write_text(
+        "id,kind,title,summary,url\n"
+        "t1,platform,主题教育學習平台,理论学习平台。,https://www.xuexi.cn/\n",
+        encoding="utf-8",
+    )
+    assert project.run("catalogue", "import", str(catalogue)).code == 0
+    text = project.run("draft", "--column", COLUMN, "--resource", "t1", "--at", "now")
+    assert text.code == 1
+    assert "Finding(" not in text.stderr and "script.traditional" in text.stderr
+    assert "简体栏目中出现繁体字" in text.stderr  # Chinese by default
+    english = project.run(
+        "draft", "--column", COLUMN, "--resource", "t1", "--at", "now", "--json",
+        env=bot_env(BOT_LANG="en"),
+    )  # fmt: skip
+    assert english.code == 1
+    body = json.loads(english.stdout)
+    assert isinstance(body, dict) and body["error"]
+    found = [f for f in body["findings"] if f["code"] == "script.traditional"]
+    assert {f["field"] for f in found} >= {"title", "markdown"}  # the title and the body
+    finding = found[0]
+    assert finding["severity"] == "error"
+    assert "Traditional" in finding["message"] and finding["message_zh"]
+    assert project.run("queue", "list", "--json").json() == []  # nothing was stored

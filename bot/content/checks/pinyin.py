@@ -2,8 +2,8 @@
 "团【tuán】", "团 (tuán)", "团(tuan2)", "团(TUÁN)", or glued on as "团tuán课kè".
 
 A converter glosses every character (or every uncommon one); an author glosses one rare
-character in a name so readers can say it ("王堃（kūn）"). So one or two glosses, each after a
-character outside GB2312's common level, are a warning; anything else is an error."""
+character in a name so readers can say it ("王堃（kūn）"). So glosses of at most two distinct
+characters, each outside GB2312's common level, are a warning; anything else is an error."""
 
 from __future__ import annotations
 
@@ -57,7 +57,12 @@ def _is_pinyin(annotation: str) -> bool:
 def check(text: str) -> Iterator[Hit]:
     glosses = [m for m in _ANNOTATION.finditer(text) if _is_pinyin(m.group("ann"))]
     glued = list(_GLUED.finditer(text))
-    names_only = len(glosses) <= 2 and not glued and all(_rare(m.group("han")) for m in glosses)
+    # One name may be glossed wherever it appears (title, body, link text): count the
+    # distinct glossed characters, not the glosses.
+    glossed = {
+        (m.group("han"), m.group("ann").strip(" \u3000()（）[]【】").lower()) for m in glosses
+    }
+    names_only = len(glossed) <= 2 and not glued and all(_rare(han) for han, _ in glossed)
     for match in glosses:
         annotation, han = match.group("ann").strip(), match.group("han")
         if names_only:
