@@ -9,12 +9,13 @@ under 64 KB, so each is a 900x383 baseline JPEG of a few kilobytes.
 
 from __future__ import annotations
 
+import base64
 import io
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from bot.content.sample import DEFAULT_COVER, SAMPLE_DIR
 from bot.domain.models import BUILTIN_KINDS
@@ -75,6 +76,20 @@ def render_cover(label: str, colour: Colour, *, size: tuple[int, int] = COVER_SI
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, subsampling=2)
     return out.getvalue()
+
+
+def thumbnail_data_uri(data: bytes, size: tuple[int, int]) -> str:
+    """The image cropped to fill ``size`` (width, height in pixels) as a small JPEG data URI,
+    for the list view a push shows on a phone (the preview page allows no other origin).
+    Raises ``ValueError`` when the bytes are not an image Pillow reads."""
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            image = ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS)
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"not an image: {exc}") from None
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def write_sample_covers(directory: Path, kinds: Iterable[str] = BUILTIN_KINDS) -> list[Path]:

@@ -148,7 +148,7 @@ def _paths() -> dict[str, Any]:
                 parameters=[POST_ID],
             ),
             "patch": _op(
-                "Edit a post's title, digest or Markdown (re-rendered and checked)",
+                "Edit an article's title, digest or Markdown (re-rendered and checked)",
                 {
                     "200": _answer("The post", _ref("Post")),
                     **NOT_FOUND,
@@ -164,8 +164,37 @@ def _paths() -> dict[str, Any]:
                             "title": {"type": "string", "maxLength": 200},
                             "digest": {"type": "string", "maxLength": 1000},
                             "markdown": {"type": "string"},
+                            "article": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 8,
+                                "description": "which article of the push (1: the headline)",
+                            },
                         },
                     }
+                ),
+            ),
+        },
+        "/api/posts/{id}/reorder": {
+            "post": _op(
+                "Put a push's articles in a new order (the first becomes the headline)",
+                {"200": _answer("The post", _ref("Post")), **NOT_FOUND, **CONFLICT},
+                tag="posts",
+                parameters=[POST_ID],
+                requestBody=_body(
+                    {
+                        "type": "object",
+                        "required": ["order"],
+                        "properties": {
+                            "order": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": 1, "maximum": 8},
+                                "maxItems": 8,
+                                "description": "every article's number once, in the new order",
+                            }
+                        },
+                    },
+                    required=True,
                 ),
             ),
         },

@@ -50,6 +50,8 @@ PAGES = [
     _r("GET", r"/posts/{id:\d+}/preview", queue.post_preview, EDITOR),
     _r("POST", r"/posts/{id:\d+}/preview", queue.post_send_preview, PREVIEW_ROLE),
     _r("POST", r"/posts/{id:\d+}/edit", queue.post_edit, EDITOR),
+    _r("GET", r"/posts/{id:\d+}/preview/list", queue.post_list_preview, EDITOR),
+    _r("POST", r"/posts/{id:\d+}/reorder", queue.post_reorder, EDITOR),
     *(
         _r("POST", rf"/posts/{{id:\d+}}/{name}", queue.post_action(name), role)
         for name, role in POST_ACTIONS.items()
@@ -79,6 +81,7 @@ API = [
     _r("POST", "/api/posts", api_posts.draft_post, EDITOR),
     _r("GET", r"/api/posts/{id:\d+}", api_posts.get_post, EDITOR),
     _r("PATCH", r"/api/posts/{id:\d+}", api_posts.edit, EDITOR),
+    _r("POST", r"/api/posts/{id:\d+}/reorder", api_posts.reorder, EDITOR),
     *(
         _r("POST", rf"/api/posts/{{id:\d+}}/{name}", api_posts.action(name), role)
         for name, role in POST_ACTIONS.items()

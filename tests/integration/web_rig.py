@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,7 +107,14 @@ def csrf_from(html: str) -> str:
     return found.group(1)
 
 
-def write_config(tmp: Path, sim_url: str, cover: Path, *, aes: bool = False) -> dict[str, Any]:
+def write_config(
+    tmp: Path,
+    sim_url: str,
+    cover: Path,
+    *,
+    aes: bool = False,
+    extra_columns: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     schedules = tmp / "schedules"
     schedules.mkdir(exist_ok=True)
     (schedules / "web.toml").write_text(
@@ -143,6 +150,7 @@ def write_config(tmp: Path, sim_url: str, cover: Path, *, aes: bool = False) -> 
                 "cover": str(cover),
                 "cooldown_days": 0,
             },
+            *extra_columns,
         ],
         "web": {"session_key": "a test session key"},
         "bot": {"schedules_dir": str(schedules)},
@@ -178,13 +186,18 @@ def template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 @contextlib.asynccontextmanager
 async def web_rig(
-    tmp: Path, cover: Path, template: Template, *, aes: bool = False
+    tmp: Path,
+    cover: Path,
+    template: Template,
+    *,
+    aes: bool = False,
+    extra_columns: Sequence[dict[str, Any]] = (),
 ) -> AsyncIterator[WebRig]:
     sim = await start_simulator(
         SimulatorConfig(appid=APPID, secret="simulator-secret", publish_delay_seconds=0.2, seed=3)
     )
     try:
-        raw = write_config(tmp, sim.url, cover, aes=aes)
+        raw = write_config(tmp, sim.url, cover, aes=aes, extra_columns=extra_columns)
         config = replace(parse_config(raw, path=tmp / "config.toml"), publisher=FAST)
         shutil.copyfile(template.path, tmp / "bot.db")
         async with open_services(config, clock=utc_now) as services:

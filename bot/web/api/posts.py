@@ -10,7 +10,8 @@ from aiohttp.typedefs import Handler
 from bot.shapes import post_json
 from bot.web import auth, forms, queries
 from bot.web.actions import load_post, run_action, send_preview
-from bot.web.editing import edit_post
+from bot.web.articles import article_index, parse_order
+from bot.web.editing import edit_post, reorder_articles
 from bot.web.keys import LANG, SERVICES
 
 
@@ -50,21 +51,35 @@ async def draft_post(request: web.Request) -> web.Response:
 
 
 async def edit(request: web.Request) -> web.Response:
-    """Body with any of ``title``, ``digest``, ``markdown``; the others keep their value."""
+    """Body with any of ``title``, ``digest``, ``markdown`` of the ``article`` (1-based, the
+    headline by default); the others keep their value."""
     services = request.app[SERVICES]
     body = await forms.json_body(request)
     post = await load_post(services, _post_id(request))
+    index = article_index(body, post)
+    article = post.articles[index]
     edited = await edit_post(
         services,
         post.id,
-        title=forms.text(body, "title", default=post.title, max_len=200),
-        digest=forms.text(body, "digest", default=post.digest, max_len=1000),
-        markdown=forms.text(body, "markdown", default=post.markdown),
+        title=forms.text(body, "title", default=article.title, max_len=200),
+        digest=forms.text(body, "digest", default=article.digest, max_len=1000),
+        markdown=forms.text(body, "markdown", default=article.markdown),
+        article=index,
         actor=auth.actor(request),
     )
     shape = post_json(edited.post, services.config, with_content=True)
     shape["findings"] = _findings(request, edited.findings)
     return web.json_response(shape)
+
+
+async def reorder(request: web.Request) -> web.Response:
+    """Body ``{"order": [3, 1, 2]}``: every article's number once, the new headline first."""
+    services = request.app[SERVICES]
+    body = await forms.json_body(request)
+    post = await reorder_articles(
+        services, _post_id(request), parse_order(body), actor=auth.actor(request)
+    )
+    return web.json_response(post_json(post, services.config, with_content=True))
 
 
 def action(name: str) -> Handler:

@@ -13,8 +13,9 @@ from bot.shapes import account_tz
 from bot.store import log as log_store
 from bot.web import auth, forms, queries
 from bot.web.actions import POST_ACTIONS, PREVIEW_ROLE, load_post, run_action, send_preview
-from bot.web.editing import EDITABLE, edit_post
-from bot.web.keys import SERVICES
+from bot.web.articles import article_index, list_view_page, moved, parse_order
+from bot.web.editing import EDITABLE, edit_post, reorder_articles
+from bot.web.keys import LANG, SERVICES
 from bot.web.render import flash, redirect, render, translate
 from bot.web.security import PREVIEW_CSP
 
@@ -66,6 +67,8 @@ async def post_page(
     async with services.engine.connect() as conn:
         history = await log_store.list_entries(conn, post_ids=[post.id], limit=200)
     ident = auth.identity(request)
+    index = article_index(form or request.query, post)
+    chosen = post.articles[index]
     return render(
         request,
         "post.html",
@@ -73,7 +76,9 @@ async def post_page(
         post=post,
         history=history,
         findings=findings,
-        form=form or {"title": post.title, "digest": post.digest, "markdown": post.markdown},
+        article=index,
+        moved=moved,
+        form=form or {"title": chosen.title, "digest": chosen.digest, "markdown": chosen.markdown},
         editable=post.status in EDITABLE,
         may={
             **{action: ident.may(role) for action, role in POST_ACTIONS.items()},
@@ -87,18 +92,46 @@ async def post_page(
 async def post_edit(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     values = await forms.fields(request)
+    post = await load_post(services, _post_id(request))
+    index = article_index(values, post)
     form = {
         "title": forms.text(values, "title", max_len=200),
         "digest": forms.text(values, "digest", max_len=1000),
         "markdown": forms.text(values, "markdown"),
     }
     try:
-        edited = await edit_post(services, _post_id(request), actor=auth.actor(request), **form)
+        edited = await edit_post(
+            services, post.id, actor=auth.actor(request), article=index, **form
+        )
     except ContentRejectedError as exc:
         # Show the findings beside the text the user wrote, so nothing typed is lost.
+        form["article"] = str(index + 1)
         return await post_page(request, findings=exc.findings, status=422, form=form)
     flash(request, translate(request, "Saved."))
-    return redirect(f"/posts/{edited.post.id}")
+    return redirect(f"/posts/{edited.post.id}" + (f"?article={index + 1}" if index else ""))
+
+
+async def post_reorder(request: web.Request) -> web.Response:
+    """A new order for a push's articles (the form's ``order``: article numbers)."""
+    services = request.app[SERVICES]
+    values = await forms.fields(request)
+    post = await reorder_articles(
+        services, _post_id(request), parse_order(values), actor=auth.actor(request)
+    )
+    flash(request, translate(request, "Saved."))
+    return redirect(f"/posts/{post.id}")
+
+
+async def post_list_preview(request: web.Request) -> web.Response:
+    """The push as a phone's chat list shows it, for the page's second sandboxed frame."""
+    services = request.app[SERVICES]
+    post = await load_post(services, _post_id(request))
+    page = await list_view_page(services, post, lang=request.get(LANG, "zh"))
+    return web.Response(
+        text=page,
+        content_type="text/html",
+        headers={"Content-Security-Policy": PREVIEW_CSP, "X-Frame-Options": "SAMEORIGIN"},
+    )
 
 
 def post_action(action: str) -> Handler:
@@ -127,10 +160,11 @@ async def post_preview(request: web.Request) -> web.Response:
     """The post's HTML alone, as the platform will receive it, for the page's iframe. The
     CSP makes it a sandbox (no scripts, an opaque origin) even if opened directly."""
     post = await load_post(request.app[SERVICES], _post_id(request))
+    article = post.articles[article_index(request.query, post)]
     page = (
         '<!doctype html><html><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1"></head>'
-        f'<body style="margin:0;padding:12px;">{post.content_html}</body></html>'
+        f'<body style="margin:0;padding:12px;">{article.content_html}</body></html>'
     )
     return web.Response(
         text=page,
