@@ -695,7 +695,7 @@ def failure_reason(post: Post, code: int, fail_idx: Sequence[Any]) -> str:
     advice = FAILURE_ADVICE.get(code)
     if advice:
         if len(articles) > 1 and named:
-            advice += "; or remove those articles from the push"
+            advice += ", or remove those articles from the push"
         reason += f": {advice}, then retry"
     return reason
 

@@ -110,7 +110,7 @@ _FIELD = re.compile(r"\\\{(\w+)\\\}")
 
 
 # The areas whose templates stored sentences are matched against (see translate_sentence).
-SENTENCE_AREAS = ("log", "errors")
+SENTENCE_AREAS = ("log", "errors", "articles")
 
 
 @cache
