@@ -42,6 +42,7 @@ async def cmd_catalogue_import(args: argparse.Namespace) -> int:
                 clock=svc.clock,
                 media_dir=config.media_dir,
                 on_progress=progress.update,
+                cover_dirs=[path.parent, config.media_dir, config.templates_dir],
             )
             progress.done()
             results.append(result)

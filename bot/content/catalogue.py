@@ -136,8 +136,13 @@ def iter_catalogue(
     kinds: Sequence[str],
     on_progress: Callable[[int], None] | None = None,
     text_checks: bool = True,
+    cover_dirs: Sequence[Path] | None = None,
 ) -> Iterator[Resource]:
     """Resources of the file at ``path``, one at a time, in file order.
+
+    A local ``cover`` must lie in one of ``cover_dirs`` (by default the file's own folder);
+    with ``cover_dirs=()`` only http(s) covers are taken: a file uploaded to the service
+    names no path on the server.
 
     CSV and JSON Lines are streamed, so memory stays bounded by the ids seen (kept to find
     duplicates); the other formats are parsed whole. The file is all-or-nothing only for a
@@ -155,7 +160,14 @@ def iter_catalogue(
             known=sorted(_READERS),
         )
         raise ImportFileError(message, path=str(path))
-    checker = _RowChecker(path, tuple(kinds), text_checks=text_checks)
+    checker = _RowChecker(
+        path,
+        tuple(kinds),
+        text_checks=text_checks,
+        cover_dirs=tuple(
+            d.resolve() for d in (cover_dirs if cover_dirs is not None else [path.parent])
+        ),
+    )
     done = 0
     # closing(): a bad row ends the reader at once, so a workbook it reads is closed then.
     with closing(reader(path)) as rows:
@@ -177,8 +189,16 @@ def iter_catalogue(
 class _RowChecker:
     """Turns raw rows into Resources, remembering ids to refuse duplicates."""
 
-    def __init__(self, path: Path, kinds: tuple[str, ...], *, text_checks: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        kinds: tuple[str, ...],
+        *,
+        text_checks: bool = True,
+        cover_dirs: tuple[Path, ...] = (),
+    ) -> None:
         self.path = path
+        self.cover_dirs = cover_dirs
         self.kinds = kinds
         self.text_checks = text_checks  # False: bot check reports every finding itself
         self.seen: dict[str, Text] = {}  # id -> where it first appeared
@@ -318,15 +338,30 @@ class _RowChecker:
         value = self.text("cover")
         if not value or _URL_LIKE.match(value):
             return self.url("cover", value)
+        if not self.cover_dirs:
+            message = msg(
+                "{value} is a file name; a catalogue sent to the service may only give an "
+                "http(s) URL as a cover (local files are imported with bot catalogue import)",
+                value=repr(value),
+            )
+            raise self.fail("cover", message)
         cover = Path(value)
         if not cover.is_absolute():
             cover = self.path.parent / cover
         cover = cover.resolve()
+        # Checked before the file is looked at, so no answer tells whether a path exists.
+        if not any(cover.is_relative_to(d) for d in self.cover_dirs):
+            message = msg(
+                "{value}: a local cover must be in the catalogue's folder, the media "
+                "directory or the templates directory",
+                value=repr(value),
+            )
+            raise self.fail("cover", message)
         if cover.suffix.lower() not in COVER_SUFFIXES:
             message = msg("{value} is not a JPEG, PNG, GIF or BMP image", value=repr(value))
             raise self.fail("cover", message)
         if not cover.is_file():
-            raise self.fail("cover", msg("cover file not found: {path}", path=cover))
+            raise self.fail("cover", msg("cover file not found: {path}", path=value))
         return str(cover)
 
     def tags(self) -> tuple[str, ...]:

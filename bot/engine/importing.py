@@ -1,24 +1,33 @@
-"""Importing catalogue files: every row is validated first (streaming), then written in
-batches inside one transaction, so a file is all-or-nothing with bounded memory. Local cover
-images are copied into the media directory by content hash, so posts never read images from
-arbitrary places on disk."""
+"""Importing catalogue files: every row is validated first (streaming, off the event loop),
+then written in batches inside one transaction, so a file is all-or-nothing with bounded
+memory and the service keeps answering meanwhile. Local cover images are copied into the
+media directory by content hash, so posts never read images from arbitrary places on disk;
+where a cover may come from is the caller's to say (``cover_dirs``): the catalogue's own
+folder, media and templates for the CLI, nowhere for a file uploaded to the service."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
+import itertools
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.catalogue import iter_catalogue
 from bot.domain.errors import ImportFileError
 from bot.domain.models import Resource
+from bot.engine import offload
 from bot.store import catalogue as catalogue_store
+
+MAX_ROWS = 200_000  # per file: a larger catalogue is split into several files
+WRITE_BATCH = 1000  # rows read off the loop, then written, at a time
 
 
 @dataclass(frozen=True)
@@ -40,21 +49,42 @@ async def import_file(
     clock: Callable[[], datetime],
     media_dir: Path,
     on_progress: Callable[[int], None] | None = None,
+    cover_dirs: Sequence[Path] | None = None,
 ) -> ImportResult:
-    """Raises ImportFileError (naming file, line and field) before anything is written."""
-
-    def validate() -> int:
-        rows = 0
-        for _ in iter_catalogue(path, kinds=kinds, on_progress=on_progress):
-            rows += 1
-        return rows
-
-    await asyncio.to_thread(validate)
+    """Raises ImportFileError (naming file, line and field) before anything is written, also
+    for a file of more than ``MAX_ROWS`` rows. ``cover_dirs``: see ``iter_catalogue``."""
+    dirs = tuple(cover_dirs) if cover_dirs is not None else None
+    await offload.run(validate_file, path, tuple(kinds), dirs, on_progress)
+    items = _with_copied_covers(iter_catalogue(path, kinds=kinds, cover_dirs=dirs), media_dir)
+    created = updated = 0
     async with engine.begin() as conn:
-        created, updated = await catalogue_store.upsert(
-            conn, _with_copied_covers(iter_catalogue(path, kinds=kinds), media_dir), now=clock()
-        )
+        while batch := await asyncio.to_thread(_take, items, WRITE_BATCH):
+            c, u = await catalogue_store.upsert(conn, batch, now=clock())
+            created, updated = created + c, updated + u
     return ImportResult(str(path), created, updated)
+
+
+def validate_file(
+    path: Path,
+    kinds: tuple[str, ...],
+    cover_dirs: tuple[Path, ...] | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Reads the whole file as the import will; returns its number of rows. Raises
+    ImportFileError (pure; runs in an offload worker)."""
+    rows = 0
+    for _ in iter_catalogue(path, kinds=kinds, on_progress=on_progress, cover_dirs=cover_dirs):
+        rows += 1
+        if rows > MAX_ROWS:
+            raise ImportFileError(
+                f"{path.name}: more than {MAX_ROWS} rows; split the catalogue into several files",
+                path=str(path),
+            )
+    return rows
+
+
+def _take(items: Iterator[Resource], n: int) -> list[Resource]:
+    return list(itertools.islice(items, n))
 
 
 def _with_copied_covers(items: Iterator[Resource], media_dir: Path) -> Iterator[Resource]:
@@ -68,12 +98,20 @@ def _with_copied_covers(items: Iterator[Resource], media_dir: Path) -> Iterator[
 
 
 def copy_into_media(source: Path, media_dir: Path, item: Resource) -> Path:
-    """Copy an image into ``media_dir`` named by its SHA-256 (idempotent)."""
+    """Copy an image into ``media_dir`` named by its SHA-256 (idempotent). Raises
+    ImportFileError when it cannot be read or is not an image."""
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise ImportFileError(
-            f"{item.source}: field 'cover': cannot read {source} ({exc.strerror})"
+            f"{item.source}: field 'cover': cannot read {source.name} ({exc.strerror})"
+        ) from None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ImportFileError(
+            f"{item.source}: field 'cover': {source.name} is not a readable image"
         ) from None
     target = media_dir / f"{hashlib.sha256(data).hexdigest()}{source.suffix.lower()}"
     if not target.exists():

@@ -77,6 +77,7 @@ async def _import_one(services: Services, path: Path, name: str, tmp: str, lang:
             kinds=services.config.kinds,
             clock=services.clock,
             media_dir=services.config.media_dir,
+            cover_dirs=(),  # an uploaded file names no path on this server
         )
     except ImportFileError as exc:
         # The importer names the temporary path; the user knows the file by its own name.

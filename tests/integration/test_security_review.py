@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,8 +25,10 @@ from bot.account.callback import (
     build_push,
     render_event,
 )
+from bot.domain.errors import ImportFileError
 from bot.domain.models import PostStatus
-from bot.engine import offload
+from bot.engine import importing, offload
+from bot.engine.importing import import_file
 from bot.engine.offload import Offload
 from bot.store import posts as post_store
 from bot.store import users as user_store
@@ -480,3 +483,108 @@ async def test_8_a_reviewer_cannot_approve_their_own_draft_or_their_own_edit(
     assert await _api_approve(rig, theirs["id"], version) == 403
     rig.services.review.allow_self_approval = True  # [web] allow_self_approval = true
     assert await _api_approve(rig, own["id"], own["version"]) == 200
+
+
+# --- 3. an uploaded catalogue could read any image-suffixed file on the server ----------------
+
+
+async def _upload(rig: WebRig, text: str, name: str = "leak.csv") -> tuple[int, list[Any]]:
+    form = aiohttp.FormData()
+    form.add_field("file", text.encode("utf-8"), filename=name, content_type="text/csv")
+    response = await rig.client.post(
+        "/api/catalogue/import", data=form, headers=rig.bearer("editor")
+    )
+    return response.status, await response.json()
+
+
+async def test_3_an_uploaded_catalogue_cannot_name_a_file_on_the_server(
+    rig: WebRig, tmp_path: Path, cover_file: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    private = outside / "private.png"
+    private.write_bytes(cover_file.read_bytes())
+    (outside / "notes.jpg").write_text("a private note", encoding="utf-8")
+    media = rig.services.config.media_dir
+    before = sorted(media.iterdir()) if media.exists() else []
+    covers = [
+        str(private),
+        "../../../../.." + str(outside / "notes.jpg"),
+        str(outside / "nothere.png"),
+    ]
+    errors = []
+    for cover in covers:
+        status, outcome = await _upload(rig, f"id,kind,title,cover\nleak1,platform,Leak,{cover}\n")
+        assert status == 422
+        errors.append(outcome[0]["error"].replace(cover, "PATH"))
+        assert "http(s) URL" in outcome[0]["error"]
+    assert errors[0] == errors[2]  # an existing file and a missing one answer alike
+    assert (sorted(media.iterdir()) if media.exists() else []) == before
+    listed = await rig.client.get("/api/catalogue", headers=rig.bearer("editor"))
+    assert [r["id"] for r in await listed.json()] == []
+
+
+async def test_3_the_cli_takes_covers_only_from_its_own_folder_media_and_templates(
+    rig: WebRig, tmp_path: Path, cover_file: Path
+) -> None:
+    config = rig.services.config
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    (folder / "cover.jpg").write_bytes(cover_file.read_bytes())
+    (folder / "fake.jpg").write_text("not an image", encoding="utf-8")
+    outside = tmp_path / "elsewhere.jpg"
+    outside.write_bytes(cover_file.read_bytes())
+    dirs = [folder, config.media_dir, config.templates_dir]
+
+    async def run(cover: str) -> str:
+        path = folder / "c.csv"
+        path.write_text(f"id,kind,title,cover\nr1,platform,T,{cover}\n", encoding="utf-8")
+        try:
+            await import_file(
+                rig.services.engine,
+                path,
+                kinds=config.kinds,
+                clock=rig.services.clock,
+                media_dir=config.media_dir,
+                cover_dirs=dirs,
+            )
+        except ImportFileError as exc:
+            return exc.message
+        return "ok"
+
+    assert await run("cover.jpg") == "ok"
+    assert "catalogue's folder, the media directory" in await run(str(outside))
+    assert "catalogue's folder, the media directory" in await run("../elsewhere.jpg")
+    assert "not a readable image" in await run("fake.jpg")
+
+
+# --- 6. a large import stalled the event loop ------------------------------------------------
+
+
+async def test_6_healthz_answers_while_an_upload_is_checked_and_rows_are_limited(
+    rig: WebRig, threads: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, release, left = threading.Event(), threading.Event(), threading.Event()
+    original = importing.validate_file
+
+    def slow_validate(*args: Any) -> int:
+        entered.set()
+        release.wait(5)  # on the loop this would hold every other request for 5 s
+        left.set()
+        return original(*args)
+
+    monkeypatch.setattr(importing, "validate_file", slow_validate)
+    rows = "".join(f"r{i},platform,Title {i},\n" for i in range(20))
+    upload = asyncio.create_task(_upload(rig, "id,kind,title,cover\n" + rows, "ok.csv"))
+    assert await asyncio.to_thread(entered.wait, 5)
+    health = await rig.client.get("/healthz")
+    assert health.status == 200
+    assert not left.is_set(), "/healthz waited for the import"
+    release.set()
+    status, outcome = await upload
+    assert (status, outcome[0]["created"]) == (200, 20)
+
+    monkeypatch.setattr(importing, "MAX_ROWS", 10)
+    status, outcome = await _upload(rig, "id,kind,title,cover\n" + rows, "big.csv")
+    assert status == 422
+    assert "more than 10 rows" in outcome[0]["error"]

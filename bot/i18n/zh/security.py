@@ -7,4 +7,11 @@ ZH: dict[str, str] = {
     "New password": "新密码",
     "New password again": "再次输入新密码",
     "Password changed; your other logins have ended.": "密码已修改，您的其他登录已失效。",
+    "{value} is a file name; a catalogue sent to the service may only give an "
+    "http(s) URL as a cover (local files are imported with bot catalogue import)": (
+        "{value} 是文件名；上传到服务的目录只能用 http(s) 网址作封面"
+        "（本地文件请用 bot catalogue import 导入）"
+    ),
+    "{value}: a local cover must be in the catalogue's folder, the media "
+    "directory or the templates directory": "{value}：本地封面必须位于目录文件所在文件夹、媒体目录或模板目录中",
 }
