@@ -105,11 +105,20 @@ class PostPublisher(PostRecords):
         try:
             if post.status is PostStatus.QUEUED:
                 staged = holds_staged_draft(post)
-                post = await self._start(post, staged=staged)
+                # A draft made ahead for freepublish: the start and the submit's intent are one
+                # write, and the submit follows at once (a mass send checks its allowance
+                # first, in the usual step).
+                intent = staged and post.delivery is Delivery.PUBLISH
+                post = await self._start(post, staged=staged, intent=intent)
                 # A draft made ahead was checked when it was made, from these very articles.
                 refused = None if staged else recheck(post)
                 if refused is not None:
                     return await self._fail(post, refused)
+                if intent:
+                    sent = await self._send(post)
+                    if isinstance(sent, StepResult):
+                        return sent
+                    post = sent
             while post.status is PostStatus.PUBLISHING:
                 step = await self._step(post)
                 if isinstance(step, StepResult):
@@ -165,7 +174,9 @@ class PostPublisher(PostRecords):
 
     # --- steps --------------------------------------------------------------------------
 
-    async def _start(self, post: Post, *, staged: bool = False) -> Post:
+    async def _start(self, post: Post, *, staged: bool = False, intent: bool = False) -> Post:
+        """queued → publishing. ``intent``: the post holds its draft and goes straight on to
+        the submit, whose intent ("submitting") is recorded in this same write."""
         now = self.clock()
         changes: dict[str, Any] = {
             "attempts": post.attempts + 1,
@@ -174,6 +185,8 @@ class PostPublisher(PostRecords):
             # From here the draft belongs to this attempt: a cancel can no longer reach it.
             "staged_digest": "",
         }
+        if intent:
+            changes.update(stage=PublishStage.SUBMITTING.value, submitted_at=now)
         stale_draft = post.draft_media_id if post.staged_digest and not staged else ""
         if post.stage is not PublishStage.NEW and not staged:
             # Re-queued after a failure, or edited after its draft was made ahead: keep the
@@ -374,6 +387,12 @@ class PostPublisher(PostRecords):
         # from the first send, whatever resends follow.
         first_sent = (post.submitted_at or now) if mass else now
         post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=first_sent)
+        return await self._send(post)
+
+    async def _send(self, post: Post) -> Post | StepResult:
+        """The submit (or mass send) of a post whose intent is recorded; its answer is
+        recorded before anything else, and the post then waits for its first poll."""
+        mass = post.delivery is Delivery.MASS_SEND
         endpoint = "message/mass/sendall" if mass else "freepublish/submit"
         try:
             if mass:
@@ -395,13 +414,18 @@ class PostPublisher(PostRecords):
                     seconds=reconcile.recheck_seconds(0, self.settings.reconcile_window_seconds)
                 ),
             )
-        return await self._record(
+        first_poll = self.clock() + timedelta(seconds=await self._first_poll_seconds())
+        # The answer, and the wait for the first poll, in one write.
+        submitted = await self._record(
             post,
             stage=PublishStage.SUBMITTED,
             polls=0,
-            next_attempt_at=self.clock() + timedelta(seconds=await self._first_poll_seconds()),
+            next_attempt_at=first_poll,
+            lease_owner=None,
+            lease_expires_at=None,
             **({"msg_id": sent} if mass else {"publish_id": str(sent)}),
         )
+        return StepResult(submitted, first_poll, released=True)
 
     async def _mass_send_allowance_opens(self, post: Post) -> datetime | None:
         """None when the account may mass-send now, else when its allowance opens again."""
