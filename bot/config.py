@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.domain.errors import ConfigError
 from bot.domain.models import BUILTIN_KINDS, MAX_ARTICLES, Delivery
 
@@ -82,6 +83,7 @@ class AccountConfig:
     account_type: str = "subscription"  # or "service": decides the mass-send allowance
     quota: QuotaConfig = field(default_factory=lambda: QuotaConfig(DEFAULT_DAILY_QUOTAS))
     preview_openid: str = ""  # a reviewer's openid for message/mass/preview
+    limits: PlatformLimits = DEFAULT_LIMITS  # what draft/add accepts ([accounts.limits])
 
     @property
     def tz(self) -> ZoneInfo:
@@ -354,7 +356,7 @@ class _Reader:
         extra_kinds = self.strs(catalogue, "catalogue", "kinds")
         kinds = BUILTIN_KINDS + extra_kinds
         columns = tuple(
-            self.column(c, f"columns[{i}]", set(names), kinds)
+            self.column(c, f"columns[{i}]", {a.name: a for a in accounts}, kinds)
             for i, c in enumerate(self.array(raw, "columns", required=True))
         )
         if len({c.name for c in columns}) != len(columns):
@@ -435,6 +437,7 @@ class _Reader:
                 "account_type",
                 "quota",
                 "preview_openid",
+                "limits",
             },
         )
         name = self.str_(raw, key, "name")
@@ -471,10 +474,29 @@ class _Reader:
             account_type=account_type,
             quota=QuotaConfig(daily, poll_share),
             preview_openid=self.str_(raw, key, "preview_openid", ""),
+            limits=self.limits(raw, key),
         )
 
+    def limits(self, raw: Mapping[str, Any], key: str) -> PlatformLimits:
+        """``[accounts.limits]``: any of PlatformLimits' fields, whole numbers."""
+        table = self.table(raw, f"{key}.limits", "limits")
+        self.unknown(table, f"{key}.limits", set(PlatformLimits.names()))
+        values = {
+            name: self.int_(table, f"{key}.limits", name, getattr(DEFAULT_LIMITS, name), low=1)
+            for name in PlatformLimits.names()
+            if name != "title_bytes"
+        }
+        values["title_bytes"] = self.int_(
+            table, f"{key}.limits", "title_bytes", DEFAULT_LIMITS.title_bytes, low=0
+        )
+        return PlatformLimits(**values)
+
     def column(
-        self, raw: Mapping[str, Any], key: str, accounts: set[str], kinds: tuple[str, ...]
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        accounts: Mapping[str, AccountConfig],
+        kinds: tuple[str, ...],
     ) -> ColumnConfig:
         self.unknown(
             raw,
@@ -506,8 +528,13 @@ class _Reader:
         if delivery not in {d.value for d in Delivery}:
             raise self.fail(f"{key}.delivery", "must be 'publish' or 'mass_send'")
         author = self.str_(raw, key, "author", "")
-        if len(author) > 16:
-            raise self.fail(f"{key}.author", "the platform allows at most 16 characters")
+        problem = accounts[account].limits.author_problem(author)
+        if problem:
+            raise self.fail(
+                f"{key}.author",
+                f"{problem}, so every post of this column would fail; shorten it (or set "
+                f"author_chars in the account's [accounts.limits] if the platform accepts more)",
+            )
         return ColumnConfig(
             name=self.str_(raw, key, "name"),
             account=account,

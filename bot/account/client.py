@@ -47,6 +47,7 @@ from bot.account.errors import (
     ApiUnknownOutcomeError,
     error_for,
 )
+from bot.account.limits import outgoing_article
 from bot.account.ports import CallCounter, TokenStore
 from bot.account.tokens import TokenProvider
 from bot.config import AccountConfig
@@ -205,10 +206,10 @@ class AccountClient:
     # --- drafts ---------------------------------------------------------------------------
 
     async def draft_add(self, articles: Sequence[Mapping[str, Any]]) -> str:
-        """draft/add: returns the draft's media_id. Not retried (see the module docstring)."""
-        answer = await self._call(
-            _Request("draft/add", idempotent=False, body={"articles": list(articles)})
-        )
+        """draft/add: returns the draft's media_id. Not retried (see the module docstring).
+        Control characters are taken out of every text field first."""
+        body = {"articles": [outgoing_article(a) for a in articles]}
+        answer = await self._call(_Request("draft/add", idempotent=False, body=body))
         return _text(answer, "media_id", "draft/add", effect=True)
 
     async def draft_get(self, media_id: str) -> dict[str, Any]:
@@ -217,7 +218,7 @@ class AccountClient:
 
     async def draft_update(self, media_id: str, index: int, article: Mapping[str, Any]) -> None:
         """draft/update: replaces article ``index`` (0-based) with the full ``article``."""
-        body = {"media_id": media_id, "index": index, "articles": dict(article)}
+        body = {"media_id": media_id, "index": index, "articles": outgoing_article(article)}
         await self._call(_Request("draft/update", idempotent=True, body=body))
 
     async def draft_delete(self, media_id: str) -> None:

@@ -10,7 +10,7 @@ module after rendering:
 
 - ``title`` (required unless the context has a ``resource`` with a title): at most 32
   characters, never cut; a longer one is refused.
-- ``digest`` (optional; default: the resource's summary): cut to 128 characters.
+- ``digest`` (optional; default: the resource's summary): cut to 120 characters (the platform's limit).
 - ``source_url`` (optional; default: the resource's url): the post's "阅读原文" link.
 
 The HTML follows the platform's rules: links to mp.weixin.qq.com stay links, any other link
@@ -38,12 +38,13 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from bot.account.limits import DEFAULT_LIMITS
 from bot.content.sanitize import is_weixin_link, sanitize_html, start_tags
 from bot.content.theme import ROOT_MARKER, Theme, apply_theme, default_theme
 from bot.domain.errors import ConfigError, ContentRejectedError
 
 TITLE_LIMIT = 32
-DIGEST_LIMIT = 128
+DIGEST_LIMIT = DEFAULT_LIMITS.digest_chars  # the platform's (bot.account.limits)
 REFERENCES_HEADING = "参考链接"
 
 

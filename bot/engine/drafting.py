@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.config import ColumnConfig, Config
 from bot.content import selection
-from bot.domain.errors import ConflictError, ContentRejectedError, UserError
+from bot.domain.errors import ConfigError, ConflictError, ContentRejectedError, UserError
 from bot.domain.models import Article, Post, PostStatus, Resource
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
@@ -244,6 +245,13 @@ class Drafting:
                 )
         return edited
 
+    def _limits(self, account: str) -> PlatformLimits:
+        """The account's platform limits (the defaults for one no longer configured)."""
+        try:
+            return self.config.account(account).limits
+        except ConfigError:
+            return DEFAULT_LIMITS
+
     def _requires_review(self, column: str) -> bool:
         try:
             return self.config.column(column).require_review
@@ -269,6 +277,7 @@ class Drafting:
             html,
             article.content_source_url,
             markdown=article.markdown,
+            limits=self._limits(account),
         ) + checks.check_cover(article.cover)
         # What the checks report as ``fixed`` is fixed in what is stored and sent.
         fixed = article.replace(

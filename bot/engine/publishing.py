@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.account.client import AccountClient, PublishResult
 from bot.account.errors import DuplicateMassSendError
+from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.config import AccountConfig, PublisherConfig
 from bot.domain.errors import (
     BotError,
@@ -111,7 +112,7 @@ class PostPublisher(PostRecords):
                 intent = staged and post.delivery is Delivery.PUBLISH
                 post = await self._start(post, staged=staged, intent=intent)
                 # A draft made ahead was checked when it was made, from these very articles.
-                refused = None if staged else recheck(post)
+                refused = None if staged else recheck(post, self.account.limits)
                 if refused is not None:
                     return await self._fail(post, refused)
                 if intent:
@@ -223,7 +224,7 @@ class PostPublisher(PostRecords):
         digest = articles_digest(post)
         if post.stage is PublishStage.DRAFTED and post.staged_digest == digest:
             return True
-        refused = await offload.run(recheck, post)
+        refused = await offload.run(recheck, post, self.account.limits)
         if refused is not None:
             await self._log(post, "stage-ahead", "error", detail=str(refused))
             return False
@@ -671,7 +672,7 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else "its slot"
 
 
-def recheck(post: Post) -> ContentRejectedError | None:
+def recheck(post: Post, limits: PlatformLimits = DEFAULT_LIMITS) -> ContentRejectedError | None:
     """The drafting checks again, right before the first call: the body may have been edited,
     or the checks improved, since it was queued. Every article is checked, and the push."""
     from bot.content import checks  # on first use: see bot.engine.drafting
@@ -686,6 +687,7 @@ def recheck(post: Post) -> ContentRejectedError | None:
             article.content_html,
             article.content_source_url,
             markdown=article.markdown,
+            limits=limits,
         )
         findings += checks.for_article(found, index) if len(articles) > 1 else found
     errors = [f for f in findings if f.severity == "error"]

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.account.client import AccountClient
+from bot.account.limits import clean_line
 from bot.domain.errors import PermanentError
 from bot.domain.models import Article, Post
 from bot.store import events as event_store
@@ -86,14 +87,16 @@ def recheck_seconds(age: float, window: float) -> float:
 
 
 def same_article(news_item: dict[str, Any], article: Post | Article) -> bool:
-    """Title, author, source link and digest as sent (the digest only where the listing
-    gives it; a post with an empty digest gets one made by the platform)."""
+    """Title, author, source link and digest as sent, control characters taken out (the
+    digest only where the listing gives it; a post with an empty digest gets one made by the
+    platform)."""
     digest = news_item.get("digest")
+    mine = clean_line(article.digest)
     return (
-        str(news_item.get("title", "")) == article.title
-        and str(news_item.get("author", "")) == article.author
-        and str(news_item.get("content_source_url", "")) == article.content_source_url
-        and (digest is None or not article.digest or str(digest) == article.digest)
+        str(news_item.get("title", "")) == clean_line(article.title)
+        and str(news_item.get("author", "")) == clean_line(article.author)
+        and str(news_item.get("content_source_url", "")) == clean_line(article.content_source_url)
+        and (digest is None or not mine or str(digest) == mine)
     )
 
 

@@ -138,3 +138,35 @@ async def test_without_a_callback_a_reconciled_post_gets_no_temporary_link(
         done = await rig.get(post.id)
         assert done.status is PostStatus.PUBLISHED and done.article_id
         assert done.article_url == ""  # the list's url is the draft's temporary link
+
+
+async def test_an_author_over_the_limit_is_refused_before_any_call(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    """The realistic platform refuses authors over 8 characters (45110): the post is refused
+    by the checks, saying why, and never reaches draft/add."""
+    async with variant_rig(sqlite_url, cover_file, profile="realistic") as rig:
+        post = await rig.add_post("作者太长", author="共青团某某区委员会宣传部")
+        await rig.run()
+        failed = await rig.get(post.id)
+        assert failed.status is PostStatus.FAILED
+        assert "12 characters" in failed.error and "45110" in failed.error
+        assert "draft/add" not in (await rig.state())["call_counts"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_control_characters_never_leave_and_a_lost_answer_is_still_matched(
+    sqlite_url: str, cover_file: Path, profile: str
+) -> None:
+    """A vertical tab and an ESC pasted into the title and digest: the platform would refuse
+    their JSON escapes (40033). They are taken out of what is sent, and reconciliation after
+    a lost submit answer still recognises the article."""
+    async with variant_rig(sqlite_url, cover_file, profile=profile) as rig:
+        post = await rig.add_post("控制\x0b字符\x1b标题")
+        await script(rig, {"kind": "lost_answer", "path": "freepublish/submit", "mode": "drop"})
+        await rig.run()
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED, done.error
+        counts = await rig.published_counts()
+        assert counts["控制字符标题"] == 1 and sum(counts.values()) == 1
+        assert (await rig.state())["call_counts"]["freepublish/submit"] == 1

@@ -159,13 +159,13 @@ def test_template_sets_digest_and_source_url(tmp_path: Path) -> None:
     )
 
 
-def test_a_long_summary_becomes_a_digest_within_128_characters(tmp_path: Path) -> None:
+def test_a_long_summary_becomes_a_digest_within_120_characters(tmp_path: Path) -> None:
     templates = write_template(tmp_path, "正文")
     summary = "这是一段很长的资源简介" * 20
     post = render_post(
         "t.md.j2", templates_dir=templates, context=context(platform_resource(summary=summary))
     )
-    assert len(post.digest) == 128
+    assert len(post.digest) == 120  # the platform's limit (bot.account.limits)
     assert post.digest.endswith("…")
 
 
@@ -246,8 +246,8 @@ def test_make_digest_cuts_at_a_sentence_end_in_the_second_half() -> None:
 def test_make_digest_cuts_mid_text_with_an_ellipsis_not_inside_a_latin_word() -> None:
     text = "学习 " + " ".join(["platform"] * 30)
     digest = make_digest(text)
-    assert len(digest) <= 128 and digest.endswith("platform…")
-    assert make_digest("字" * 200) == "字" * 127 + "…"
+    assert len(digest) <= 120 and digest.endswith("platform…")
+    assert make_digest("字" * 200) == "字" * 119 + "…"
 
 
 # --- Markdown to HTML -------------------------------------------------------------------------

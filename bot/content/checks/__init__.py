@@ -18,6 +18,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.content.checks import (
     artefacts,
     encoding,
@@ -32,6 +33,7 @@ from bot.content.checks import (
     scripts,
     style,
 )
+from bot.content.checks import limits as checks_limits
 from bot.content.checks.chars import URL
 from bot.content.checks.findings import (
     MAX_PER_CODE,
@@ -136,11 +138,13 @@ def check_post(
     allowed_traditional: Sequence[str] = (),
     uploaded_image_prefixes: Sequence[str] = UPLOADED_IMAGE_PREFIXES,
     article: int | None = None,
+    limits: PlatformLimits = DEFAULT_LIMITS,
 ) -> list[Finding]:
     """Every check on one article. Text checks run on ``markdown`` when given (positions
-    then point into what the editor edits), else on the HTML's visible text."""
+    then point into what the editor edits), else on the HTML's visible text. ``limits``: the
+    account's platform limits."""
     options = {"simplified_only": simplified_only, "allowed_traditional": allowed_traditional}
-    findings = limits.check(title, author, digest, html, content_source_url)
+    findings = checks_limits.check(title, author, digest, html, content_source_url, limits)
     for text, field in ((title, "title"), (author, "author"), (digest, "digest")):
         findings += check_text(text, field, **options)  # type: ignore[arg-type]
     if markdown:

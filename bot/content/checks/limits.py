@@ -1,21 +1,24 @@
-"""The platform's limits on a post's fields. The title limit is 32 characters (the
-platform's documented rule, an error); some sources say 64 bytes, so over 64 UTF-8 bytes is
-a warning. Content is measured on the HTML as sent: under 20,000 characters and under
-1,000,000 UTF-8 bytes. ``content_source_url`` at most 1,024 UTF-8 bytes."""
+"""The platform's limits on a post's fields. Title, author and digest limits are the
+account's (``bot.account.limits``, which gives the evidence for each): by default a title
+over 32 characters or 64 UTF-8 bytes, an author over 8 characters and a digest over 120 are
+errors, each naming the errcode the platform would answer. Content is measured on the HTML as
+sent: under 20,000 characters and under 1,000,000 UTF-8 bytes. ``content_source_url`` at
+most 1,024 UTF-8 bytes."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
 
+from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.content.checks.findings import Finding, Severity, Text, whole
 from bot.content.sanitize import text_content
 
 FAMILY = "limits"
-TITLE_CHARS = 32
-TITLE_BYTES = 64
-AUTHOR_CHARS = 16
-DIGEST_CHARS = 128
+TITLE_CHARS = DEFAULT_LIMITS.title_chars
+TITLE_BYTES = DEFAULT_LIMITS.title_bytes
+AUTHOR_CHARS = DEFAULT_LIMITS.author_chars
+DIGEST_CHARS = DEFAULT_LIMITS.digest_chars
 CONTENT_CHARS = 20_000
 CONTENT_BYTES = 1_000_000
 SOURCE_URL_BYTES = 1024
@@ -25,7 +28,7 @@ CODES = {
     "title.empty": ("error", Text("the title is empty", "标题为空")),
     "title.too_long": ("error", Text(
         f"the title is over {TITLE_CHARS} characters", f"标题超过 {TITLE_CHARS} 个字")),
-    "title.bytes": ("warning", Text(
+    "title.bytes": ("error", Text(
         f"the title is over {TITLE_BYTES} UTF-8 bytes", f"标题超过 {TITLE_BYTES} 个 UTF-8 字节")),
     "author.too_long": ("error", Text(
         "the author is over the platform's limit", "作者名超过平台限制")),
@@ -71,7 +74,17 @@ def check_push(titles: Sequence[str]) -> list[Finding]:
     return findings
 
 
-def check(title: str, author: str, digest: str, html: str, source_url: str) -> list[Finding]:
+def check(
+    title: str,
+    author: str,
+    digest: str,
+    html: str,
+    source_url: str,
+    platform: PlatformLimits = DEFAULT_LIMITS,
+) -> list[Finding]:
+    """``platform``: the account's limits."""
+    title_chars, byte_limit = platform.title_chars, platform.title_bytes
+    author_chars, digest_chars = platform.author_chars, platform.digest_chars
     title_bytes, html_bytes = (
         len(title.encode("utf-8", "surrogatepass")),
         len(html.encode("utf-8", "surrogatepass")),
@@ -80,23 +93,28 @@ def check(title: str, author: str, digest: str, html: str, source_url: str) -> l
     limits: list[tuple[bool, Severity, str, str, Text, Text]] = [
         (not title.strip(), "error", "title.empty", "title", Text(
             "the title is empty", "标题为空"), Text("write a title", "请填写标题")),
-        (len(title) > TITLE_CHARS, "error", "title.too_long", "title", Text(
-            f"the title has {len(title)} characters; at most {TITLE_CHARS}",
-            f"标题有 {len(title)} 个字，最多 {TITLE_CHARS} 个"),
+        (len(title) > title_chars, "error", "title.too_long", "title", Text(
+            f"the title has {len(title)} characters; the platform refuses more than "
+            f"{title_chars} (errcode 45003)",
+            f"标题有 {len(title)} 个字，平台最多接受 {title_chars} 个（超出时返回 45003）"),
          Text("shorten the title", "请缩短标题")),
-        (len(title) <= TITLE_CHARS and title_bytes > TITLE_BYTES, "warning", "title.bytes",
+        (len(title) <= title_chars and 0 < byte_limit < title_bytes, "error", "title.bytes",
          "title", Text(
-            f"the title is {title_bytes} UTF-8 bytes; some sources say the platform allows "
-            f"{TITLE_BYTES} (answer 45003 if so)",
-            f"标题有 {title_bytes} 个 UTF-8 字节；有资料说平台只允许 {TITLE_BYTES} 个（超出时返回 45003）"),
-         Text("shorten the title if the platform refuses it", "若平台拒绝请缩短标题")),
-        (len(author) > AUTHOR_CHARS, "error", "author.too_long", "author", Text(
-            f"the author has {len(author)} characters; at most {AUTHOR_CHARS}",
-            f"作者名有 {len(author)} 个字，最多 {AUTHOR_CHARS} 个"),
+            f"the title is {title_bytes} UTF-8 bytes (a Chinese character is 3); the platform "
+            f"refuses more than {byte_limit} (errcode 45003)",
+            f"标题有 {title_bytes} 个 UTF-8 字节（一个汉字占 3 个），平台最多接受 {byte_limit} 个"
+            f"（超出时返回 45003）"),
+         Text("shorten the title, or set title_bytes in the account's [accounts.limits]",
+              "请缩短标题，或在账号的 [accounts.limits] 中设置 title_bytes")),
+        (len(author) > author_chars, "error", "author.too_long", "author", Text(
+            f"the author has {len(author)} characters; the platform refuses more than "
+            f"{author_chars} (errcode 45110)",
+            f"作者名有 {len(author)} 个字，平台最多接受 {author_chars} 个（超出时返回 45110）"),
          Text("shorten the author", "请缩短作者名")),
-        (len(digest) > DIGEST_CHARS, "error", "digest.too_long", "digest", Text(
-            f"the digest has {len(digest)} characters; at most {DIGEST_CHARS}",
-            f"摘要有 {len(digest)} 个字，最多 {DIGEST_CHARS} 个"),
+        (len(digest) > digest_chars, "error", "digest.too_long", "digest", Text(
+            f"the digest has {len(digest)} characters; the platform refuses more than "
+            f"{digest_chars} (errcode 45004)",
+            f"摘要有 {len(digest)} 个字，平台最多接受 {digest_chars} 个（超出时返回 45004）"),
          Text("shorten the digest", "请缩短摘要")),
         (not text_content(html).strip() and "<img" not in html, "error", "content.empty",
          "content", Text("the post has no content", "正文为空"), Text("write the body", "请填写正文")),

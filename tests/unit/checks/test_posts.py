@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.content.checks import (
     MAX_PER_CODE,
     Finding,
@@ -111,8 +112,12 @@ def test_the_simplified_seed_is_refused_for_its_remaining_damage() -> None:
 
 def test_the_cleaned_seed_passes_without_errors() -> None:
     assert errors(check_text(SEED_CLEANED, "content")) == []
-    assert errors(seed_post(SEED_CLEANED)) == []
-    assert errors(seed_post(SEED_CLEANED, markdown="")) == []  # checks on the HTML's text
+    # Its 22-character headline is 68 UTF-8 bytes: over the 64 the platform may enforce.
+    assert codes(seed_post(SEED_CLEANED), "error") == {"title.bytes"}
+    roomy = PlatformLimits(title_bytes=0)
+    assert errors(seed_post(SEED_CLEANED, limits=roomy)) == []
+    # checks on the HTML's text
+    assert errors(seed_post(SEED_CLEANED, markdown="", limits=roomy)) == []
 
 
 def test_the_mojibake_excerpt_quotes_the_run_in_the_simplified_seed() -> None:
@@ -145,8 +150,9 @@ def test_a_clean_post_has_no_findings() -> None:
     [
         ({"title": ""}, "title.empty"),
         ({"title": "字" * 33}, "title.too_long"),
-        ({"author": "作" * 17}, "author.too_long"),
-        ({"digest": "摘" * 129}, "digest.too_long"),
+        ({"author": "作" * 9}, "author.too_long"),
+        ({"digest": "摘" * 121}, "digest.too_long"),
+        ({"title": "字" * 22}, "title.bytes"),
         ({"html": "<p>" + "文" * 20_000 + "</p>"}, "content.too_long"),
         ({"html": "<p></p>"}, "content.empty"),
         ({"content_source_url": "https://a.example/" + "x" * 1010}, "source_url.too_long"),
@@ -158,9 +164,15 @@ def test_platform_limits_are_errors(changes: dict[str, object], code: str) -> No
 
 
 def test_limits_at_the_boundary_pass() -> None:
-    findings = post(title="字" * 32, author="作" * 16, digest="摘" * 128)
-    assert errors(findings) == []
-    assert codes(findings) == {"title.bytes"}  # 96 bytes: a warning, not an error
+    assert post(title="字" * 21 + "a", author="作" * 8, digest="摘" * 120) == []  # 64 bytes
+    assert post(title="t" * 32) == []
+
+
+def test_an_accounts_own_limits_apply() -> None:
+    roomy = PlatformLimits(author_chars=16, title_bytes=0, digest_chars=128)
+    assert post(title="字" * 32, author="作" * 16, digest="摘" * 128, limits=roomy) == []
+    (finding,) = errors(post(author="作者名字超过八个字了", limits=DEFAULT_LIMITS))
+    assert "10 characters" in finding.message and "45110" in finding.message
 
 
 def test_content_over_one_megabyte_is_an_error() -> None:
