@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.models import PostStatus, PublishStage
+from bot.domain.models import Article, PostStatus, PublishStage
+from bot.engine.reconcile import same_article
 from bot.store import log as log_store
 from tests.integration.variant_rig import DRAFT_REMOVALS, PROFILES, VariantRig, variant_rig
 
@@ -155,18 +156,33 @@ async def test_an_author_over_the_limit_is_refused_before_any_call(
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-async def test_control_characters_never_leave_and_a_lost_answer_is_still_matched(
+async def test_control_characters_never_leave_the_client(
     sqlite_url: str, cover_file: Path, profile: str
 ) -> None:
-    """A vertical tab and an ESC pasted into the title and digest: the platform would refuse
-    their JSON escapes (40033). They are taken out of what is sent, and reconciliation after
-    a lost submit answer still recognises the article."""
+    """The checks refuse control characters in a post; should one reach the client anyway,
+    it is taken out before draft/add (the platform would refuse its JSON escape, 40033), and
+    reconciliation still recognises the article by its text as sent."""
     async with variant_rig(sqlite_url, cover_file, profile=profile) as rig:
-        post = await rig.add_post("控制\x0b字符\x1b标题")
-        await script(rig, {"kind": "lost_answer", "path": "freepublish/submit", "mode": "drop"})
-        await rig.run()
-        done = await rig.get(post.id)
-        assert done.status is PostStatus.PUBLISHED, done.error
-        counts = await rig.published_counts()
-        assert counts["控制字符标题"] == 1 and sum(counts.values()) == 1
-        assert (await rig.state())["call_counts"]["freepublish/submit"] == 1
+        thumb, _ = await rig.client.add_material(cover_file.read_bytes(), "c.jpg", "image")
+        raw = Article(
+            title="控制\x0b字符\x1b标题",
+            author="团\x07区委",
+            digest="摘\x00要",
+            content_source_url="https://www.xuexi.cn/",
+        )
+        media_id = await rig.client.draft_add(
+            [
+                {
+                    "title": raw.title,
+                    "author": raw.author,
+                    "digest": raw.digest,
+                    "content": "<p>甲\tb\x0c乙</p>\n",
+                    "content_source_url": raw.content_source_url,
+                    "thumb_media_id": thumb,
+                }
+            ]
+        )
+        (news,) = (await rig.client.draft_get(media_id))["news_item"]
+        assert (news["title"], news["author"], news["digest"]) == ("控制字符标题", "团区委", "摘要")
+        assert news["content"] == "<p>甲\tb乙</p>\n"
+        assert same_article(news, raw)
