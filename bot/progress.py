@@ -7,8 +7,11 @@ import time
 
 
 class Progress:
-    def __init__(self, label: str, *, enabled: bool = True, every: float = 0.2) -> None:
+    def __init__(
+        self, label: str, *, enabled: bool = True, every: float = 0.2, rows: str = "rows"
+    ) -> None:
         self.label = label
+        self.rows = rows  # the word after the count, in the command's language
         self.enabled = enabled and sys.stderr.isatty()
         self.every = every
         self.last = 0.0
@@ -20,7 +23,7 @@ class Progress:
         now = time.monotonic()
         if self.enabled and now - self.last >= self.every:
             self.last = now
-            sys.stderr.write(f"\r{self.label}: {rows:,} rows")
+            sys.stderr.write(f"\r{self.label}: {rows:,} {self.rows}")
             sys.stderr.flush()
 
     def show(self, text: str) -> None:
@@ -34,6 +37,6 @@ class Progress:
 
     def done(self) -> None:
         if self.enabled:
-            shown = self.text or f"{self.count:,} rows"
+            shown = self.text or f"{self.count:,} {self.rows}"
             sys.stderr.write(f"\r{self.label}: {shown}\x1b[K\n")
             sys.stderr.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,10 @@ from PIL import Image
 from tests.require import pytest_collection_modifyitems, pytest_runtest_makereport
 
 __all__ = ["pytest_collection_modifyitems", "pytest_runtest_makereport"]
+
+# The command line prints Chinese unless told otherwise; the suite reads its English (and the
+# tests of the Chinese ask for it with --lang zh). Subprocesses inherit this.
+os.environ.setdefault("BOT_LANG", "en")
 
 
 class FakeClock:

@@ -32,7 +32,8 @@ from bot.cli import (
     token,
     user,
 )
-from bot.domain.errors import BotError, ContentRejectedError, UserError
+from bot.cli.common import language, say
+from bot.domain.errors import BotError, ContentRejectedError
 
 # The order `bot --help` lists the commands in.
 COMMAND_GROUPS = (
@@ -77,11 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print_rejection(exc, args)
         return 1
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except BotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        lang = language(args)
+        print(say(args, "error: {message}", message=exc.in_language(lang)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -95,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", help="configuration file (default $BOT_CONFIG, ./config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    parser.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="language of what commands print (default $BOT_LANG, else zh); --json never changes",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in COMMAND_GROUPS:
         group.register(commands)

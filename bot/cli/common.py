@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -24,6 +25,22 @@ if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def language(args: argparse.Namespace | None = None) -> str:
+    """The language of what a command prints: ``--lang``, else ``$BOT_LANG``, else Chinese.
+    JSON output never changes with it."""
+    from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    asked = (getattr(args, "lang", None) or os.environ.get("BOT_LANG", "")).strip().lower()
+    return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def say(args: argparse.Namespace, english: str, /, **fields: object) -> str:
+    """``english`` (with its ``{fields}``) in the command's language."""
+    from bot.i18n import translate
+
+    return translate(language(args), english, **fields)
 
 
 def read_config(args: argparse.Namespace) -> Config:

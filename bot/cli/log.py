@@ -6,7 +6,15 @@ import argparse
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.cli.common import database, parse_when, positive_int, print_json, read_config
+from bot.cli.common import (
+    database,
+    language,
+    parse_when,
+    positive_int,
+    print_json,
+    read_config,
+    say,
+)
 from bot.domain.models import PostStatus
 
 if TYPE_CHECKING:
@@ -17,7 +25,7 @@ LOG_OUTCOMES = ("ok", "error", "unknown", "info")
 
 def register(commands: Commands) -> None:
     logp = commands.add_parser("log", help="the publish log")
-    logp.add_argument("--since", help="ISO 8601 date or time")
+    logp.add_argument("--since", help="a date or time: 06:15, today, 2024-05-01 08:00, …")
     logp.add_argument(
         "--status",
         choices=[*LOG_OUTCOMES, *(s.value for s in PostStatus)],
@@ -30,7 +38,7 @@ def register(commands: Commands) -> None:
 
 
 async def cmd_log(args: argparse.Namespace) -> int:
-    from bot.shapes import account_tz, log_json
+    from bot.shapes import log_json
     from bot.store import log as log_store
 
     config = read_config(args)
@@ -48,13 +56,25 @@ async def cmd_log(args: argparse.Namespace) -> int:
         print_json([log_json(e, config) for e in entries])
     else:
         for e in entries:
-            code = f" errcode={e.errcode}" if e.errcode not in (None, 0) else ""
-            ms = f" {e.latency_ms}ms" if e.latency_ms is not None else ""
-            move = f" {e.from_status}->{e.to_status}" if e.to_status else ""
-            post = f"post {e.post_id}" if e.post_id else "-"
-            print(
-                f"{e.at.astimezone(account_tz(config, e.account)).isoformat(timespec='seconds')}"
-                f" {post:<9} {e.step:<20} {e.outcome:<7}{move}{code}{ms}"
-                f" {e.detail}".rstrip()
-            )
+            print(entry_line(args, config, e))
     return 0
+
+
+def entry_line(args: argparse.Namespace, config: object, e: object) -> str:
+    """One log entry as a line, in the command's language (step, outcome, statuses, detail)."""
+    from bot.i18n import translate_sentence
+    from bot.shapes import account_tz
+
+    lang = language(args)
+    at = e.at.astimezone(account_tz(config, e.account)).isoformat(timespec="seconds")  # type: ignore[attr-defined, arg-type]
+    code = f" errcode={e.errcode}" if e.errcode not in (None, 0) else ""  # type: ignore[attr-defined]
+    ms = say(args, " {n} ms", n=e.latency_ms) if e.latency_ms is not None else ""  # type: ignore[attr-defined]
+    move = ""
+    if e.to_status:  # type: ignore[attr-defined]
+        before = say(args, e.from_status) if e.from_status else ""  # type: ignore[attr-defined]
+        move = f" {before}->{say(args, e.to_status)}"  # type: ignore[attr-defined]
+    post = say(args, "post {id}", id=e.post_id) if e.post_id else "-"  # type: ignore[attr-defined]
+    step = say(args, e.step)  # type: ignore[attr-defined]
+    outcome = say(args, e.outcome)  # type: ignore[attr-defined]
+    detail = translate_sentence(lang, e.detail)  # type: ignore[attr-defined]
+    return f"{at} {post:<9} {step:<20} {outcome:<7}{move}{code}{ms} {detail}".rstrip()

@@ -6,11 +6,13 @@ import argparse
 import getpass
 from typing import TYPE_CHECKING
 
-from bot.cli.common import database, print_json, read_config, services
+from bot.cli.common import database, language, print_json, read_config, say, services
 from bot.domain.models import PostStatus
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
+    from bot.config import Config
+    from bot.domain.models import Post
 
 
 def register(commands: Commands) -> None:
@@ -49,12 +51,13 @@ async def cmd_queue_list(args: argparse.Namespace) -> int:
         for p in items:
             tz = account_tz(config, p.account)
             due = (
-                p.scheduled_for.astimezone(tz).isoformat(timespec="seconds")
+                p.scheduled_for.astimezone(tz).isoformat(sep=" ", timespec="minutes")
                 if p.scheduled_for
-                else "next slot"
+                else say(args, "next slot")
             )
-            flag = " NEEDS ATTENTION" if p.needs_attention else ""
-            print(f"{p.id:>5} {p.status:<10} {p.column:<8} {due:<26} {p.title}{flag}")
+            flag = " " + say(args, "NEEDS ATTENTION") if p.needs_attention else ""
+            status = say(args, p.status.value)
+            print(f"{p.id:>5} {status:<8} {p.column:<8} {due:<22} {p.title}{flag}")
     return 0
 
 
@@ -79,9 +82,76 @@ async def cmd_queue_action(args: argparse.Namespace) -> int:
                 post = await post_store.get(conn, args.id)
     if args.json:
         print_json(post_json(post, config, with_content=args.action == "show"))
+    elif args.action == "show":
+        await _show(args, config, post)
     else:
-        print(f"post {post.id} is now {post.status}: {post.title}")
+        status = say(args, post.status.value)
+        print(
+            say(
+                args,
+                "post {id} is now {status}: {title}",
+                id=post.id,
+                status=status,
+                title=post.title,
+            )
+        )
     return 0
+
+
+async def _show(args: argparse.Namespace, config: Config, post: Post) -> None:
+    """The post as a reviewer reads it: facts, the body, what the checks find, the history."""
+    from bot.cli.log import entry_line
+    from bot.content.checks import check_post
+    from bot.i18n import translate_sentence
+    from bot.shapes import account_tz
+    from bot.store import log as log_store
+
+    lang = language(args)
+    tz = account_tz(config, post.account)
+    due = (
+        post.scheduled_for.astimezone(tz).isoformat(sep=" ", timespec="minutes")
+        if post.scheduled_for
+        else say(args, "next slot")
+    )
+    facts = [
+        (say(args, "Post"), f"#{post.id} {post.title}"),
+        (say(args, "Status"), say(args, post.status.value)),
+        (say(args, "Column"), f"{post.column} ({post.account})"),
+        (say(args, "Due"), due),
+        (say(args, "Resources"), ", ".join(post.resource_ids) or say(args, "none")),
+    ]
+    if post.article_url:
+        facts.append((say(args, "Article URL"), post.article_url))
+    if post.error:
+        facts.append((say(args, "Error message"), translate_sentence(lang, post.error)))
+    for name, value in facts:
+        print(say(args, "{name}: {value}", name=name, value=value))
+    print(f"\n--- {say(args, 'Markdown')} ---\n{post.markdown.rstrip()}\n")
+    findings = check_post(
+        post.title,
+        post.author,
+        post.digest,
+        post.content_html,
+        post.content_source_url,
+        markdown=post.markdown,
+    )
+    print(f"--- {say(args, 'Checks')} ---")
+    for f in findings:
+        print(f"{say(args, f.severity)}: {f.text(lang)}")
+    if not findings:
+        print(say(args, "no findings"))
+    config_db = config.database_url
+    from bot.store import db
+
+    engine = db.open_engine(config_db)
+    try:
+        async with engine.connect() as conn:
+            history = await log_store.list_entries(conn, post_ids=[post.id], limit=200)
+    finally:
+        await engine.dispose()
+    print(f"\n--- {say(args, 'History')} ---")
+    for entry in reversed(history):
+        print(entry_line(args, config, entry))
 
 
 async def cmd_queue_preview(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_config, services
+from bot.cli.common import language, read_config, services
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -32,5 +32,8 @@ async def cmd_report(args: argparse.Namespace) -> int:
         report = await build_report(
             svc.engine, config, period, column=args.column, timezone=args.timezone
         )
-    sys.stdout.write(format_report(report, args.format, templates_dir=config.templates_dir))
+    text = format_report(
+        report, args.format, templates_dir=config.templates_dir, lang=language(args)
+    )
+    sys.stdout.write(text)
     return 0

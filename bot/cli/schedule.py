@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import print_json, read_config, services
+from bot.cli.common import print_json, read_config, say, services
 from bot.domain.errors import UserError
 
 if TYPE_CHECKING:
@@ -37,10 +37,17 @@ async def cmd_schedule_list(args: argparse.Namespace) -> int:
     shaped = [{**item, "next": [t.isoformat() for t in item.get("next", [])]} for item in upcoming]
     if args.json:
         print_json(shaped)
-    else:
-        for item in shaped:
-            state = " (paused)" if item.get("paused") else ""
-            print(f"{item['schedule']}{state} → {item['column']}: {', '.join(item['next'][:3])}")
+        return 0
+    zones = {s.name: s.tz for s in specs}
+    for item in upcoming:
+        if item.get("paused"):
+            print(say(args, "{schedule} → {column}: paused", **item))
+            continue
+        tz = zones.get(item["schedule"])
+        # In the schedule's own time zone: "08:00" reads as the cron says, not as UTC.
+        times = [t.astimezone(tz).strftime("%Y-%m-%d %H:%M") for t in item.get("next", [])[:3]]
+        zone = getattr(tz, "key", "")
+        print(f"{item['schedule']} → {item['column']}: {', '.join(times)} ({zone})")
     return 0
 
 
@@ -55,5 +62,6 @@ async def cmd_schedule_pause(args: argparse.Namespace) -> int:
     async with services(config) as svc:
         scheduler = Scheduler(svc.engine, config, specs, svc.clock, svc.drafting, lambda: None)
         await scheduler.set_paused(args.name, args.paused)
-    print(f"schedule {args.name} {'paused' if args.paused else 'resumed'}", file=sys.stderr)
+    done = "schedule {name} paused" if args.paused else "schedule {name} resumed"
+    print(say(args, done, name=args.name), file=sys.stderr)
     return 0

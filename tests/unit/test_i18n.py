@@ -90,7 +90,7 @@ def test_choose_language(path: str, cookie: str, default: str, expected: tuple[s
 
 def _sentences_in_code() -> dict[str, str]:
     """Each English string the code passes to ``bot.i18n``'s ``text``/``Text``/``translate``
-    (under whatever name it imports them), with where it is."""
+    or to the command line's ``say`` (under whatever name it imports them), with where."""
     found: dict[str, str] = {}
     root = Path(table.__file__).resolve().parent.parent
     for path in root.rglob("*.py"):
@@ -102,6 +102,10 @@ def _sentences_in_code() -> dict[str, str]:
                     if alias.name in ("text", "Text"):
                         names[alias.asname or alias.name] = 0
                     elif alias.name == "translate":
+                        names[alias.asname or alias.name] = 1
+            if isinstance(node, ast.ImportFrom) and node.module == "bot.cli.common":
+                for alias in node.names:
+                    if alias.name == "say":  # say(args, "English", **fields)
                         names[alias.asname or alias.name] = 1
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
