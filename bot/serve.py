@@ -20,6 +20,7 @@ from bot.app import local_place, open_services
 from bot.config import PROJECT_ROOT, Config, find_config_path, load_config
 from bot.domain.errors import UserError
 from bot.engine import offload
+from bot.i18n import translate
 from bot.store import db
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ async def serve(args: argparse.Namespace) -> int:
             await site.start()
         except OSError as exc:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        announce(config, host, port, demo=args.demo)
+        announce(config, host, port, demo=args.demo, lang=_language(args))
         tasks = [
             asyncio.create_task(scheduler.run(stop), name="scheduler"),
             asyncio.create_task(
@@ -207,7 +208,7 @@ async def serve(args: argparse.Namespace) -> int:
             ),
         ]
         await stop.wait()
-        print("stopping…", file=sys.stderr)
+        print(translate(_language(args), "stopping…"), file=sys.stderr)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -215,19 +216,34 @@ async def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def announce(config: Config, host: str, port: int, *, demo: bool) -> None:
+def _language(args: argparse.Namespace) -> str:
+    from bot.cli.common import language
+
+    return language(args)
+
+
+def announce(config: Config, host: str, port: int, *, demo: bool, lang: str = "en") -> None:
     url = f"http://{host}:{port}/"
-    lines = [f"admin: {url}"]
+    lines = [translate(lang, "admin: {url}", url=url)]
     if demo:
+        password = DEMO_DIR / "admin-password.txt"
         lines.append(
-            f"log in as: admin / {demo_password()}  (password kept in "
-            f"{DEMO_DIR / 'admin-password.txt'})"
+            translate(
+                lang,
+                "log in as: admin / {password}  (password kept in {file})",
+                password=demo_password(),
+                file=password,
+            )
         )
+        config_path = DEMO_DIR / "config.toml"
         lines.append(
-            f"config: {DEMO_DIR / 'config.toml'}  — try: "
-            f".venv/bin/bot --config {DEMO_DIR / 'config.toml'} log"
+            translate(
+                lang,
+                "config: {path}  — try: .venv/bin/bot --config {path} log",
+                path=config_path,
+            )
         )
     else:
-        lines.append("log in with a user made by `bot user add NAME --role admin`")
-    lines.append("Ctrl-C stops the service.")
+        lines.append(translate(lang, "log in with a user made by `bot user add NAME --role admin`"))
+    lines.append(translate(lang, "Ctrl-C stops the service."))
     print("\n".join(lines), file=sys.stderr, flush=True)

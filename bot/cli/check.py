@@ -27,7 +27,12 @@ def register(commands: Commands) -> None:
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     check.add_argument("--column", help="check rows as this column would draft them")
     check.add_argument("--json", action="store_true")
-    check.add_argument("--lang", choices=["zh", "en"], help="language of the messages (default zh)")
+    check.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default=argparse.SUPPRESS,  # keeps `bot --lang en check …` too
+        help="language of the messages (default zh)",
+    )
     check.set_defaults(handler=cmd_check)
 
 

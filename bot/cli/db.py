@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_config
+from bot.cli.common import read_config, say
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -30,5 +30,5 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
         revision = await db.current_revision(engine)
     finally:
         await engine.dispose()
-    print(f"database at revision {revision}", file=sys.stderr)
+    print(say(args, "database at revision {revision}", revision=revision), file=sys.stderr)
     return 0

@@ -7,7 +7,7 @@ import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import parse_when, print_json, read_config, services
+from bot.cli.common import parse_when, print_json, read_config, say, services
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -44,12 +44,19 @@ async def cmd_draft(args: argparse.Namespace) -> int:
         shape["findings"] = [finding_dict(f, language(args)) for f in draft.findings]
         print_json(shape)
     else:
-        print(f"post {post.id} [{post.status}] {post.title}")
+        status = say(args, post.status.value)
+        print(
+            say(args, "post {id} [{status}] {title}", id=post.id, status=status, title=post.title)
+        )
         if post.article_count > 1:  # 多图文: each article of the push, the headline first
             for number, article in enumerate(post.articles, start=1):
                 print(f"  {number}. {article.title}")
-        when = post.scheduled_for.astimezone(tz).isoformat() if post.scheduled_for else "next slot"
-        print(f"  due: {when}")
+        when = (
+            post.scheduled_for.astimezone(tz).isoformat(sep=" ", timespec="minutes")
+            if post.scheduled_for
+            else say(args, "next slot")
+        )
+        print("  " + say(args, "due: {when}", when=when))
         for finding in draft.findings:
             print(f"  {describe(finding, language(args))}")
     return 0

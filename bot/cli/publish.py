@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import print_json, read_config, services
+from bot.cli.common import language, print_json, read_config, say, services
 from bot.domain.models import PostStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.cli.common import Commands
     from bot.domain.models import Post
 
@@ -22,14 +24,16 @@ def register(commands: Commands) -> None:
 
 
 async def cmd_publish_due(args: argparse.Namespace) -> int:
+    from bot.i18n import translate_sentence
     from bot.progress import Progress
     from bot.shapes import post_json
 
     config = read_config(args)
-    progress = Progress("publishing", enabled=not args.json)
+    progress = Progress(say(args, "publishing"), enabled=not args.json)
     async with services(config) as svc:
         done = await svc.worker.run_due(
-            max_wait=args.max_wait, on_progress=lambda posts: progress.show(tally(posts))
+            max_wait=args.max_wait,
+            on_progress=lambda posts: progress.show(tally(posts, lambda t: say(args, t))),
         )
     if done:
         progress.done()
@@ -37,19 +41,21 @@ async def cmd_publish_due(args: argparse.Namespace) -> int:
         print_json([post_json(p, config) for p in done])
     else:
         if not done:
-            print("nothing was due")
+            print(say(args, "nothing was due"))
         for p in done:
-            extra = (
-                p.article_url
-                or p.error
-                or (f"next try {p.next_attempt_at.isoformat()}" if p.next_attempt_at else "")
-            )
-            print(f"post {p.id} {p.status}: {p.title} {extra}".rstrip())
+            lang = language(args)
+            extra = p.article_url or translate_sentence(lang, p.error)
+            if not extra and p.next_attempt_at:
+                extra = say(args, "next try {at}", at=p.next_attempt_at.isoformat())
+            status = say(args, p.status.value)
+            line = say(args, "post {id} {status}: {title}", id=p.id, status=status, title=p.title)
+            print(f"{line} {extra}".rstrip())
     return 0
 
 
-def tally(posts: list[Post]) -> str:
-    """``3 published, 1 waiting for the platform, …``: the progress line of a pass."""
+def tally(posts: list[Post], said: Callable[[str], str] = str) -> str:
+    """``3 published, 1 waiting for the platform, …``: the progress line of a pass (each
+    state through ``said``, which gives it in the command's language)."""
     counts: dict[str, int] = {}
     for post in posts:
         if post.needs_attention:
@@ -59,4 +65,4 @@ def tally(posts: list[Post]) -> str:
         else:
             key = str(post.status)
         counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{n} {key}" for key, n in sorted(counts.items()))
+    return ", ".join(f"{n} {said(key)}" for key, n in sorted(counts.items()))

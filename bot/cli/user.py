@@ -8,7 +8,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_config, services
+from bot.cli.common import read_config, say, services
 from bot.domain.errors import UserError
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
     password = _new_password(args.name)
     async with services(config) as svc:
         await create_user(svc.engine, args.name, args.role, password, now=svc.clock())
-    print(f"user {args.name} ({args.role}) created", file=sys.stderr)
+    role = say(args, args.role)
+    print(say(args, "user {name} ({role}) created", name=args.name, role=role), file=sys.stderr)
     return 0
 
 
