@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,15 @@ def register(commands: Commands) -> None:
     logp.add_argument("--limit", type=positive_int, default=1000)
     logp.add_argument("--json", action="store_true")
     logp.set_defaults(handler=cmd_log)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: a newline or other control character in a comment shows as an
+    escape, so no entry can print what looks like another entry."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 async def cmd_log(args: argparse.Namespace) -> int:
@@ -76,5 +86,5 @@ def entry_line(args: argparse.Namespace, config: object, e: object) -> str:
     post = say(args, "post {id}", id=e.post_id) if e.post_id else "-"  # type: ignore[attr-defined]
     step = say(args, e.step)  # type: ignore[attr-defined]
     outcome = say(args, e.outcome)  # type: ignore[attr-defined]
-    detail = translate_sentence(lang, e.detail)  # type: ignore[attr-defined]
+    detail = one_line(translate_sentence(lang, e.detail))  # type: ignore[attr-defined]
     return f"{at} {post:<9} {step:<20} {outcome:<7}{move}{code}{ms} {detail}".rstrip()

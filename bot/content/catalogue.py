@@ -171,7 +171,14 @@ def iter_catalogue(
     done = 0
     # closing(): a bad row ends the reader at once, so a workbook it reads is closed then.
     with closing(reader(path)) as rows:
-        for row in rows:
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except RecursionError:  # JSON, YAML or TOML nested thousands deep
+                message = msg("{path}: the file is nested too deeply", path=path.name)
+                raise ImportFileError(message, path=str(path)) from None
             if _is_blank(row.values):
                 continue
             resource = checker.check(row)

@@ -274,7 +274,10 @@ def _open_image(data: bytes) -> Image.Image:
                     f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
                 )
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        # PIL's own message names the in-memory buffer's address: keep it out of answers.
+        raise ContentRejectedError("not a readable image (not a format it knows)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ContentRejectedError(f"not a readable image ({exc})") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ContentRejectedError("the image has too many pixels") from None

@@ -71,9 +71,11 @@ def render_post(
     templates_dir: Path,
     context: Mapping[str, Any],
     theme: Theme | None = None,
-    sandboxed: bool = False,
+    sandboxed: bool = True,
 ) -> RenderedPost:
-    """Render ``template_name`` (a path under ``templates_dir``) with ``context``.
+    """Render ``template_name`` (a path under ``templates_dir``) with ``context``, in
+    Jinja's sandbox unless ``sandboxed=False`` (templates are files people edit; the sandbox
+    keeps them from reaching Python's internals).
 
     Raises ConfigError when the template does not exist, ContentRejectedError (naming the
     template, the line and the variable) for an undefined variable, a syntax error, a
@@ -102,6 +104,12 @@ def render_post(
     except SecurityError as exc:
         raise ContentRejectedError(
             f"template {template_name}: not allowed in a user template: {exc}"
+        ) from None
+    except (OverflowError, IndexError, KeyError, RecursionError, MemoryError, TypeError) as exc:
+        # A template's own mistake (a huge range, a missing index, endless recursion):
+        # the post is refused, the service goes on.
+        raise ContentRejectedError(
+            f"template {template_name}: it failed while rendering ({type(exc).__name__})"
         ) from None
     _check_title(title, template_name)
     html = render_markdown(markdown, theme)

@@ -4,6 +4,7 @@ images on the platform, check the result, and store it as the exact body that wi
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,6 +157,9 @@ class Drafting:
         started publishing. An approved post of a column that requires review goes back to
         review. Raises NotFoundError, ConflictError, UserError (no such article),
         ContentRejectedError (nothing is stored)."""
+        _refuse_control_characters("title", title)
+        _refuse_control_characters("digest", digest)
+        _refuse_control_characters("markdown", markdown, lines=True)
         post = await self._editable(post_id)
         articles = post.articles
         if not 0 <= article < len(articles):
@@ -366,3 +370,16 @@ def _refuse_errors(what: str, findings: Sequence[Finding]) -> None:
 
 def _about(finding: Finding) -> str:
     return f"article {finding.article + 1}: " if finding.article is not None else ""
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\t\n\r]")
+
+
+def _refuse_control_characters(name: str, value: str, *, lines: bool = False) -> None:
+    """Edits get the importer's rule: no control characters (nor a lone surrogate, which
+    no encoding can hold); a body may keep tabs and line breaks, a title or digest not."""
+    found = _CONTROL.search(value) or (None if lines else _LINE_BREAKS.search(value))
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise UserError(f"{name}: control character {code} at position {found.start() + 1}")

@@ -82,12 +82,13 @@ async def list_resources(
     if kinds:
         query = query.where(resources.c.kind.in_(list(kinds)))
     if search:
-        like = f"%{search}%"
+        # The search is words, not a pattern: % and _ match themselves.
+        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             sa.or_(
-                resources.c.title.like(like),
-                resources.c.summary.like(like),
-                resources.c.id.like(like),
+                resources.c.title.like(like, escape="\\"),
+                resources.c.summary.like(like, escape="\\"),
+                resources.c.id.like(like, escape="\\"),
             )
         )
     if limit is not None:

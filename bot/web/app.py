@@ -13,7 +13,6 @@ from bot.app import Services
 from bot.web.auth import auth_middleware
 from bot.web.errors import error_middleware
 from bot.web.i18n import language_middleware
-from bot.web.importing import MAX_UPLOAD
 from bot.web.keys import (
     ACCESS,
     SCHEDULER,
@@ -24,9 +23,10 @@ from bot.web.keys import (
     Access,
     SchedulerView,
 )
+from bot.web.limits import MAX_UPLOAD, limit_body
 from bot.web.render import build_environment
 from bot.web.routes import ROUTES
-from bot.web.security import security_headers
+from bot.web.security import hide_server, security_headers
 from bot.web.sessions import SessionCodec
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,11 @@ def build_web_app(services: Services, *, scheduler: SchedulerView | None = None)
             security_headers,
             language_middleware(config.web.language),
             error_middleware,
+            limit_body,
             auth_middleware,
         ],
     )
+    app.on_response_prepare.append(hide_server)
     app[SERVICES] = services
     app[SCHEDULER] = scheduler if scheduler is not None else _default_scheduler(services)
     app[TEMPLATES] = build_environment(config.report_timezone)

@@ -246,7 +246,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     ):
         await _check_csrf(request)
     response = await handler(request)
-    # API, callback and health answers need no cookie unless a logged-in browser called them.
+    # API, callback and health answers need no cookie unless a logged-in browser called them;
+    # static files never carry one (they may be cached, by the browser or a proxy).
+    if request.path.startswith("/static/"):
+        return response
     if not wants_json(request) or (ident is not None and ident.via == "session"):
         _store_session(request, response, now)
     return response

@@ -28,8 +28,14 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise UserError("the request body is not valid JSON") from None
+    except RecursionError:
+        raise UserError("the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise UserError("the request body must be a JSON object")
+    try:  # "\ud800" is valid JSON but no text: nothing later could store or send it
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError("the request body holds a lone surrogate (\\udXXX), not text") from None
     return body
 
 
@@ -38,7 +44,8 @@ async def form(request: web.Request) -> Mapping[str, Any]:
     Raises UserError when the body is malformed."""
     try:
         return await request.post()
-    except (HttpProcessingError, ValueError, UnicodeDecodeError) as exc:
+    except (HttpProcessingError, ValueError, UnicodeDecodeError, LookupError) as exc:
+        # LookupError: a part names a charset Python does not know
         raise UserError(f"the form body could not be read ({type(exc).__name__})") from None
 
 

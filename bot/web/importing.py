@@ -21,7 +21,6 @@ from bot.web import forms
 from bot.web.auth import wants_json
 from bot.web.keys import LANG
 
-MAX_UPLOAD = 20 * 1024 * 1024  # the whole request body; see app.client_max_size
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 

@@ -1,11 +1,14 @@
 """Response headers every answer carries: a strict Content-Security-Policy (no inline
-script, no framing), nosniff, a same-origin referrer policy. A handler that sets its own CSP
-(the sandboxed post preview) keeps it."""
+script, no framing), nosniff, a same-origin referrer policy, HSTS when the service is served
+over https, and a Server header that names no software version. A handler that sets its own
+CSP (the sandboxed post preview) keeps it."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from bot.web.keys import SECURE_COOKIES
 
 CSP = "; ".join(
     [
@@ -34,6 +37,15 @@ PREVIEW_CSP = "; ".join(
 )
 
 
+HSTS = "max-age=31536000"
+SERVER = "bot"  # no name or version of the software that runs it
+
+
+async def hide_server(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every answer, static files and errors included."""
+    response.headers["Server"] = SERVER
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
@@ -42,6 +54,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers.setdefault("X-Frame-Options", "DENY")
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
+    if request.app[SECURE_COOKIES]:  # served over https (base_url): browsers stay on https
+        headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages hold private data; the static files (CSS, the vendored chart library) do not.
     if request.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "public, max-age=3600")

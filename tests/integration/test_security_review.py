@@ -5,6 +5,7 @@ safe behaviour. A test's name starts with the finding's number."""
 from __future__ import annotations
 
 import asyncio
+import io
 import ipaddress
 import re
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 import sqlalchemy as sa
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.account.callback import (
     ArticleLink,
@@ -35,6 +37,7 @@ from bot.store import users as user_store
 from bot.store.tables import callback_events
 from bot.store.users import Failures
 from bot.web import users
+from bot.web.app import build_web_app
 from bot.web.sessions import COOKIE
 from bot.web.views import reports as reports_view
 from tests.integration.web_rig import (
@@ -588,3 +591,218 @@ async def test_6_healthz_answers_while_an_upload_is_checked_and_rows_are_limited
     status, outcome = await _upload(rig, "id,kind,title,cover\n" + rows, "big.csv")
     assert status == 422
     assert "more than 10 rows" in outcome[0]["error"]
+
+
+# --- 7. a date in year 9999 broke the queue for everyone --------------------------------------
+
+
+async def test_7_a_reschedule_to_year_9999_is_refused_and_nothing_is_saved(rig: WebRig) -> None:
+    post = await _draft_for_review(rig)
+    for at in ("9999-12-31T23:59:00+00:00", "0001-01-01T00:00", "9999-12-31T23:59:59-12:00"):
+        response = await rig.client.post(
+            f"/api/posts/{post['id']}/reschedule", json={"at": at}, headers=rig.bearer("editor")
+        )
+        assert response.status == 400, await response.text()
+        assert "2099-12-31" in (await response.json())["error"]
+    async with rig.services.engine.connect() as conn:
+        assert (await post_store.get(conn, post["id"])).scheduled_for is None
+    assert (await rig.client.get("/api/posts", headers=rig.bearer("editor"))).status == 200
+    drafted = await rig.client.post(
+        "/api/posts", json={"column": "快讯", "at": "0001-01-01"}, headers=rig.bearer("editor")
+    )
+    assert drafted.status == 400
+
+
+# --- 9. anonymous request bodies of 20 MB were buffered ----------------------------------------
+
+
+async def test_9_an_anonymous_login_body_is_small_and_refused_before_it_is_read(
+    rig: WebRig,
+) -> None:
+    big = io.BytesIO(b"name=x&password=" + b"a" * (64 * 1024))
+    response = await rig.client.post(
+        "/login", data=big, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status == 413
+    assert "16 KB" in await response.text()
+
+    async def chunks() -> Any:  # no Content-Length: cut off where it passes the limit
+        for _ in range(64):
+            yield b"a" * 1024
+
+    response = await rig.client.post(
+        "/login", data=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status == 413
+    edit = await rig.client.post(
+        "/api/posts",
+        data=io.BytesIO(b"{" + b" " * (2 * 1024 * 1024) + b"}"),
+        headers=rig.bearer("editor"),
+    )
+    assert edit.status == 413
+    assert "1 MB" in (await edit.json())["error"]
+
+
+# --- 10. unhandled exceptions answered 500 ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/log?since=0001-01-01",
+        "/api/log?until=9999-12-31",
+        "/api/report?from=0001-01-01&to=0001-01-02",
+        "/api/report?period=0000-01",
+        "/reports.csv?from=0001-01-01&to=9999-12-31",
+    ],
+)
+async def test_10_extreme_dates_answer_400(rig: WebRig, path: str) -> None:
+    response = await rig.client.get(path, headers=rig.bearer("editor"))
+    assert response.status == 400, await response.text()
+
+
+async def test_10_deep_nesting_and_lone_surrogates_in_bodies_answer_400(rig: WebRig) -> None:
+    post = await _draft_for_review(rig)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for method, path in (("POST", "/api/posts"), ("PATCH", f"/api/posts/{post['id']}")):
+        response = await rig.client.request(
+            method,
+            path,
+            data=deep,
+            headers={**rig.bearer("editor"), "Content-Type": "application/json"},
+        )
+        assert response.status == 400
+        assert "nested too deeply" in (await response.json())["error"]
+    response = await rig.client.patch(
+        f"/api/posts/{post['id']}",
+        data=b'{"markdown": "# a\\ud800"}',
+        headers={**rig.bearer("editor"), "Content-Type": "application/json"},
+    )
+    assert response.status == 400
+    assert "surrogate" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", "[" * 50_000 + "]" * 50_000),
+        ("deep.yaml", "[" * 50_000 + "]" * 50_000),
+        ("deep.toml", "a = " + "[" * 50_000 + "]" * 50_000),
+    ],
+)
+async def test_10_a_deeply_nested_catalogue_is_a_422_for_its_file(
+    rig: WebRig, name: str, text: str
+) -> None:
+    status, outcome = await _upload(rig, text, name)
+    assert status == 422
+    assert outcome[0]["error"]
+
+
+async def test_10_a_form_part_with_an_unknown_charset_answers_400(rig: WebRig) -> None:
+    csrf = await rig.login("editor")
+    boundary = "XyZ"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="column"\r\n'
+        "Content-Type: text/plain; charset=bogus\r\n\r\nx\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = await rig.client.post(
+        "/queue/draft",
+        data=body,
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-CSRF-Token": csrf,
+        },
+    )
+    assert response.status == 400
+
+
+# --- 11, 15. headers: HSTS over https, no version banner, no cookie on static files -----------
+
+
+async def test_11_hsts_is_sent_when_base_url_is_https(rig: WebRig) -> None:
+    plain = await rig.client.get("/login")
+    assert "Strict-Transport-Security" not in plain.headers
+    config = rig.services.config
+    rig.services.config = replace(
+        config, web=replace(config.web, base_url="https://bot.example.org")
+    )
+    client = TestClient(TestServer(build_web_app(rig.services), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        secure = await client.get("/login")
+        assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        await client.close()
+        rig.services.config = config
+
+
+async def test_15_no_version_banner_and_no_cookie_on_static_files(rig: WebRig) -> None:
+    for path in ("/login", "/static/admin.css", "/no-such-page"):
+        response = await rig.client.get(path)
+        assert "aiohttp" not in response.headers.get("Server", "")
+        assert "Python" not in response.headers.get("Server", "")
+    rig.client.session.cookie_jar.clear()
+    static = await rig.client.get("/static/admin.css")
+    assert static.status == 200
+    assert "Set-Cookie" not in static.headers
+
+
+async def test_15_catalogue_search_takes_percent_and_underscore_literally(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    for q in ("%", "_"):
+        response = await rig.client.get(f"/api/catalogue?q={q}", headers=rig.bearer("editor"))
+        assert await response.json() == []
+
+
+# --- 12. control characters were accepted in edited titles -------------------------------------
+
+
+async def test_12_an_edit_with_control_characters_in_the_title_is_refused(rig: WebRig) -> None:
+    post = await _draft_for_review(rig)
+    for title in ("a\u0000b", "a\nb", "a\u001bb"):
+        response = await rig.client.patch(
+            f"/api/posts/{post['id']}", json={"title": title}, headers=rig.bearer("editor")
+        )
+        assert response.status == 400
+        assert "control character" in (await response.json())["error"]
+    async with rig.services.engine.connect() as conn:
+        assert (await post_store.get(conn, post["id"])).title == post["title"]
+
+
+# --- 13. bot log lines could be forged with newlines in a comment ------------------------------
+
+
+def test_13_a_comment_with_newlines_prints_as_one_log_line() -> None:
+    from bot.cli.log import one_line
+
+    forged = "needs work\n2026-11-30T06:40:00+08:00 post 1    publish   ok   (FAKE LINE)"
+    assert "\n" not in one_line(forged)
+    assert "\\n2026-11-30" in one_line(forged)
+    assert one_line("草稿需要修改") == "草稿需要修改"
+
+
+# --- 14. post templates ran without the sandbox ------------------------------------------------
+
+
+async def test_14_a_column_template_cannot_reach_python_internals(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    config = rig.services.config
+    templates = rig.tmp / "templates"
+    (templates / "columns").mkdir(parents=True)
+    (templates / "columns" / "evil.md.j2").write_text(
+        "{{ lipsum.__globals__['os'].popen('id').read() }}\n", encoding="utf-8"
+    )
+    columns = tuple(
+        replace(c, template="columns/evil.md.j2") if c.name == "快讯" else c for c in config.columns
+    )
+    evil = replace(config, columns=columns, templates_dir=templates)
+    rig.services.drafting.config = evil
+    response = await rig.client.post(
+        "/api/posts",
+        json={"column": "快讯", "resources": ["exhibit-001"]},
+        headers=rig.bearer("editor"),
+    )
+    assert response.status == 422, await response.text()
+    assert "uid=" not in await response.text()

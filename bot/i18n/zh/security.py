@@ -12,6 +12,7 @@ ZH: dict[str, str] = {
         "{value} 是文件名；上传到服务的目录只能用 http(s) 网址作封面"
         "（本地文件请用 bot catalogue import 导入）"
     ),
+    "{path}: the file is nested too deeply": "{path}：文件嵌套层数过多",
     "{value}: a local cover must be in the catalogue's folder, the media "
     "directory or the templates directory": "{value}：本地封面必须位于目录文件所在文件夹、媒体目录或模板目录中",
 }
