@@ -103,6 +103,8 @@ class ColumnConfig:
     cooldown_days: int = 30
     resources_per_post: int = 1  # resources each article features
     articles_per_post: int = 1  # 1..8: a post of N articles (多图文), sent as one draft
+    # Names written in Traditional characters the column may use (a warning, not an error).
+    traditional_allowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -513,6 +515,7 @@ class _Reader:
                 "cooldown_days",
                 "resources_per_post",
                 "articles_per_post",
+                "traditional_allowed",
             },
         )
         account = self.str_(raw, key, "account")
@@ -547,6 +550,7 @@ class _Reader:
             cooldown_days=self.int_(raw, key, "cooldown_days", 30),
             resources_per_post=self.int_(raw, key, "resources_per_post", 1, low=1),
             articles_per_post=self.int_(raw, key, "articles_per_post", 1, low=1, high=MAX_ARTICLES),
+            traditional_allowed=self.strs(raw, key, "traditional_allowed"),
         )
 
     def web(self, raw: Mapping[str, Any]) -> WebConfig:

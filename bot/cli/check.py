@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import print_json
+from bot.cli.common import language, print_json
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
     from bot.domain.errors import ContentRejectedError
-
-
-def language(args: argparse.Namespace | None = None) -> str:
-    """The language of findings: ``--lang``, else ``$BOT_LANG``, else Chinese."""
-    chosen = getattr(args, "lang", None) or os.environ.get("BOT_LANG", "zh")
-    return "en" if chosen.lower().startswith("en") else "zh"
 
 
 def register(commands: Commands) -> None:
@@ -49,8 +42,8 @@ async def cmd_check(args: argparse.Namespace) -> int:
     column = config.column(args.column) if config and args.column else None
     findings = await asyncio.to_thread(check_files, args.files, config, column)
     lang = language(args)
-    if args.json:
-        print_json([f.to_dict(lang) for f in findings])
+    if args.json:  # JSON never changes with the language: message_zh is there too
+        print_json([f.to_dict("en") for f in findings])
     else:
         for finding in findings:
             print(finding.describe(lang))
@@ -66,7 +59,7 @@ def print_rejection(exc: ContentRejectedError, args: argparse.Namespace) -> None
 
     lang = language(args)
     if getattr(args, "json", False):
-        findings = [finding_dict(f, lang) for f in exc.findings]
+        findings = [finding_dict(f, "en") for f in exc.findings]
         print_json({"error": str(exc), "findings": findings})
         return
     print(f"error: {exc}", file=sys.stderr)

@@ -24,8 +24,7 @@ def register(commands: Commands) -> None:
 
 
 async def cmd_draft(args: argparse.Namespace) -> int:
-    from bot.cli.check import language
-    from bot.content.checks import describe, finding_dict
+        from bot.content.checks import describe, finding_dict
     from bot.shapes import post_json
 
     config = read_config(args)
@@ -41,7 +40,7 @@ async def cmd_draft(args: argparse.Namespace) -> int:
         args.preview.write_text(post.content_html, encoding="utf-8")
     if args.json:
         shape = post_json(post, config, with_content=True)
-        shape["findings"] = [finding_dict(f, language(args)) for f in draft.findings]
+        shape["findings"] = [finding_dict(f, "en") for f in draft.findings]
         print_json(shape)
     else:
         status = say(args, post.status.value)

@@ -46,6 +46,7 @@ from bot.domain.errors import ConfigError, ContentRejectedError
 TITLE_LIMIT = 32
 DIGEST_LIMIT = DEFAULT_LIMITS.digest_chars  # the platform's (bot.account.limits)
 REFERENCES_HEADING = "参考链接"
+NOTES_HEADING = "注释"
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,8 @@ def make_digest(text: str, limit: int = DIGEST_LIMIT) -> str:
 
 def render_markdown(markdown: str, theme: Theme | None = None) -> str:
     """Markdown (as an editor edits it) → the sanitised HTML the platform receives, before
-    images are re-hosted."""
+    images are re-hosted. Raw HTML (a template's, or an editor's) is kept and sanitised, so
+    a post drafted from a template renders the same after an edit."""
     # markdown-it keeps its own "references" (link definitions) in env: use another key.
     outside_links = _References()
     body = _markdown_parser().render(markdown, {"outside_links": outside_links})
@@ -296,7 +298,33 @@ class _References:
 
 @functools.cache
 def _markdown_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
+    # Raw HTML a template writes is kept and then cleaned by the sanitiser like everything
+    # else (catalogue values are escaped, so they never become HTML); the checks name what
+    # the cleaning drops. Footnotes, task lists and ~~strike~~ are what WeChat editors such
+    # as doocs/md write: rendered here, never left as literal text.
+    md = (
+        MarkdownIt("commonmark", {"html": True})
+        .enable("table")
+        .enable("strikethrough")
+        .use(footnote_plugin)
+        .use(tasklists_plugin)
+    )
+    md.add_render_rule("footnote_ref", _render_footnote_ref)
+    md.add_render_rule("footnote_block_open", _render_footnote_block_open)
+    md.add_render_rule("footnote_block_close", _render_nothing)
+    md.add_render_rule("footnote_open", _render_footnote_open)
+    md.add_render_rule("footnote_close", _render_nothing)
+    md.add_render_rule("footnote_anchor", _render_nothing)
+    md.add_render_rule("paragraph_open", _render_paragraph_open)
+    md.add_render_rule("html_inline", _render_html_inline)
+    md.add_render_rule("html_block", _render_html_block)
+    md.add_render_rule("table_open", _render_table_open)
+    md.add_render_rule("table_close", _render_table_close)
+    md.add_render_rule("td_open", _render_cell_open)
+    md.add_render_rule("th_open", _render_cell_open)
     md.add_render_rule("fence", _render_code)
     md.add_render_rule("code_block", _render_code)
     md.add_render_rule("link_open", _render_link_open)
@@ -368,3 +396,105 @@ def _render_softbreak(
     if before and after and _CJK.match(before) and _CJK.match(after):
         return ""
     return "\n"
+
+
+# --- footnotes, task lists, tables ------------------------------------------------------------
+
+
+def _render_nothing(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return ""
+
+
+def _footnote_number(token: Token) -> int:
+    return int((token.meta or {}).get("id", 0)) + 1
+
+
+def _render_footnote_ref(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # No in-page anchors in an article: a marker readers find again in the notes below.
+    return f"<sup>[注{_footnote_number(tokens[idx])}]</sup>"
+
+
+def _render_footnote_block_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return f"<hr><h4>{NOTES_HEADING}</h4>"
+
+
+def _render_footnote_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    env["footnote_label"] = f"[注{_footnote_number(tokens[idx])}] "
+    return ""
+
+
+def _render_paragraph_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    label = env.pop("footnote_label", "")
+    return self.renderToken(tokens, idx, options, env) + label
+
+
+_TASK_BOX = re.compile(r'^<input class="task-list-item-checkbox"[^>]*>$')
+
+
+def _render_html_inline(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    content = tokens[idx].content
+    if _TASK_BOX.match(content):  # the platform drops <input>: a box readers can see
+        return "☑" if 'checked="checked"' in content else "☐"
+    return _html_written(content)
+
+
+def _render_html_block(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return _html_written(tokens[idx].content)
+
+
+_DIV = re.compile(r"<(/?)div\b", re.I)
+
+
+def _html_written(content: str) -> str:
+    """HTML a template or an editor wrote: a <div> (which the platform drops) becomes a
+    <section> so its inline style is kept; the sanitiser cleans the rest."""
+    return _DIV.sub(r"<\1section", content)
+
+
+def _render_table_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # A table wider than a phone scrolls sideways instead of breaking figures apart.
+    return '<section style="overflow-x:auto;max-width:100%">' + self.renderToken(
+        tokens, idx, options, env
+    )
+
+
+def _render_table_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return self.renderToken(tokens, idx, options, env) + "</section>"
+
+
+_FIGURE = re.compile(
+    r"^[\s\d.,:%‰+\-−~～/()（）年月日万亿元个次场期篇]*\d[\s\d.,:%‰+\-−~～/()（）年月日万亿元个次场期篇]*$"
+)
+
+
+def _render_cell_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # The post's root breaks words anywhere (long Chinese lines): a cell keeps words and
+    # figures whole, and a figure on one line ("3837", "3.5%", "7.67万元").
+    inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+    style = "word-break:normal;overflow-wrap:normal"
+    if inline is not None and _FIGURE.match(inline.content or ""):
+        style += ";white-space:nowrap"
+    token = tokens[idx]
+    existing = str(token.attrGet("style") or "")
+    token.attrSet("style", f"{style};{existing}" if existing else style)
+    return self.renderToken(tokens, idx, options, env)

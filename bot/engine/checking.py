@@ -154,7 +154,8 @@ def _resource(
         ("summary", resource.summary),
         ("tags", "；".join(resource.tags)),
     ):
-        findings += check_text(value, field)
+        allowed = column.traditional_allowed if column else ()
+        findings += check_text(value, field, allowed_traditional=allowed)
     if not has_surrogates(resource.title, resource.summary):  # else nothing can render it
         findings += _as_drafted(resource, config, column)
     return [_at(path, line, resource.id, f) for f in findings]

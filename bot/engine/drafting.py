@@ -135,7 +135,9 @@ class Drafting:
                 cover=cover or column.cover or str(self.default_cover),
                 resource_ids=tuple(r.id for r in group),
             )
-            article, found = await self._finish_article(column.account, article)
+            article, found = await self._finish_article(
+                column.account, article, column.traditional_allowed
+            )
             articles.append(article)
             findings += checks.for_article(found, index) if several else found
         findings += checks.check_push([a.title for a in articles])
@@ -181,6 +183,7 @@ class Drafting:
                 markdown=markdown,
                 content_html=render.render_markdown(markdown),
             ),
+            self._traditional_allowed(post.column),
         )
         articles[article] = edited
         if len(articles) > 1:
@@ -256,6 +259,12 @@ class Drafting:
         except ConfigError:
             return DEFAULT_LIMITS
 
+    def _traditional_allowed(self, column: str) -> tuple[str, ...]:
+        try:
+            return self.config.column(column).traditional_allowed
+        except UserError:  # a column no longer configured: no names allowed
+            return ()
+
     def _requires_review(self, column: str) -> bool:
         try:
             return self.config.column(column).require_review
@@ -263,18 +272,22 @@ class Drafting:
             return False
 
     async def _finish_article(
-        self, account: str, article: Article
+        self, account: str, article: Article, allowed: Sequence[str] = ()
     ) -> tuple[Article, list[Finding]]:
-        """Re-host the article's images, then check it; the findings are returned, not raised."""
+        """Re-host the article's images, then check it (off the event loop: the checks are
+        CPU work); the findings are returned, not raised. ``allowed``: the column's names in
+        Traditional characters."""
         from bot.content import checks
         from bot.content.images import rehost_images
+        from bot.engine import offload
 
         html = await rehost_images(
             article.content_html,
             upload=lambda data, name: self._upload(account, data, name),
             load=self.load_image,
         )
-        findings = checks.check_post(
+        findings = await offload.run(
+            checks.check_post,
             article.title,
             article.author,
             article.digest,
@@ -282,7 +295,9 @@ class Drafting:
             article.content_source_url,
             markdown=article.markdown,
             limits=self._limits(account),
-        ) + checks.check_cover(article.cover)
+            allowed_traditional=tuple(allowed),
+        )
+        findings += checks.check_cover(article.cover)
         # What the checks report as ``fixed`` is fixed in what is stored and sent.
         fixed = article.replace(
             title=checks.fix_invisible(article.title, single_line=True),

@@ -688,6 +688,9 @@ def recheck(post: Post, limits: PlatformLimits = DEFAULT_LIMITS) -> ContentRejec
             article.content_source_url,
             markdown=article.markdown,
             limits=limits,
+            # Traditional characters depend on the column's allow list: drafting and every
+            # edit checked them with it, and nothing else changes the text in between.
+            simplified_only=False,
         )
         findings += checks.for_article(found, index) if len(articles) > 1 else found
     errors = [f for f in findings if f.severity == "error"]

@@ -63,7 +63,7 @@ def test_a_catalogue_is_checked_row_by_row_naming_line_id_and_field(tmp_path: Pa
         "r3,platform,青年\u200b大学习,网上主题团课。,https://www.xuexi.cn/\n",
         encoding="utf-8",
     )
-    result = check(tmp_path, "cat.csv", "--json", "--lang", "en")
+    result = check(tmp_path, "cat.csv", "--json")
     assert result.returncode == 1
     found = json.loads(result.stdout)
     by_code = {(f["code"], f["id"], f["field"], f["line"], f["severity"]) for f in found}
@@ -135,3 +135,21 @@ def test_bot_draft_refuses_with_readable_lines_and_json_objects(project: Project
     assert finding["severity"] == "error"
     assert "Traditional" in finding["message"] and finding["message_zh"]
     assert project.run("queue", "list", "--json").json() == []  # nothing was stored
+
+
+def test_a_column_allows_names_in_traditional_characters(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[database]\nurl = "sqlite+aiosqlite:///bot.db"\n'
+        '[[accounts]]\nname = "main"\nappid = "wx1"\nsecret = "s"\n'
+        '[[columns]]\nname = "港澳"\naccount = "main"\n'
+        'traditional_allowed = ["中華書局"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "cat.csv").write_text(
+        "id,kind,title,summary\nb1,article,中华书局新书,本书由中華書局出版发行。\n", encoding="utf-8"
+    )
+    assert check(tmp_path, "cat.csv").returncode == 1  # without the column: an error
+    allowed = check(tmp_path, "cat.csv", "--column", "港澳")
+    assert allowed.returncode == 0, allowed.stdout
+    assert "script.traditional_name" in allowed.stdout
+    assert not list(tmp_path.glob("*.db"))  # nothing was stored

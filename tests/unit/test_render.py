@@ -288,9 +288,17 @@ def test_tables_keep_their_alignment_after_the_theme() -> None:
     assert re.search(r'<td style="[^"]*border[^"]*text-align:right">4</td>', html)
 
 
-def test_raw_html_in_edited_markdown_is_text() -> None:
-    html = render_markdown('<img src="https://evil.example/x.png" onerror="x()">正文')
-    assert "<img" not in html and "&lt;img" in html
+def test_raw_html_in_markdown_is_sanitised_like_the_rest() -> None:
+    html = render_markdown(
+        '<img src="https://evil.example/x.png" onerror="x()">正文'
+        '<div style="color:red;position:fixed" onclick="y()">红</div><script>z()</script>'
+    )
+    assert "onerror" not in html and "onclick" not in html and "z()" not in html
+    assert "position" not in html and "<script" not in html
+    # a <div> becomes a <section> (which the platform keeps) with its allowed styles
+    assert '<section style="color:red">红</section>' in html
+    # the image is an ordinary image: re-hosted (or refused) like one written in Markdown
+    assert image_sources(html) == ("https://evil.example/x.png",)
 
 
 def test_a_line_break_between_chinese_characters_is_no_space() -> None:

@@ -91,6 +91,7 @@ CODES: dict[str, tuple[str, str, Text]] = {
     for code, (severity, what) in family.CODES.items()
 }
 
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>\n]*)?/?>")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CODE_SPANS = re.compile(r"(?ms)^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$|`[^`\n]+`")
 
@@ -109,7 +110,8 @@ def check_text(
     # A lone surrogate cannot be encoded: every other check sees a space in its place.
     text_ok = _SURROGATE.sub(" ", text) if surrogates else text
     masked = URL.sub(lambda m: " " * len(m.group()), text_ok)
-    if field == "markdown":
+    if field == "markdown":  # code and HTML tags are not prose
+        masked = _HTML_TAG.sub(lambda m: " " * len(m.group()), masked)
         masked = _CODE_SPANS.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), masked)
     hits: list[Hit] = [
         *surrogates,
@@ -150,6 +152,7 @@ def check_post(
     if markdown:
         findings += check_text(markdown, "markdown", **options)  # type: ignore[arg-type]
         findings += links.check_markdown(markdown)
+        findings += markup.check_markdown_html(markdown)
     else:
         findings += check_text(text_content(html), "content", **options)  # type: ignore[arg-type]
     findings += markup.check_html(html)
@@ -178,6 +181,7 @@ def check_body(markdown: str, html: str, *, article: int | None = None) -> list[
     yet, so they are not checked here."""
     findings = check_text(markdown, "markdown", article=article)
     findings += links.check_markdown(markdown)
+    findings += markup.check_markdown_html(markdown)
     findings += markup.check_html(html)
     findings += [
         f

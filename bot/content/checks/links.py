@@ -87,7 +87,10 @@ def check_html(html: str, prefixes: Sequence[str]) -> list[Finding]:
 
 @functools.cache
 def _markdown_parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    # As the renderer reads it: "[^1]: note" is a footnote, not a link definition.
+    return MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
 
 
 def check_markdown(markdown: str) -> list[Finding]:

@@ -6,9 +6,12 @@ blocks left out."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from bot.content.checks.findings import Finding, Hit, Text, place
+from markdown_it import MarkdownIt
+
+from bot.content.checks.findings import Finding, Hit, Text, place, whole
 from bot.content.sanitize import text_content
 
 FAMILY = "markdown"
@@ -16,6 +19,12 @@ CODES = {
     "markdown.leftover": ("warning", Text(
         "Markdown syntax that was not rendered shows as text",
         "未被渲染的 Markdown 标记会原样显示")),
+    "markdown.html_dropped": ("warning", Text(
+        "HTML the platform does not keep: its tags are removed, the text stays",
+        "平台不保留的 HTML 标签：标签会被删除，文字保留")),
+    "markdown.html_refused": ("error", Text(
+        "a <style>, <script> or embedded frame the platform removes with its content",
+        "平台会连同内容一起删除的 <style>、<script> 或内嵌框架")),
     "markdown.footnote": ("error", Text(
         "a footnote ([^1]) that was not rendered shows as text",
         "未被渲染的脚注（[^1]）会原样显示")),
@@ -70,3 +79,56 @@ def check_html(html: str) -> list[Finding]:
                 )
             )
     return out
+
+
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9-]*)")
+_REFUSED_TAGS = {"style", "script", "iframe", "object", "embed", "frame", "frameset"}
+
+
+def check_markdown_html(markdown: str) -> list[Finding]:
+    """Raw HTML in the Markdown: tags the sanitiser drops (a warning, their text stays) and
+    tags whose content is dropped with them (an error: styles must be inline)."""
+    from bot.content.sanitize import ALLOWED_TAGS
+
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for token in _parser().parse(markdown):
+        pieces = (
+            [token]
+            if token.type == "html_block"
+            else [t for t in token.children or () if t.type == "html_inline"]
+        )
+        for piece in pieces:
+            for match in _TAG.finditer(piece.content):
+                tag = match.group(2).lower()
+                if tag in ALLOWED_TAGS or tag in ("div", "input") or tag in seen:
+                    continue
+                seen.add(tag)
+                line = (token.map[0] + 1) if token.map else None
+                if tag in _REFUSED_TAGS:
+                    message = Text(
+                        f"<{tag}> is removed with its content by the platform",
+                        f"<{tag}> 会被平台连同内容一起删除",
+                    )
+                    fix = Text("write styles inline (style=\"…\") on each element",
+                               "请把样式直接写在元素的 style 属性里")  # fmt: skip
+                    finding = whole(
+                        "error", "markdown.html_refused", "markdown", message, f"<{tag}>", fix
+                    )
+                else:
+                    message = Text(
+                        f"<{tag}> is not kept by the platform: the tag is removed, its text stays",
+                        f"平台不保留 <{tag}>：标签会被删除，文字保留",
+                    )
+                    fix = Text(
+                        "use Markdown or a tag the platform keeps", "改用 Markdown 或平台支持的标签"
+                    )
+                    finding = whole(
+                        "warning", "markdown.html_dropped", "markdown", message, f"<{tag}>", fix
+                    )
+                out.append(dataclasses.replace(finding, line=line, column=1 if line else None))
+    return out
+
+
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table")

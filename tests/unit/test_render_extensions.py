@@ -1,0 +1,69 @@
+"""The Markdown WeChat editors write, rendered instead of reaching readers as literal text:
+footnotes, task lists, strike-through, raw HTML (sanitised), and tables at phone width."""
+
+from __future__ import annotations
+
+import re
+
+from bot.content.checks import check_body
+from bot.content.render import NOTES_HEADING, REFERENCES_HEADING, render_markdown
+from bot.content.sanitize import text_content
+
+FOOTNOTES = (
+    "Here's a simple footnote,[^1] and a link to [百度](https://www.baidu.com).\n\n"
+    "再来一个[^note]。\n\n"
+    "[^1]: This is the first footnote.\n"
+    "[^note]: 第二个**注释**。\n"
+)
+
+
+def test_footnotes_become_numbered_notes_with_no_literal_marker_left() -> None:
+    html = render_markdown(FOOTNOTES)
+    text = text_content(html)
+    assert "[^" not in text
+    assert "footnote,[注1]" in text and "再来一个[注2]" in text
+    assert text.index(NOTES_HEADING) < text.index(REFERENCES_HEADING)
+    assert "[注1] This is the first footnote." in text and "[注2] 第二个注释。" in text
+    assert 'href="#' not in html and "id=" not in html  # no in-page anchors
+    assert [f for f in check_body(FOOTNOTES, html) if f.severity == "error"] == []
+
+
+def test_a_footnote_without_its_note_is_refused() -> None:
+    markdown = "正文[^9]。\n"
+    findings = check_body(markdown, render_markdown(markdown))
+    assert [(f.code, f.severity) for f in findings if f.code.startswith("markdown")] == [
+        ("markdown.footnote", "error")
+    ]
+
+
+def test_task_lists_and_strike_through_render() -> None:
+    html = render_markdown("- [ ] 报名\n- [x] 签到\n\n~~旧的~~新的\n")
+    assert "☐ 报名" in text_content(html) and "☑ 签到" in text_content(html)
+    assert "<input" not in html and "<s>旧的</s>" in html
+
+
+def test_raw_html_is_kept_sanitised_and_what_is_dropped_is_named() -> None:
+    markdown = (
+        '<div style="text-align:center;color:#c0392b">欢迎关注</div>\n\n'
+        "<style>p { color: red }</style>\n\n"
+        "正文<font color=red>红字</font>\n"
+    )
+    html = render_markdown(markdown)
+    assert '<section style="text-align:center;color:#c0392b">欢迎关注</section>' in html
+    assert "&lt;div" not in html and "color: red" not in html and "红字" in html
+    found = {(f.code, f.severity, f.excerpt) for f in check_body(markdown, html)}
+    assert ("markdown.html_refused", "error", "<style>") in found
+    assert ("markdown.html_dropped", "warning", "<font>") in found
+
+
+def test_table_figures_stay_whole_and_a_wide_table_scrolls() -> None:
+    html = render_markdown(
+        "|序号|单词数|比例|备注|\n| :-: | :-: | :-: | --- |\n"
+        "|0|3837|3.5%|https://example.com/a/very/long/path|\n|1|4120|7.67万元|无|\n"
+    )
+    assert re.search(r'<section style="overflow-x:auto;max-width:100%"><table', html)
+    for figure in ("3837", "3.5%", "4120", "7.67万元"):
+        cell = re.search(rf'<td style="([^"]*)">{re.escape(figure)}</td>', html)
+        assert cell and "white-space:nowrap" in cell.group(1), figure
+        assert "word-break:normal" in cell.group(1)
+    assert re.search(r'<td style="[^"]*text-align:center[^"]*">3837</td>', html)
