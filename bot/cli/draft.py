@@ -7,7 +7,7 @@ import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import parse_when, print_json, read_config, say, services
+from bot.cli.common import language, parse_when, print_json, read_config, say, services
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -24,7 +24,7 @@ def register(commands: Commands) -> None:
 
 
 async def cmd_draft(args: argparse.Namespace) -> int:
-        from bot.content.checks import describe, finding_dict
+    from bot.content.checks import describe, finding_dict
     from bot.shapes import post_json
 
     config = read_config(args)

@@ -32,14 +32,14 @@ def test_the_raw_seed_is_refused_at_each_damaged_span_and_the_cleaned_seed_passe
     shutil.copy(SEED_DIR / "000_e3da3c0fc4af76a1.simplified.txt", tmp_path / "simplified.md")
     shutil.copy(SEED_DIR / "000_e3da3c0fc4af76a1.cleaned.txt", tmp_path / "cleaned.md")
 
-    raw = check(tmp_path, "seed.md")
+    raw = check(tmp_path, "seed.md", lang="zh")
     assert raw.returncode == 1, raw.stderr
     lines = raw.stdout.splitlines()
     assert lines and all(LINE.match(line) for line in lines), lines[:3]
     codes = {LINE.match(line).group("code") for line in lines}  # type: ignore[union-attr]
     assert {"annotation.pinyin", "script.traditional", "encoding.damaged_run"} <= codes
     assert "Finding(" not in raw.stdout
-    assert "拼音" in raw.stdout  # Chinese by default
+    assert "拼音" in raw.stdout  # Chinese (the default outside the tests)
 
     simplified = check(tmp_path, "simplified.md", "--json")
     assert simplified.returncode == 1
@@ -118,7 +118,9 @@ def test_bot_draft_refuses_with_readable_lines_and_json_objects(project: Project
         encoding="utf-8",
     )
     assert project.run("catalogue", "import", str(catalogue)).code == 0
-    text = project.run("draft", "--column", COLUMN, "--resource", "t1", "--at", "now")
+    text = project.run(
+        "draft", "--column", COLUMN, "--resource", "t1", "--at", "now", env=bot_env(BOT_LANG="zh")
+    )
     assert text.code == 1
     assert "Finding(" not in text.stderr and "script.traditional" in text.stderr
     assert "简体栏目中出现繁体字" in text.stderr  # Chinese by default
@@ -146,7 +148,8 @@ def test_a_column_allows_names_in_traditional_characters(tmp_path: Path) -> None
         encoding="utf-8",
     )
     (tmp_path / "cat.csv").write_text(
-        "id,kind,title,summary\nb1,article,中华书局新书,本书由中華書局出版发行。\n", encoding="utf-8"
+        "id,kind,title,summary\nb1,article,中华书局新书,本书由中華書局出版发行。\n",
+        encoding="utf-8",
     )
     assert check(tmp_path, "cat.csv").returncode == 1  # without the column: an error
     allowed = check(tmp_path, "cat.csv", "--column", "港澳")

@@ -25,7 +25,7 @@ async def _add_resources(rig: WebRig, texts: list[str], prefix: str) -> list[str
         Resource(
             id=f"{prefix}{i}",
             kind="platform",
-            title=text if len(text) <= 32 else text[:30],
+            title=f"资源{i}",  # the text is the summary: the digest and the body
             summary=text,
             url="https://www.xuexi.cn/",
         )
