@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -318,15 +318,27 @@ class Drafting:
                             f"{column.name!r} does not feature ({', '.join(column.kinds)})"
                         )
                 return chosen
-            candidates = await catalogue_store.list_resources(conn, kinds=column.kinds)
-            featured = await post_store.last_featured(conn, column.name)
+            count = column.articles_per_post * column.resources_per_post
+            # Chosen in SQL with a limit: a catalogue of a million rows costs one query,
+            # not a million objects on the event loop.
+            candidates, featured = await post_store.next_candidates(
+                conn,
+                column=column.name,
+                kinds=column.kinds,
+                cooldown_start=(
+                    self.clock() - timedelta(days=column.cooldown_days)
+                    if column.cooldown_days
+                    else None
+                ),
+                limit=count,
+            )
         chosen = selection.choose_resources(
             candidates,
             kinds=column.kinds,
             last_featured=featured,
             now=self.clock(),
             cooldown_days=column.cooldown_days,
-            count=column.articles_per_post * column.resources_per_post,
+            count=count,
         )
         if not chosen:
             raise UserError(

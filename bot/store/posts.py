@@ -12,10 +12,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.errors import ConflictError, NotFoundError, UserError
-from bot.domain.models import MAX_ARTICLES, Article, Post, PostStatus, PublishStage, can_transition
+from bot.domain.models import (
+    MAX_ARTICLES,
+    Article,
+    Post,
+    PostStatus,
+    PublishStage,
+    Resource,
+    can_transition,
+)
 from bot.store import log
-from bot.store.records import article_from_row, post_from_row
-from bot.store.tables import UTCDateTime, post_articles, post_resources, posts
+from bot.store.records import article_from_row, post_from_row, resource_from_row
+from bot.store.tables import UTCDateTime, post_articles, post_resources, posts, resources
 
 
 @dataclass(frozen=True)
@@ -639,6 +647,52 @@ async def last_featured(conn: AsyncConnection, column: str | None = None) -> dic
         if value is not None:
             result[resource_id] = value
     return result
+
+
+async def next_candidates(
+    conn: AsyncConnection,
+    *,
+    column: str,
+    kinds: Sequence[str],
+    cooldown_start: datetime | None,
+    limit: int,
+) -> tuple[list[Resource], dict[str, datetime]]:
+    """The ``limit`` catalogue resources the column would feature next, chosen in SQL so a
+    large catalogue is never loaded whole: never featured first, then least recently
+    featured, ties by id; one featured after ``cooldown_start`` (None: no cooldown) is left
+    out. Returns them with when each was last featured (``last_featured``'s rule)."""
+    when = sa.func.coalesce(posts.c.published_at, posts.c.scheduled_for, posts.c.created_at)
+    last = (
+        sa.select(post_resources.c.resource_id.label("rid"), sa.func.max(when).label("at"))
+        .join(posts, posts.c.id == post_resources.c.post_id)
+        .where(
+            posts.c.status.not_in([PostStatus.CANCELLED.value, PostStatus.FAILED.value]),
+            posts.c.column_name == column,
+        )
+        .group_by(post_resources.c.resource_id)
+        .subquery()
+    )
+    query = (
+        sa.select(resources, last.c.at)
+        .outerjoin(last, last.c.rid == resources.c.id)
+        .order_by(sa.case((last.c.at.is_(None), 0), else_=1), last.c.at, resources.c.id)
+        .limit(limit)
+    )
+    if kinds:
+        query = query.where(resources.c.kind.in_(list(kinds)))
+    if cooldown_start is not None:
+        start = sa.bindparam("cooldown_start", cooldown_start, type_=UTCDateTime())
+        query = query.where(sa.or_(last.c.at.is_(None), last.c.at <= start))
+    found: list[Resource] = []
+    featured: dict[str, datetime] = {}
+    decode = UTCDateTime().process_result_value
+    for row in await conn.execute(query):
+        resource = resource_from_row(row._mapping)
+        found.append(resource)
+        at = decode(row._mapping["at"], conn.dialect)
+        if at is not None:
+            featured[resource.id] = at
+    return found, featured
 
 
 async def find_by_publish_id(conn: AsyncConnection, account: str, publish_id: str) -> Post | None:
