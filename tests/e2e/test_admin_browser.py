@@ -165,6 +165,8 @@ def _assert_chart_drawn(page: Any) -> None:
     assert drawn["boxShown"] and drawn["fallbackHidden"], drawn
 
 
+# Above its own deadlines (45 s to start, 60 s for the publish).
+@pytest.mark.timeout(300)
 def test_editor_drafts_reviewer_approves_and_the_post_is_published(
     served: tuple[ServeProcess, Path], page: Any
 ) -> None:

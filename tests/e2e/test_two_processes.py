@@ -149,6 +149,8 @@ async def assert_published_once(
     assert state["call_counts"]["freepublish/submit"] == len(titles)
 
 
+# Above its own deadlines (45 s to start, 100 s to settle).
+@pytest.mark.timeout(300)
 @pytest.mark.postgres
 async def test_two_serve_processes_on_postgresql_publish_100_posts_once(tmp_path: Path) -> None:
     cover = write_cover(tmp_path / "cover.jpg")

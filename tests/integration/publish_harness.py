@@ -159,14 +159,6 @@ class Rig:
             assert response.status == 200, await response.text()
 
 
-def published_titles(state: dict[str, Any]) -> list[str]:
-    return [
-        a["title"]
-        for a in state["published"]
-        if a.get("publish_status", 0) == 0 or a.get("status", 0) == 0
-    ]
-
-
 @contextlib.asynccontextmanager
 async def publish_rig(
     url: str,

@@ -146,16 +146,22 @@ async def test_a_worker_stalled_past_its_lease_is_fenced_off(
         assert held.stage is PublishStage.COVER and not held.draft_media_id
 
         clock.advance(31)  # the lease runs out while the slow worker is still stuck
-        await rig.drive(other, until=clock() + timedelta(minutes=5))
-        published = await rig.get(post.id)
-        assert published.status is PostStatus.PUBLISHED
+        # The other worker takes over and gets as far as the submit; its job is running.
+        await other.run_once()
+        taken_over = await rig.get(post.id)
+        assert taken_over.status is PostStatus.PUBLISHING
+        assert taken_over.stage is PublishStage.SUBMITTED and taken_over.publish_id
         steps_before = await _steps(rig.engine, post.id)
 
-        stalled.release.set()  # the stuck call returns; its worker must not write anything
+        # The stuck call returns now: its worker must write nothing (the stage moved on under
+        # it) and above all not submit its own draft.
+        stalled.release.set()
         assert await asyncio.wait_for(slow_pass, 10) == []
-        after = await rig.get(post.id)
-        assert after == published
+        assert await rig.get(post.id) == taken_over
         assert await _steps(rig.engine, post.id) == steps_before
+
+        await rig.drive(other, until=clock() + timedelta(minutes=5))
+        assert (await rig.get(post.id)).status is PostStatus.PUBLISHED
         state = await rig.sim_state()
         assert Counter(a["title"] for a in state["published"]) == {post.title: 1}
         assert state["call_counts"]["freepublish/submit"] == 1

@@ -131,13 +131,15 @@ def test_decrypt_checks_the_app_id() -> None:
 
 @pytest.mark.parametrize("bad", ["not base64!!", base64.b64encode(b"short").decode(), ""])
 def test_decrypt_refuses_garbage(bad: str) -> None:
-    with pytest.raises(UserError):
+    with pytest.raises(
+        UserError, match=r"callback: <Encrypt> (is not valid base64|has the wrong length)"
+    ):
         fixed_crypto().decrypt(bad)
 
 
 def test_decrypt_refuses_a_wrong_key() -> None:
     other = MessageCrypto("tok", "B" * 43, APPID)
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="does not decrypt with this EncodingAESKey"):
         other.decrypt(VECTOR)
 
 

@@ -41,7 +41,7 @@ def test_integer_boolean_and_strings() -> None:
         forms.integer({"n": True}, "n")
     assert forms.boolean({"b": "on"}, "b") is True
     assert forms.boolean({"b": False}, "b") is False
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="b: must be true or false"):
         forms.boolean({"b": "maybe"}, "b")
     assert forms.strings({"ids": "a, b;c  d"}, "ids") == ["a", "b", "c", "d"]
     assert forms.strings({"ids": ["x", ""]}, "ids") == ["x"]
