@@ -89,7 +89,8 @@ REQUIRED_FIELDS = ("id", "kind", "title")
 MAX_ID_LENGTH = 200
 TOML_TABLE = "resource"
 PROGRESS_EVERY = 1000  # on_progress is called after this many resources, and once at the end
-COVER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
+# Covers the platform takes as they are, and those converted to JPEG when published.
+COVER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 
 _CHUNK = 1 << 16
 
@@ -365,10 +366,19 @@ class _RowChecker:
             )
             raise self.fail("cover", message)
         if cover.suffix.lower() not in COVER_SUFFIXES:
-            message = msg("{value} is not a JPEG, PNG, GIF or BMP image", value=repr(value))
+            message = msg(
+                "{value} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image", value=repr(value)
+            )
             raise self.fail("cover", message)
         if not cover.is_file():
             raise self.fail("cover", msg("cover file not found: {path}", path=value))
+        from bot.content.images import image_format
+
+        if image_format(str(cover)) is None:  # by its contents, whatever its name says
+            message = msg(
+                "{value} is not an image (its contents are not a known format)", value=repr(value)
+            )
+            raise self.fail("cover", message)
         return str(cover)
 
     def tags(self) -> tuple[str, ...]:

@@ -264,6 +264,32 @@ def prepare_cover(data: bytes, *, kind: Literal["thumb", "image"] = "thumb") -> 
     return encoded
 
 
+# What add_material (type=image) takes as it is; anything else is converted to JPEG.
+PLATFORM_COVER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp"}
+
+
+def platform_cover(data: bytes) -> tuple[bytes, str]:
+    """A cover as the platform takes it, and the file name to send it under: a JPEG, PNG,
+    GIF or BMP within 10 MB unchanged (whatever its file name said), anything else (WebP,
+    TIFF, an oversized image …) converted to JPEG within the limit. Raises
+    ContentRejectedError for data that is not a readable image."""
+    image = _open_image(data)
+    suffix = PLATFORM_COVER_FORMATS.get(str(image.format))
+    if suffix and len(data) <= COVER_IMAGE_BYTES:
+        return data, f"cover.{suffix}"
+    return prepare_cover(data, kind="image"), "cover.jpg"
+
+
+def image_format(path: str) -> str | None:
+    """The format of the image file at ``path`` by its contents ("JPEG", "WEBP" …), or None
+    when it is not an image Pillow can read. Reads the header only."""
+    try:
+        with Image.open(path) as image:
+            return str(image.format)
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError):
+        return None
+
+
 def _open_image(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():

@@ -311,7 +311,14 @@ class PostPublisher(PostRecords):
             cached = await account_store.cached_media(conn, self.account.name, digest, "cover")
         if cached:
             return cached[0]
-        media_id, url = await self.api.add_material(data, "cover.jpg", "image")
+        from bot.content.images import platform_cover
+        from bot.engine import offload
+
+        try:  # a WebP (or any format the platform refuses with 40005) becomes a JPEG
+            data, filename = await offload.run(platform_cover, data)
+        except ContentRejectedError as exc:
+            raise PermanentError(f"{what} {cover}: {exc}") from exc
+        media_id, url = await self.api.add_material(data, filename, "image")
         async with self.engine.begin() as conn:
             await account_store.remember_media(
                 conn,

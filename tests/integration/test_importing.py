@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from bot.app import load_local_or_remote
 from bot.domain.errors import ImportFileError, UserError
@@ -56,11 +57,14 @@ async def test_a_file_is_all_or_nothing_and_covers_are_copied(
 async def test_local_images_outside_the_allowed_directories_are_refused(tmp_path: Path) -> None:
     allowed = tmp_path / "media"
     allowed.mkdir()
-    (allowed / "ok.jpg").write_bytes(b"jpeg")
+    Image.new("RGB", (8, 4)).save((allowed / "ok.jpg"), "JPEG")  # a real image: covers are read
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the platform", encoding="utf-8")
     async with aiohttp.ClientSession() as session:
-        assert await load_local_or_remote("media/ok.jpg", session, tmp_path, [allowed]) == b"jpeg"
+        assert (
+            await load_local_or_remote("media/ok.jpg", session, tmp_path, [allowed])
+            == (allowed / "ok.jpg").read_bytes()
+        )
         for ref in (str(secret), "media/../secret.txt", "/etc/passwd"):
             with pytest.raises(UserError, match="local images must be in the media"):
                 await load_local_or_remote(ref, session, tmp_path, [allowed])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import opencc
 import pytest
+from PIL import Image
 
 from bot.content.catalogue import (
     PROGRESS_EVERY,
@@ -45,7 +46,9 @@ def import_error(directory: Path, path: Path) -> str:
 
 def test_gbk_csv_written_by_excel_imports_with_chinese_intact(tmp_path: Path) -> None:
     (tmp_path / "covers").mkdir()
-    (tmp_path / "covers" / "gutian.jpg").write_bytes(b"\xff\xd8\xff")
+    Image.new("RGB", (8, 4)).save(
+        (tmp_path / "covers" / "gutian.jpg"), "JPEG"
+    )  # a real image: covers are read
     # Excel on Chinese Windows: GBK, CRLF between records, LF inside a quoted cell, quotes
     # only where a cell holds a comma, a quote or a line break.
     text = (
@@ -116,7 +119,7 @@ def test_extra_kinds_from_configuration(tmp_path: Path) -> None:
 def test_cover_url_and_absolute_path(tmp_path: Path) -> None:
     image = tmp_path / "elsewhere" / "a.PNG"
     image.parent.mkdir()
-    image.write_bytes(b"png")
+    Image.new("RGB", (8, 4)).save(image, "PNG")  # a real image: covers are read
     text = f"id,kind,title,cover\r\na,exhibit,A,{image}\r\nb,exhibit,B,HTTPS://x.cn/b.jpg\r\n"
     a, b = read_catalogue(write(tmp_path, "c.csv", text), kinds=KINDS)
     assert a.cover == str(image)
@@ -426,7 +429,7 @@ BAD_INPUT = [
     (
         "catalogue.csv",
         HEADER + "a,exhibit,A,,,notes.txt,\r\n",
-        "catalogue.csv:2: field 'cover': 'notes.txt' is not a JPEG, PNG, GIF or BMP image",
+        "catalogue.csv:2: field 'cover': 'notes.txt' is not a JPEG, PNG, GIF, BMP, WebP or TIFF image",
     ),
     (
         "catalogue.csv",

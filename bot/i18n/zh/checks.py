@@ -8,3 +8,10 @@ ZH.update(
         "请把整个文件存为同一种编码",
     }
 )
+ZH.update(
+    {
+        "{value} is not an image (its contents are not a known format)": (
+            "{value} 不是图片（文件内容不是可识别的图片格式）"
+        ),
+    }
+)
