@@ -28,18 +28,37 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 @dataclass(frozen=True)
 class Secret:
-    """A secret value that never shows itself in a repr, a log line or an error."""
+    """A secret value that never shows itself in a repr, a log line or an error.
 
-    value: str = field(repr=False)
+    A secret named by an environment variable that is not set is still loaded: ``missing``
+    says so, and reading ``value`` raises ``ConfigError`` with it. So each command needs only
+    the secrets it uses (``bot db upgrade`` or ``bot report`` need no app secret)."""
+
+    stored: str = field(repr=False)
     source: str = ""  # "env:WX_SECRET_MAIN" or "file": safe to show
+    missing: str = ""  # "accounts[0].secret_env: environment variable … is not set"
+
+    @property
+    def value(self) -> str:
+        """Raises ConfigError when the environment variable was not set."""
+        if self.missing:
+            raise ConfigError(self.missing)
+        return self.stored
 
     def __bool__(self) -> bool:
-        return bool(self.value)
+        return bool(self.stored) or bool(self.missing)
 
     def __repr__(self) -> str:
         return f"Secret(<hidden>, source={self.source!r})"
 
     __str__ = __repr__
+
+
+# What to do about a secret that is not set, by its key.
+_HINTS = {
+    "session_key": " — make one with: python3 -c 'import secrets;print(secrets.token_urlsafe(32))'",
+    "secret": " — the app secret is on mp.weixin.qq.com under 设置与开发 → 基本配置",
+}
 
 
 @dataclass(frozen=True)
@@ -322,7 +341,11 @@ class _Reader:
                 raise self.fail(f"{key}.{name}_env", "must name an environment variable")
             value = self.environ.get(env_name)
             if not value:
-                raise self.fail(f"{key}.{name}_env", f"environment variable {env_name} is not set")
+                # Said when the secret is first needed, not by commands that never use it.
+                problem = self.fail(
+                    f"{key}.{name}_env", f"environment variable {env_name} is not set"
+                )
+                return Secret("", f"env:{env_name}", missing=f"{problem}{_HINTS.get(name, '')}")
             return Secret(value, f"env:{env_name}")
         if name in raw:
             value = raw[name]

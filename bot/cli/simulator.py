@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bot.cli.common import port_number
+from bot.domain.errors import UserError
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -15,8 +16,10 @@ def register(commands: Commands) -> None:
     sim = commands.add_parser("simulator", help="the account-API simulator on its own")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=port_number, default=8081)
-    sim.add_argument("--appid", default="wx-demo-appid")
-    sim.add_argument("--secret", default="demo-secret")
+    sim.add_argument(
+        "--appid", default="wx-demo-appid", help="the app id it accepts: your config's appid"
+    )
+    sim.add_argument("--secret", default="demo-secret", help="the app secret it accepts")
     sim.add_argument("--latency-ms", type=int, default=0)
     sim.add_argument("--fault-rate", type=float, default=0.0)
     sim.add_argument("--lost-answer-rate", type=float, default=0.0)
@@ -58,5 +61,9 @@ async def cmd_simulator(args: argparse.Namespace) -> int:
         callback_token=args.callback_token,
         quotas=dict(args.quota),
     )
-    await run_forever(config, args.host, args.port)
+    try:
+        await run_forever(config, args.host, args.port)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        reason = exc.strerror or str(exc)
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
     return 0

@@ -142,7 +142,7 @@ ERRCODE_EXPLANATIONS: dict[int, str] = {
     40005: "the file type is not accepted",
     40007: "invalid media_id (unknown, temporary, deleted or already-published draft)",
     40009: "the image size is not accepted",
-    40013: "the app id is invalid",
+    40013: "the app id is invalid (a `bot simulator` accepts only its --appid and --secret)",
     40033: "the request contained \\uXXXX escapes; the service sends raw UTF-8",
     40125: "the app secret is invalid",
     40164: "this server's IP address is not on the account's API IP whitelist",

@@ -126,8 +126,11 @@ async def test_a_rejected_post_goes_back_through_review(rig: WebRig) -> None:
     reviewer = rig.bearer("reviewer")
     url = f"/api/posts/{post['id']}"
     rejected = await rig.client.post(f"{url}/reject", json={"comment": "改"}, headers=reviewer)
-    assert (await rejected.json())["status"] == "draft"
-    refused = await rig.client.post(f"{url}/approve", json={}, headers=reviewer)
+    draft = await rejected.json()
+    assert draft["status"] == "draft"
+    refused = await rig.client.post(
+        f"{url}/approve", json={"version": draft["version"]}, headers=reviewer
+    )
     assert refused.status == 409
     assert "submit a draft for review first" in (await refused.json())["error"]
     await rig.login("reviewer")
@@ -135,6 +138,26 @@ async def test_a_rejected_post_goes_back_through_review(rig: WebRig) -> None:
     assert f'action="/posts/{post["id"]}/approve"' not in page
     assert f'action="/posts/{post["id"]}/submit"' in page
     submitted = await rig.client.post(f"{url}/submit", json={}, headers=rig.bearer("editor"))
-    assert (await submitted.json())["status"] == "review"
-    approved = await rig.client.post(f"{url}/approve", json={}, headers=reviewer)
-    assert (await approved.json())["status"] == "queued"
+    resubmitted = await submitted.json()
+    assert resubmitted["status"] == "review"
+    version = {"version": resubmitted["version"]}  # approving names the version read
+    approved = await rig.client.post(f"{url}/approve", json=version, headers=reviewer)
+    assert (await approved.json()).get("status") == "queued", await approved.text()
+
+
+async def test_healthz_says_degraded_while_an_account_is_parked(rig: WebRig) -> None:
+    from datetime import timedelta
+
+    from bot.store import accounts as account_store
+
+    assert await (await rig.client.get("/healthz")).json() == {"status": "ok"}
+    now = rig.services.clock()
+    async with rig.services.engine.begin() as conn:
+        await account_store.park(
+            conn, "main", until=now + timedelta(hours=1), reason="45009 quota", now=now
+        )
+    response = await rig.client.get("/healthz")
+    assert response.status == 200  # the service answers; its work is stuck
+    body = await response.json()
+    assert body["status"] == "degraded"
+    assert any(p.startswith("account main parked until") for p in body["problems"])

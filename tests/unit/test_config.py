@@ -115,10 +115,6 @@ def _with(**changes: object) -> dict:
     ("changes", "message"),
     [
         ({"accounts__timezone": "Mars/Base"}, "accounts[0].timezone: unknown timezone 'Mars/Base'"),
-        (
-            {"accounts__secret_env": "NOPE"},
-            "accounts[0].secret_env: environment variable NOPE is not set",
-        ),
         ({"columns__account": "other"}, "columns[0].account: no account named 'other'"),
         ({"columns__kinds": ["planet"]}, "columns[0].kinds: unknown kind 'planet'"),
         ({"columns__delivery": "fax"}, "columns[0].delivery: must be 'publish' or 'mass_send'"),
@@ -151,6 +147,25 @@ def test_bad_values_name_their_key(changes: dict, message: str) -> None:
         parse_config(_with(**changes), environ=ENV)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_secret_not_set_is_said_when_it_is_needed() -> None:
+    """bot db upgrade, catalogue import and report use no app secret or session key: a
+    configuration naming unset variables loads, and reading the secret says what is wrong."""
+    raw = _with(accounts__secret_env="NOPE")
+    raw["web"] = {"session_key_env": "NOPE_TOO"}
+    config = parse_config(raw, environ=ENV)
+    secret = config.accounts[0].secret
+    assert secret and "NOPE" not in repr(secret.stored)
+    with pytest.raises(ConfigError) as info:
+        _ = secret.value
+    assert "accounts[0].secret_env: environment variable NOPE is not set" in str(info.value)
+    assert "设置与开发" in str(info.value)
+    assert config.web.session_key is not None
+    with pytest.raises(ConfigError) as info:
+        _ = config.web.session_key.value
+    assert "secrets.token_urlsafe(32)" in str(info.value)
+    assert "环境变量 NOPE_TOO 没有设置" in info.value.in_language("zh")
 
 
 def test_articles_per_post_defaults_to_one_and_takes_up_to_eight() -> None:

@@ -57,4 +57,11 @@ ZH: dict[str, str] = {
     "post {id} is {status}; a post cannot be cancelled once publishing has started": (
         "文章 {id} 的状态是{status}；开始发布后不能再取消"
     ),
+    # configuration
+    "{path}: {key}: environment variable {name} is not set": "{path}：{key}：环境变量 {name} 没有设置",
+    "{key}: environment variable {name} is not set": "{key}：环境变量 {name} 没有设置",
+    "{problem} — make one with: {command}": "{problem}——可以这样生成一个：{command}",
+    "{problem} — the app secret is on mp.weixin.qq.com under 设置与开发 → 基本配置": (
+        "{problem}——AppSecret 在 mp.weixin.qq.com 的“设置与开发 → 基本配置”中"
+    ),
 }

@@ -107,7 +107,9 @@ ZH: dict[str, str] = {
         "media_id 无效（未知、临时、已删除或已发布的草稿）"
     ),
     "the image size is not accepted": "图片大小不符合要求",
-    "the app id is invalid": "AppID 无效",
+    "the app id is invalid (a `bot simulator` accepts only its --appid and --secret)": (
+        "AppID 无效（`bot simulator` 只接受启动时 --appid 和 --secret 给出的值）"
+    ),
     "the app secret is invalid": "AppSecret 无效",
     "this server's IP address is not on the account's API IP whitelist": (
         "本服务器的 IP 地址不在公众号的 API IP 白名单中"

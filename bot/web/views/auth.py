@@ -78,10 +78,27 @@ async def password_change(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 after a database round trip; 503 when the database does not answer."""
+    """200 after a database round trip: ``{"status": "ok"}``, or ``"degraded"`` with the
+    ``problems`` a person should look at (failed posts, posts that need a person, a parked
+    account): the service runs, its work does not. 503 when the database does not answer."""
+    from bot.store import accounts as account_store
+    from bot.store import posts as post_store
+
+    services = request.app[SERVICES]
     try:
-        async with request.app[SERVICES].engine.connect() as conn:
+        async with services.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
+            failed = (await post_store.count_by_status(conn)).get("failed", 0)
+            attention = await post_store.list_posts(conn, needs_attention=True, limit=1)
+            parked = await account_store.parked_accounts(conn, services.clock())
     except (OSError, sa.exc.SQLAlchemyError) as exc:
         raise TransientError("the database does not answer") from exc
+    problems = [f"{failed} failed post(s)"] if failed else []
+    if attention:
+        problems.append("posts need a person (see the dashboard)")
+    problems += [
+        f"account {name} parked until {until.isoformat()}" for name, (until, _) in parked.items()
+    ]
+    if problems:
+        return web.json_response({"status": "degraded", "problems": problems})
     return web.json_response({"status": "ok"})
