@@ -67,6 +67,7 @@ cooldown_days = 0
 require_review = true
 
 [web]
+allow_self_approval = true        # the demo has one user, who drafts and approves
 host = "127.0.0.1"
 port = {port}
 base_url = "http://127.0.0.1:{port}"
