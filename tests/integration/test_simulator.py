@@ -375,7 +375,9 @@ async def test_per_minute_limit_answers_45011(make_api: Factory) -> None:
 # --- publishing ---------------------------------------------------------------------------
 
 
-async def test_publish_job_lifecycle(api: Api) -> None:
+async def test_publish_job_lifecycle(make_api: Factory) -> None:
+    # A job of 30 s on the simulator's clock, ended by moving that clock: no wall-clock race.
+    api = await make_api(publish_delay_seconds=30.0)
     media_id = await api.draft("发布测试")
     submitted = await api.post("freepublish/submit", {"media_id": media_id})
     publish_id = submitted["publish_id"]
@@ -384,7 +386,10 @@ async def test_publish_job_lifecycle(api: Api) -> None:
     assert (await api.post("freepublish/submit", {"media_id": media_id}))["errcode"] == 40007
     running = await api.post("freepublish/get", {"publish_id": publish_id})
     assert running == {"publish_id": publish_id, "publish_status": 1, "fail_idx": []}
-    await asyncio.sleep(0.25)
+    api.sim.advance(29)
+    still = await api.post("freepublish/get", {"publish_id": publish_id})
+    assert still["publish_status"] == 1
+    api.sim.advance(1)
     done = await api.post("freepublish/get", {"publish_id": int(publish_id)})
     assert done["publish_status"] == 0 and done["article_id"]
     url = done["article_detail"]["item"][0]["article_url"]
