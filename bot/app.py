@@ -110,7 +110,10 @@ async def load_local_or_remote(
         path = base / path
     resolved = path.resolve()
     if not any(resolved == root or resolved.is_relative_to(root) for root in allowed):
-        raise UserError(f"image {ref}: local images must be in the media or templates directory")
+        raise UserError(
+            f"image {ref}: {resolved} is outside the media and templates directories (a relative "
+            f"path is read beside the template that names it, else from {base})"
+        )
     try:
         return await asyncio.to_thread(resolved.read_bytes)
     except OSError as exc:

@@ -39,7 +39,13 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from bot.account.limits import DEFAULT_LIMITS
-from bot.content.sanitize import is_weixin_link, sanitize_html, start_tags
+from bot.content.sanitize import (
+    Attrs,
+    is_weixin_link,
+    rewrite_start_tags,
+    sanitize_html,
+    start_tags,
+)
 from bot.content.theme import ROOT_MARKER, Theme, apply_theme, default_theme
 from bot.domain.errors import ConfigError, ContentRejectedError
 
@@ -113,7 +119,9 @@ def render_post(
             f"template {template_name}: it failed while rendering ({type(exc).__name__})"
         ) from None
     _check_title(title, template_name)
-    html = render_markdown(markdown, theme)
+    html = _images_beside_template(
+        render_markdown(markdown, theme), Path(templates_dir) / template_name
+    )
     return RenderedPost(
         title=title,
         digest=digest,
@@ -261,6 +269,28 @@ def render_markdown(markdown: str, theme: Theme | None = None) -> str:
     body = _markdown_parser().render(markdown, {"outside_links": outside_links})
     html = f"<section {ROOT_MARKER}>{body}{outside_links.html()}</section>"
     return sanitize_html(apply_theme(html, theme or default_theme()))
+
+
+def _images_beside_template(html: str, template: Path) -> str:
+    """A relative image path a template names is read from the template's own folder
+    (``![横幅](banner.png)`` beside ``templates/post.md.j2``), as people expect; a path that
+    is not there keeps its meaning (the configuration's folder)."""
+    folder = template.parent
+
+    def resolve(tag: str, attrs: Attrs, ancestors: Sequence[str]) -> Attrs:
+        if tag != "img":
+            return attrs
+        out = []
+        for name, value in attrs:
+            if name == "src" and value and not urlsplit(value).scheme:
+                ref = image_ref(value)
+                beside = folder / ref
+                if not Path(ref).is_absolute() and beside.is_file():
+                    value = quote(str(beside.resolve()), safe="/")
+            out.append((name, value))
+        return out
+
+    return rewrite_start_tags(html, resolve) if "<img" in html else html
 
 
 def image_sources(html: str) -> tuple[str, ...]:

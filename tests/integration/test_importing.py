@@ -66,5 +66,5 @@ async def test_local_images_outside_the_allowed_directories_are_refused(tmp_path
             == (allowed / "ok.jpg").read_bytes()
         )
         for ref in (str(secret), "media/../secret.txt", "/etc/passwd"):
-            with pytest.raises(UserError, match="local images must be in the media"):
+            with pytest.raises(UserError, match="outside the media and templates directories"):
                 await load_local_or_remote(ref, session, tmp_path, [allowed])

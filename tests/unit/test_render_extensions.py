@@ -4,9 +4,10 @@ footnotes, task lists, strike-through, raw HTML (sanitised), and tables at phone
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bot.content.checks import check_body
-from bot.content.render import NOTES_HEADING, REFERENCES_HEADING, render_markdown
+from bot.content.render import NOTES_HEADING, REFERENCES_HEADING, render_markdown, render_post
 from bot.content.sanitize import text_content
 
 FOOTNOTES = (
@@ -67,3 +68,21 @@ def test_table_figures_stay_whole_and_a_wide_table_scrolls() -> None:
         assert cell and "white-space:nowrap" in cell.group(1), figure
         assert "word-break:normal" in cell.group(1)
     assert re.search(r'<td style="[^"]*text-align:center[^"]*">3837</td>', html)
+
+
+def test_an_image_beside_the_template_is_found_there(tmp_path: Path) -> None:
+    from PIL import Image
+
+    (tmp_path / "posts").mkdir()
+    Image.new("RGB", (8, 4)).save(tmp_path / "posts" / "banner.png")
+    (tmp_path / "posts" / "post.md.j2").write_text(
+        '{% set title = "本地图片测试" %}\n![横幅](banner.png)\n\n正文。\n'
+        "![远程](https://example.org/x.png)\n![别处](media/other.png)\n",
+        encoding="utf-8",
+    )
+    rendered = render_post("posts/post.md.j2", templates_dir=tmp_path, context={})
+    assert rendered.image_sources == (
+        str((tmp_path / "posts" / "banner.png").resolve()),
+        "https://example.org/x.png",
+        "media/other.png",  # not beside the template: left for the configuration's folder
+    )
