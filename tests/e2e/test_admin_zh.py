@@ -74,6 +74,19 @@ _VISIBLE_TEXT = """() => {
 }"""
 
 
+# The innermost element reaching furthest right: what makes a page too wide.
+_WIDEST = """() => {
+    let found = null, right = 0;
+    for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect().right;
+        if (r > right + 0.5 || (r >= right - 0.5 && found && found.contains(el))) {
+            right = r; found = el;
+        }
+    }
+    return found ? `${found.tagName.toLowerCase()}.${found.className} (${Math.round(right)} px)` : '';
+}"""
+
+
 def english_words(texts: list[str]) -> set[str]:
     words: set[str] = set()
     for text in texts:
@@ -195,3 +208,16 @@ def test_every_zh_page_is_chinese(served_zh: tuple[ServeProcess, Path], zh_page:
         untranslated["/login"] = words
     report = "\n".join(f"{path}: {' '.join(sorted(w))}" for path, w in untranslated.items())
     assert not untranslated, "English on zh pages:\n" + report
+    # At phone width no page scrolls sideways (a wide table scrolls inside its own box).
+    zh_page.goto(f"{base}/login")
+    zh_page.fill("input[name=name]", USER)
+    zh_page.fill("input[name=password]", PASSWORD)
+    zh_page.click("form[action='/login'] button[type=submit]")
+    zh_page.set_viewport_size({"width": 375, "height": 812})
+    too_wide = {}
+    for path in pages:
+        zh_page.goto(f"{base}{path}")
+        width = zh_page.evaluate("() => document.documentElement.scrollWidth")
+        if width > 375:
+            too_wide[path] = (width, zh_page.evaluate(_WIDEST))
+    assert not too_wide, f"pages wider than 375 px: {too_wide}"
