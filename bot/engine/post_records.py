@@ -3,7 +3,6 @@ committed (with its log row) before the next step starts. The publisher builds o
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from bot.domain.models import Post, PostStatus, PublishStage
 from bot.store import accounts as account_store
 from bot.store import log
 from bot.store import posts as post_store
+from bot.store.records import post_with
 
 Clock = Callable[[], datetime]
 
@@ -205,7 +205,7 @@ class PostRecords:
             if article_thumbs:
                 return await post_store.get(conn, post.id)
         # What was just written, without reading the post back (three queries per step).
-        return applied(post, values)
+        return post_with(post, values)
 
     async def _log(self, post: Post, step: str, outcome: str, *, detail: str = "") -> None:
         async with self.engine.begin() as conn:
@@ -219,17 +219,6 @@ class PostRecords:
                 column=post.column,
                 detail=detail,
             )
-
-
-POST_FIELDS = frozenset(f.name for f in dataclasses.fields(Post))
-
-
-def applied(post: Post, values: dict[str, Any]) -> Post:
-    """``post`` with the column values just stored (those that are fields of a Post)."""
-    changes = {k: v for k, v in values.items() if k in POST_FIELDS}
-    if "stage" in changes:
-        changes["stage"] = PublishStage(changes["stage"])
-    return dataclasses.replace(post, **changes)
 
 
 def errcode_of(exc: BotError) -> int | None:

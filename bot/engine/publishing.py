@@ -65,6 +65,8 @@ PUBLISH_FAILURES = {
 AFTER_SUBMIT = frozenset({PublishStage.SUBMITTING, PublishStage.SUBMITTED, PublishStage.UNKNOWN})
 # The platform refuses a repeated clientmsgid for 24 hours; leave an hour of margin.
 CLIENTMSGID_WINDOW = timedelta(hours=23)
+# How long the account's recent publish durations are trusted before they are read again.
+DURATIONS_FRESH = timedelta(minutes=1)
 PUBLISH_DELETED = {5: "published, then deleted by the account", 6: "published, then banned"}
 # What a person can do about each failure.
 FAILURE_ADVICE = {
@@ -97,6 +99,7 @@ class PostPublisher(PostRecords):
         self.load_cover = load_cover
         self.rng = rng or random.Random()
         self.callback_configured = callback_configured
+        self._durations: tuple[datetime, list[float]] | None = None  # when read, what
 
     # --- entry point --------------------------------------------------------------------
 
@@ -208,6 +211,7 @@ class PostPublisher(PostRecords):
                 changes=changes,
                 detail=f"attempt {post.attempts + 1}"
                 + (" (its draft was made ahead)" if staged else ""),
+                reread=False,  # the compare-and-set on the status says nobody moved it
             )
         if stale_draft:
             await self._delete_draft(started, stale_draft, "its articles changed since")
@@ -607,8 +611,13 @@ class PostPublisher(PostRecords):
         """When to ask for a job's result first. Each freepublish/get costs one of ~100 calls
         a day, so the first poll waits as long as this account's recent jobs took (their
         median, plus a margin), and four times longer when the callback usually answers."""
-        async with self.engine.connect() as conn:
-            durations = await post_store.recent_publish_seconds(conn, self.account.name)
+        now = self.clock()
+        if self._durations is None or now - self._durations[0] > DURATIONS_FRESH:
+            # Read again at most once a minute: a hundred submits at a slot need one read.
+            async with self.engine.connect() as conn:
+                durations = await post_store.recent_publish_seconds(conn, self.account.name)
+            self._durations = (now, durations)
+        durations = self._durations[1]
         first = self.settings.poll_first_seconds
         if durations:
             first = max(first, statistics.median(durations) * 1.2)

@@ -70,15 +70,16 @@ class Worker:
         claimed = await self._claim(self.capacity)
         if not claimed:
             return []
-        results = await asyncio.gather(*(self._advance(post_id) for post_id in claimed))
+        results = await asyncio.gather(*(self._advance(post) for post in claimed))
         return [r for r in results if r is not None]
 
-    async def _claim(self, limit: int) -> list[int]:
+    async def _claim(self, limit: int) -> list[Post]:
+        """Claim up to ``limit`` due posts; returns them as they are now that we hold them."""
         now = self.clock()
         async with self.engine.connect() as conn:
             parked = await account_store.parked_accounts(conn, now)
         async with self.engine.begin() as conn:
-            return await post_store.claim_due(
+            claimed = await post_store.claim_due(
                 conn,
                 now=now,
                 owner=self.owner,
@@ -86,11 +87,11 @@ class Worker:
                 accounts_excluded=list(parked),
                 limit=limit,
             )
+            return await post_store.get_many(conn, claimed)
 
-    async def _advance(self, post_id: int) -> StepResult | None:
+    async def _advance(self, post: Post) -> StepResult | None:
         # The lease was taken a moment ago, in the claim: no renewal before the first step.
-        async with self.engine.connect() as conn:
-            post = await post_store.get(conn, post_id)
+        post_id = post.id
         publisher = self.publishers.get(post.account)
         if publisher is None:
             logger.error("post %s names unknown account %s", post.id, post.account)
@@ -193,14 +194,14 @@ class Worker:
                 # claim at once instead of being lost.
                 self.wake.clear()
                 free = self.capacity - len(self._in_flight)
-                claimed: list[int] = []
+                claimed: list[Post] = []
                 if free > 0:
                     try:
                         claimed = await self._claim(free)
                     except Exception:
                         logger.exception("publisher claim failed; trying again next tick")
-                for post_id in claimed:
-                    task = asyncio.create_task(self._advance(post_id))
+                for post in claimed:
+                    task = asyncio.create_task(self._advance(post))
                     self._in_flight.add(task)
                     task.add_done_callback(self._finished)
                 if len(claimed) == free and free > 0:

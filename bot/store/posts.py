@@ -22,7 +22,7 @@ from bot.domain.models import (
     can_transition,
 )
 from bot.store import log
-from bot.store.records import article_from_row, post_from_row, resource_from_row
+from bot.store.records import article_from_row, post_from_row, post_with, resource_from_row
 from bot.store.tables import UTCDateTime, post_articles, post_resources, posts, resources
 
 
@@ -225,9 +225,12 @@ async def transition(
     changes: dict[str, Any] | None = None,
     outcome: str = "ok",
     errcode: int | None = None,
+    reread: bool = True,
 ) -> Post:
     """Move ``post`` to ``target`` if it is still in the status the caller saw. Raises
-    ConflictError when the move is illegal or someone else moved the post first."""
+    ConflictError when the move is illegal or someone else moved the post first. With
+    ``reread=False`` the post returned is ``post`` with the changes applied, not read back
+    (for a caller that holds the post and knows nobody else changes it meanwhile)."""
     if not can_transition(post.status, target):
         raise ConflictError(f"post {post.id} is {post.status}; it cannot become {target}")
     values: dict[str, Any] = {"status": target.value, "updated_at": now, **(changes or {})}
@@ -251,6 +254,8 @@ async def transition(
         errcode=errcode,
         detail=detail,
     )
+    if not reread:
+        return post_with(post, values)
     return await get(conn, post.id)
 
 

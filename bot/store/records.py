@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -16,6 +17,19 @@ from bot.domain.models import (
     Resource,
     Slot,
 )
+
+POST_FIELDS = frozenset(f.name for f in dataclasses.fields(Post))
+
+
+def post_with(post: Post, values: dict[str, Any]) -> Post:
+    """``post`` with column values just written to its row (those that are Post fields), so a
+    writer need not read the row back."""
+    changes = {k: v for k, v in values.items() if k in POST_FIELDS}
+    if "stage" in changes:
+        changes["stage"] = PublishStage(changes["stage"])
+    if "status" in changes:
+        changes["status"] = PostStatus(changes["status"])
+    return dataclasses.replace(post, **changes)
 
 
 def post_from_row(
