@@ -19,6 +19,11 @@ def register(commands: Commands) -> None:
     draft.add_argument("--resource", nargs="+", default=[], metavar="ID")
     draft.add_argument("--at", help="'now' or an ISO 8601 time; default: the next slot")
     draft.add_argument("--preview", type=Path, help="also write the exact HTML to this file")
+    draft.add_argument(
+        "--force",
+        action="store_true",
+        help="draft a resource the column featured within its cooldown",
+    )
     draft.add_argument("--json", action="store_true")
     draft.set_defaults(handler=cmd_draft)
 
@@ -33,7 +38,11 @@ async def cmd_draft(args: argparse.Namespace) -> int:
     at = parse_when(args.at, tz) if args.at is not None else None
     async with services(config) as svc:
         draft = await svc.drafting.draft(
-            column.name, resource_ids=args.resource, at=at, actor=f"cli:{getpass.getuser()}"
+            column.name,
+            resource_ids=args.resource,
+            at=at,
+            actor=f"cli:{getpass.getuser()}",
+            force=args.force,
         )
     post = draft.post
     if args.preview:

@@ -76,6 +76,10 @@ class ConflictError(UserError):
     http_status = 409
 
 
+class DuplicateError(ConflictError):
+    """A resource the column featured within its cooldown, named again without --force."""
+
+
 class ForbiddenError(UserError):
     http_status = 403
 

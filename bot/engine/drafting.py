@@ -16,8 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.config import ColumnConfig, Config
 from bot.content import selection
-from bot.domain.errors import ConfigError, ConflictError, ContentRejectedError, UserError
+from bot.domain.errors import (
+    ConfigError,
+    ConflictError,
+    ContentRejectedError,
+    DuplicateError,
+    UserError,
+)
 from bot.domain.models import Article, Post, PostStatus, Resource
+from bot.i18n import text as msg
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
 from bot.store import log
@@ -70,13 +77,17 @@ class Drafting:
         due_now: bool = False,
         actor: str = "",
         review: bool | None = None,
+        force: bool = False,
     ) -> Draft:
         """Create a post for the column: one article per group of resources (the column's
         ``articles_per_post``), each rendered from the column's template. Raises
         ContentRejectedError with every article's findings when the checks fail (nothing is
-        stored), UserError for unknown ids or an empty catalogue."""
+        stored), UserError for unknown ids or an empty catalogue, DuplicateError for a named
+        resource the column featured within its cooldown (unless ``force``)."""
         column = self.config.column(column_name)
         chosen = await self._resources(column, resource_ids)
+        if resource_ids and not force:
+            await self._refuse_recent(column, chosen)
         groups = selection.group_into_articles(
             chosen, articles=column.articles_per_post, per_article=column.resources_per_post
         )
@@ -306,6 +317,34 @@ class Drafting:
             content_html=checks.fix_invisible(html),
         )
         return fixed, findings
+
+    async def _refuse_recent(self, column: ColumnConfig, chosen: Sequence[Resource]) -> None:
+        """A resource named again within the column's cooldown is a duplicate: a script
+        retrying after a timeout, or a person who forgot it went out last week."""
+        if not column.cooldown_days:
+            return
+        async with self.engine.connect() as conn:
+            featured = await post_store.last_featured(conn, column.name)
+        since = self.clock() - timedelta(days=column.cooldown_days)
+        recent = [
+            (r, featured[r.id]) for r in chosen if r.id in featured and featured[r.id] > since
+        ]
+        if not recent:
+            return
+        resource, when = recent[0]
+        tz = self.config.account(column.account).tz
+        raise DuplicateError(
+            msg(
+                "resource {id} was featured in column {column} on {date}, within its cooldown "
+                "of {days} days; draft it again with --force (the admin's 'draft anyway')",
+                id=repr(resource.id),
+                column=repr(column.name),
+                date=when.astimezone(tz).date().isoformat(),
+                days=column.cooldown_days,
+            ),
+            resource=resource.id,
+            last_featured=when.isoformat(),
+        )
 
     async def _resources(self, column: ColumnConfig, ids: Sequence[str]) -> list[Resource]:
         async with self.engine.connect() as conn:

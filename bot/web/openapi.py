@@ -123,6 +123,7 @@ def _paths() -> dict[str, Any]:
                 {
                     "201": _answer("The new post", _ref("Post")),
                     "404": _answer("Unknown resource", _ref("Error")),
+                    "409": _answer("Featured within the cooldown (send force)", _ref("Error")),
                     "422": _answer("The checks refused it", _ref("Error")),
                 },
                 tag="posts",
@@ -134,6 +135,10 @@ def _paths() -> dict[str, Any]:
                             "column": {"type": "string"},
                             "resources": {"type": "array", "items": {"type": "string"}},
                             "at": {**NULLABLE_STR, "description": "'now' or ISO 8601"},
+                            "force": {
+                                "type": "boolean",
+                                "description": "draft a resource featured within the cooldown",
+                            },
                         },
                     },
                     required=True,

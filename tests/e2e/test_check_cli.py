@@ -156,3 +156,22 @@ def test_a_column_allows_names_in_traditional_characters(tmp_path: Path) -> None
     assert allowed.returncode == 0, allowed.stdout
     assert "script.traditional_name" in allowed.stdout
     assert not list(tmp_path.glob("*.db"))  # nothing was stored
+
+
+def test_drafting_a_resource_again_within_the_cooldown_needs_force(project: Project) -> None:
+    assert project.run("db", "upgrade").code == 0
+    catalogue = project.root / "cat.csv"
+    catalogue.write_text(
+        "id,kind,title,summary,url\nr1,platform,学习强国,理论学习平台。,https://www.xuexi.cn/\n",
+        encoding="utf-8",
+    )
+    assert project.run("catalogue", "import", str(catalogue)).code == 0
+    first = project.run("draft", "--column", COLUMN, "--resource", "r1", "--at", "now", "--json")
+    assert first.code == 0, first.stderr
+    again = project.run("draft", "--column", COLUMN, "--resource", "r1", "--at", "now")
+    assert again.code == 1
+    assert "r1" in again.stderr and "--force" in again.stderr
+    assert json.loads(first.stdout)["scheduled_for"][:10] in again.stderr
+    forced = project.run("draft", "--column", COLUMN, "--resource", "r1", "--at", "now", "--force")
+    assert forced.code == 0, forced.stderr
+    assert len(project.run("queue", "list", "--json").json()) == 2

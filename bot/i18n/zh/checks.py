@@ -15,3 +15,13 @@ ZH.update(
         ),
     }
 )
+ZH.update(
+    {
+        "resource {id} was featured in column {column} on {date}, within its cooldown "
+        "of {days} days; draft it again with --force (the admin's 'draft anyway')": (
+            "资源 {id} 已于 {date} 在栏目 {column} 推送过，仍在 {days} 天的冷却期内；"
+            "如确需再次推送，请加 --force（管理后台勾选“仍然起草”）"
+        ),
+        "draft anyway (the resource was featured within the cooldown)": "仍然起草（即使资源在冷却期内推送过）",
+    }
+)

@@ -34,7 +34,9 @@ async def get_post(request: web.Request) -> web.Response:
 
 
 async def draft_post(request: web.Request) -> web.Response:
-    """Body ``{"column": NAME, "resources": [ID…], "at": "now" | ISO 8601 | null}``."""
+    """Body ``{"column": NAME, "resources": [ID…], "at": "now" | ISO 8601 | null, "force":
+    false}``; ``force`` drafts a resource the column featured within its cooldown (409
+    without it)."""
     services = request.app[SERVICES]
     body = await forms.json_body(request)
     column = services.config.column(forms.text(body, "column", max_len=100))
@@ -44,6 +46,7 @@ async def draft_post(request: web.Request) -> web.Response:
         resource_ids=forms.strings(body, "resources"),
         at=forms.optional_when(body, "at", tz=tz, now=services.clock()),
         actor=auth.actor(request),
+        force=forms.boolean(body, "force"),
     )
     shape = post_json(draft.post, services.config, with_content=True)
     shape["findings"] = _findings(request, draft.findings)

@@ -104,6 +104,7 @@ async def catalogue_draft(request: web.Request) -> web.Response:
         resource_ids=chosen,
         at=forms.optional_when(values, "at", tz=tz, now=services.clock()),
         actor=auth.actor(request),
+        force=forms.boolean(values, "force"),
     )
     if draft.post.status == PostStatus.REVIEW:
         done = "Drafted. It waits for review: a reviewer approves it on this page."

@@ -50,6 +50,7 @@ async def draft_post(request: web.Request) -> web.Response:
         resource_ids=forms.strings(values, "resources"),
         at=forms.optional_when(values, "at", tz=tz, now=services.clock()),
         actor=auth.actor(request),
+        force=forms.boolean(values, "force"),
     )
     flash(request, translate(request, "Saved."))
     return redirect(f"/posts/{draft.post.id}")
