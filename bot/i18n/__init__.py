@@ -99,7 +99,10 @@ def translate_sentence(lang: str, english: str) -> str:
     for pattern, chinese in _patterns():
         found = pattern.fullmatch(english)
         if found:
-            values = {k: translate_sentence(lang, v) for k, v in found.groupdict().items()}
+            values = {
+                k: v if k in DATA_FIELDS else translate_sentence(lang, v)
+                for k, v in found.groupdict().items()
+            }
             return chinese.format(**values)
     if "; " in english:
         return "；".join(translate_sentence(lang, part) for part in english.split("; "))
@@ -109,6 +112,9 @@ def translate_sentence(lang: str, english: str) -> str:
 _FIELD = re.compile(r"\\\{(\w+)\\\}")
 
 
+# Fields of a template whose values are names people chose, never translated (a user named
+# "admin" stays "admin").
+DATA_FIELDS = frozenset({"user", "name", "id", "path", "title", "account", "column", "file"})
 # The areas whose templates stored sentences are matched against (see translate_sentence).
 SENTENCE_AREAS = ("log", "errors", "articles")
 

@@ -124,3 +124,25 @@ def test_every_sentence_in_the_code_has_chinese() -> None:
     assert len(used) > 40
     missing = {english: where for english, where in used.items() if english not in table.ZH}
     assert not missing, "add these to a module of bot/i18n/zh/: " + repr(missing)
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("created by web:admin", "由 admin（网页） 创建"),
+        ("stage submitted", "阶段：已提交"),
+        ("published [event]", "已发布（推送通知）"),
+        ("by web:admin; 可以发布", "操作人 admin（网页）；可以发布"),
+        ("answer lost; looking for it", "没有收到应答，正在查找结果"),
+        (
+            "draft/add: errcode 40007: invalid media_id (unknown, temporary, deleted or "
+            "already-published draft)",
+            "draft/add：错误码 40007：media_id 无效（未知、临时、已删除或已发布的草稿）",
+        ),
+        ("no post with id 12", "没有编号为 12 的文章"),
+        ("something nobody wrote a template for", "something nobody wrote a template for"),
+    ],
+)
+def test_stored_sentences_are_matched_against_the_templates(english: str, chinese: str) -> None:
+    assert table.translate_sentence("zh", english) == chinese
+    assert table.translate_sentence("en", english) == english
