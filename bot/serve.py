@@ -108,7 +108,11 @@ async def demo_simulator(config: Config) -> AsyncIterator[object]:
 
     account = config.accounts[0]
     sim = await start_simulator(
-        SimulatorConfig(
+        # The strictest plausible platform (README, "Going live"), with one article published
+        # by hand in the console whose title carries a raw control character.
+        SimulatorConfig.for_profile(
+            "realistic",
+            console_articles=1,
             appid=account.appid,
             secret=account.secret.value,
             publish_delay_seconds=2.0,

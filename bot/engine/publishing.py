@@ -100,6 +100,7 @@ class PostPublisher(PostRecords):
         self.rng = rng or random.Random()
         self.callback_configured = callback_configured
         self._durations: tuple[datetime, list[float]] | None = None  # when read, what
+        self._redrafted: set[int] = set()  # posts whose forgotten draft was made again
 
     # --- entry point --------------------------------------------------------------------
 
@@ -368,6 +369,13 @@ class PostPublisher(PostRecords):
         try:
             # One draft of every article: the push is published (or sent) as one.
             media_id = await self.api.draft_add([_article(a) for a in post.articles])
+        except PermanentError as exc:
+            if exc.fields.get("errcode") != reconcile.INVALID_MEDIA_ID:
+                raise
+            # The platform forgot a cached cover (deleted in the console, a new simulator):
+            # upload the covers again, once, and go on.
+            post = await self._upload_forgotten_media(post, exc)
+            return await self._add_draft_once_more(post)
         except UnknownOutcomeError:
             # A lost draft/add answer may have left a draft behind; adopt it if we can find
             # it, otherwise add again (a stray draft is harmless, a lost post is not).
@@ -376,6 +384,53 @@ class PostPublisher(PostRecords):
             if not found:
                 # Not there: add it again, after the usual backoff (a stray draft is
                 # harmless; a tight loop through an outage is not).
+                raise TransientError(
+                    "draft/add: the answer was lost and no draft was found"
+                ) from None
+            media_id = found
+        return await self._record(post, stage=PublishStage.DRAFTED, draft_media_id=media_id)
+
+    def _draft_forgotten(self, post: Post, exc: BotError) -> bool:
+        """A submit refused with 40007 from "drafted": the draft left the box without a
+        submit of ours (deleted in the console, a new platform, a draft made ahead that
+        expired). Made again once per post and process; a second time fails the attempt."""
+        if exc.fields.get("errcode") != reconcile.INVALID_MEDIA_ID or post.id in self._redrafted:
+            return False
+        self._redrafted.add(post.id)
+        return True
+
+    async def _draft_again(self, post: Post, exc: BotError) -> Post:
+        await self._log(
+            post,
+            "freepublish/submit",
+            "info",
+            detail=f"{exc}: the draft is no longer in the draft box; making it again",
+        )
+        return await self._record(post, stage=PublishStage.COVER, draft_media_id="")
+
+    async def _upload_forgotten_media(self, post: Post, exc: PermanentError) -> Post:
+        """Forget the post's cached covers and upload them again; the post keeps its stage
+        (cover) with the new media ids."""
+        stale = [a.thumb_media_id for a in post.articles if a.thumb_media_id]
+        async with self.engine.begin() as conn:
+            await account_store.forget_media(conn, self.account.name, stale)
+        await self._log(
+            post,
+            "draft/add",
+            "info",
+            detail=f"{exc}: the platform no longer knows the cached cover; uploading it again",
+        )
+        media_ids = await self._cover_media_ids(post)
+        return await self._record(post, thumb_media_id=media_ids[0], article_thumbs=media_ids)
+
+    async def _add_draft_once_more(self, post: Post) -> Post:
+        """draft/add after the covers were uploaded again: a second 40007 is not the cache's
+        doing, so it fails the attempt like any refusal."""
+        try:
+            media_id = await self.api.draft_add([_article(a) for a in post.articles])
+        except UnknownOutcomeError:
+            found = await reconcile.find_draft(self.api, post)
+            if not found:
                 raise TransientError(
                     "draft/add: the answer was lost and no draft was found"
                 ) from None
@@ -411,10 +466,12 @@ class PostPublisher(PostRecords):
                 sent = await self._mass_send(post)
             else:
                 sent = await self.api.freepublish_submit(post.draft_media_id)
-        except (TransientError, TokenError, PermanentError):
+        except (TransientError, TokenError, PermanentError) as exc:
             # The platform answered and refused (busy, rate limit, quota, 48001, …): nothing
             # was sent, so the post goes back to "drafted" and the usual rules apply.
-            await self._record(post, stage=PublishStage.DRAFTED)
+            post = await self._record(post, stage=PublishStage.DRAFTED)
+            if not mass and self._draft_forgotten(post, exc):
+                return await self._draft_again(post, exc)
             raise
         except UnknownOutcomeError as exc:
             await self._log(post, endpoint, "unknown", detail=str(exc))

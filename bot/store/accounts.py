@@ -3,6 +3,7 @@ and quota day, parking after 45009, and the media already uploaded (by content h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -220,6 +221,18 @@ async def remember_media(
             },
         )
     )
+
+
+async def forget_media(conn: AsyncConnection, account: str, media_ids: Sequence[str]) -> int:
+    """Drop cached uploads the platform no longer knows (40007); returns how many rows."""
+    if not media_ids:
+        return 0
+    result = await conn.execute(
+        media_cache.delete().where(
+            media_cache.c.account == account, media_cache.c.media_id.in_(list(media_ids))
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 async def release_refresh_lease(engine: AsyncEngine, account: str, *, owner: str) -> None:

@@ -186,3 +186,48 @@ async def test_control_characters_never_leave_the_client(
         assert (news["title"], news["author"], news["digest"]) == ("控制字符标题", "团区委", "摘要")
         assert news["content"] == "<p>甲\tb乙</p>\n"
         assert same_article(news, raw)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_a_cover_the_platform_forgot_is_uploaded_again_once(
+    sqlite_url: str, cover_file: Path, profile: str
+) -> None:
+    """The cover's media id is cached per account; a new simulator (or a cover deleted in the
+    console) no longer knows it: draft/add answers 40007, the cover is uploaded again and the
+    post goes on."""
+    async with variant_rig(sqlite_url, cover_file, profile=profile) as rig:
+        first = await rig.add_post("第一篇")
+        await rig.run()
+        assert (await rig.get(first.id)).status is PostStatus.PUBLISHED
+        rig.sim.sim.materials.clear()  # deleted in the console: the platform forgets them
+        second = await rig.add_post("重启之后")
+        await rig.run()
+        done = await rig.get(second.id)
+        assert done.status is PostStatus.PUBLISHED, done.error
+        state = await rig.state()
+        assert state["call_counts"]["material/add_material"] == 2  # once more, not again
+        assert state["call_counts"]["draft/add"] == 3  # the first post's, the 40007, the draft
+        assert done.thumb_media_id == state["materials"][0]["media_id"]
+        async with rig.engine.connect() as conn:
+            details = [e.detail for e in await log_store.list_entries(conn, post_ids=[done.id])]
+        assert any("uploading it again" in d for d in details)
+
+
+async def test_a_draft_the_platform_forgot_before_the_submit_is_made_again(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    """A draft made earlier (ahead of the slot, or before a restart of the platform) is gone
+    when its submit comes: 40007 from "drafted" means no submit of ours took it, so the draft
+    is made again, once, and published."""
+    async with variant_rig(sqlite_url, cover_file, profile="realistic") as rig:
+        post = await rig.add_post("草稿被遗忘")
+        await script(rig, {"kind": "busy", "path": "freepublish/submit"})
+        await rig.publisher.advance(post)  # cover, draft, a submit refused: back to drafted
+        current = await rig.get(post.id)
+        assert current.stage is PublishStage.DRAFTED and current.draft_media_id
+        await rig.client.draft_delete(current.draft_media_id)
+        await rig.run()
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED, done.error
+        assert done.draft_media_id != current.draft_media_id
+        assert (await rig.published_counts())["草稿被遗忘"] == 1

@@ -581,6 +581,28 @@ async def test_events_are_pushed_encrypted_in_safe_mode(
     assert publish.publish_status == 4 and publish.fail_idx == (1,)
 
 
+async def test_events_are_pushed_in_compatible_mode_with_plain_fields_and_encrypt(
+    make_api: Factory, receiver_factory: Callable[..., Awaitable[Receiver]]
+) -> None:
+    receiver = await receiver_factory()
+    api = await make_api(
+        callback_url=receiver.url, callback_token="cbtoken", aes_key=AES_KEY, push_mode="compatible"
+    )
+    await api.post("freepublish/submit", {"media_id": await api.draft()})
+
+    async def pushed() -> bool:
+        return len(receiver.pushes) == 1
+
+    await wait_for(pushed)
+    ((query, body),) = receiver.pushes
+    assert query["encrypt_type"] == "aes" and "<Encrypt>" in body and "<Event>" in body
+    plain = parse_event(body)  # readable without the key
+    crypto = MessageCrypto("cbtoken", AES_KEY, APPID)
+    decrypted = parse_event(open_push(query, body, token="cbtoken", crypto=crypto))
+    assert isinstance(plain, PublishJobFinish) and plain == decrypted
+    assert (await api.state())["pushes"][0]["mode"] == "compatible"
+
+
 @pytest.mark.parametrize(
     ("behaviour", "attempts", "delivered"),
     [(["fail", "fail"], 3, True), (["fail", "fail", "fail"], 3, False), (["slow"], 2, True)],

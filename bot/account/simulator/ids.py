@@ -8,9 +8,11 @@ import random
 
 
 class IdMaker:
-    def __init__(self, seed: str) -> None:
+    def __init__(self, seed: str, serial_start: int = 0) -> None:
+        """``serial_start``: where serial numbers begin, so a simulator started again later
+        never hands out a publish_id or msg_id of an earlier run (the platform never does)."""
         self._rng = random.Random(seed)
-        self._serial = 0
+        self._serial = serial_start
 
     def urlsafe(self, nbytes: int) -> str:
         """Like the platform's media_id and article_id: base64url without padding."""

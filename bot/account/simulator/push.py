@@ -21,6 +21,13 @@ from bot.account.callback import (
 from bot.account.simulator.state import Simulator
 
 
+def compatible_body(xml_text: str, safe_body: str) -> str:
+    """兼容模式: the plain event's elements and the safe-mode ``<Encrypt>`` in one body."""
+    start, end = safe_body.index("<Encrypt>"), safe_body.index("</Encrypt>") + len("</Encrypt>")
+    head, _, tail = xml_text.rpartition("</xml>")
+    return f"{head}{safe_body[start:end]}</xml>{tail}"
+
+
 def _describe(event: PublishJobFinish | MassSendJobFinish) -> dict[str, Any]:
     if isinstance(event, PublishJobFinish):
         return {
@@ -73,7 +80,7 @@ class CallbackPusher:
         record: dict[str, Any] = {
             **_describe(event),
             "url": target.url,
-            "mode": "aes" if target.aes_key else "plain",
+            "mode": (config.push_mode if target.aes_key else "plain"),
             "attempts": 0,
             "delivered": False,
             "errors": [],
@@ -96,8 +103,11 @@ class CallbackPusher:
                 openid=event.from_user,
                 crypto=crypto,
             )
+            body = push.body
+            if crypto is not None and config.push_mode == "compatible":
+                body = compatible_body(xml_text, push.body)
             record["attempts"] = attempt
-            error = await self._post(target.url, push.query, push.body)
+            error = await self._post(target.url, push.query, body)
             if error is None:
                 record["delivered"] = True
                 return

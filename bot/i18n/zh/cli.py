@@ -38,4 +38,11 @@ ZH: dict[str, str] = {
     "post {id} {status}: {title}": "文章 {id} {status}：{title}",
     "post {id} [{status}] {title}": "文章 {id}【{status}】{title}",
     "due: {when}": "计划时间：{when}",
+    "how the platform's unsettled behaviours go (see below)": "平台未确定的行为按哪种方式模拟（见下文）",
+    "one behaviour other than the profile's, e.g. draft_removal=job_end": (
+        "单独指定一项与所选方案不同的行为，例如 draft_removal=job_end"
+    ),
+    "articles published by hand in the console, with a raw control character each": (
+        "模拟在公众号后台手工发表的文章，每篇标题含一个原始控制字符"
+    ),
 }
