@@ -57,7 +57,8 @@ async def cmd_queue_list(args: argparse.Namespace) -> int:
             )
             flag = " " + say(args, "NEEDS ATTENTION") if p.needs_attention else ""
             status = say(args, p.status.value)
-            print(f"{p.id:>5} {status:<8} {p.column:<8} {due:<22} {p.title}{flag}")
+            more = f" +{p.article_count - 1}" if p.article_count > 1 else ""  # 多图文
+            print(f"{p.id:>5} {status:<8} {p.column:<8} {due:<22} {p.title}{more}{flag}")
     return 0
 
 

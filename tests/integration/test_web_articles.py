@@ -68,6 +68,9 @@ async def test_the_post_page_shows_edits_and_reorders_each_article(rig: WebRig) 
     assert page.count('action="/posts/{}/reorder"'.format(post["id"])) == 4  # 2 up, 2 down
     assert f'src="{url}/preview/list"' in page and "消息列表中" in page
 
+    queue = await (await rig.client.get("/queue")).text()
+    assert f'{titles[0]}</a> <small class="muted">另2篇</small>' in queue
+
     second = await (await rig.client.get(f"{url}?article=2")).text()
     assert "第2篇，共3篇" in second
     assert 'name="article" value="2"' in second

@@ -5,6 +5,7 @@ ZH: dict[str, str] = {
     "Articles per week": "每周推文篇数",
     "Articles of this push ({count})": "本次推送的文章（{count}篇）",
     "headline": "头条",
+    "+{more} articles": "另{more}篇",
     "Move up": "上移",
     "Move down": "下移",
     "article {number} of {count}": "第{number}篇，共{count}篇",
