@@ -149,3 +149,21 @@ async def test_a_resource_featured_within_the_cooldown_is_refused_unless_forced(
         "/queue/draft", data={**form, "force": "1"}, allow_redirects=False
     )
     assert forced.status == 303
+
+
+async def test_the_preview_shows_title_author_and_our_own_cover_at_phone_width(
+    rig: WebRig,
+) -> None:
+    (resource,) = await _add_resources(rig, ["青年大学习第十二期"], "pv")
+    status, post = await _draft(rig, resource)
+    assert status == 201
+    await rig.login("editor")
+    response = await rig.client.get(f"/posts/{post['id']}/preview")
+    page = await response.text()
+    assert response.status == 200
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    assert '<h1 style="' in page and ">资源0</h1>" in page  # the title
+    assert "团区委" in page and "main" in page  # the author and the account
+    assert 'src="data:image/jpeg;base64,' in page  # the cover, from our own media
+    assert "mmbiz" not in page.split("<h1")[0]  # never the platform's copy
+    assert "max-width:375px" in page and "PingFang SC" in page

@@ -158,15 +158,15 @@ async def post_send_preview(request: web.Request) -> web.Response:
 
 
 async def post_preview(request: web.Request) -> web.Response:
-    """The post's HTML alone, as the platform will receive it, for the page's iframe. The
-    CSP makes it a sandbox (no scripts, an opaque origin) even if opened directly."""
-    post = await load_post(request.app[SERVICES], _post_id(request))
-    article = post.articles[article_index(request.query, post)]
-    page = (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1"></head>'
-        f'<body style="margin:0;padding:12px;">{article.content_html}</body></html>'
-    )
+    """The article page as readers see it (title, author, cover from our media, the HTML as
+    the platform receives it, 375 px), for the page's iframe. The CSP makes it a sandbox (no
+    scripts, an opaque origin) even if opened directly."""
+    from bot.web.preview import article_page
+
+    services = request.app[SERVICES]
+    post = await load_post(services, _post_id(request))
+    index = article_index(request.query, post)
+    page = await article_page(services, post, index, lang=request.get(LANG, "zh"))
     return web.Response(
         text=page,
         content_type="text/html",
