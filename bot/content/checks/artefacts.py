@@ -36,7 +36,12 @@ _FIELD_CODE = re.compile(
 _PAIRS = (("“", "”"), ("《", "》"), ("「", "」"), ("『", "』"), ("【", "】"), ("（", "）"))
 
 
+_MAY_HOLD = re.compile("错误|Error|[A-Z]{3}|[“”《》「」『』【】（）]")
+
+
 def check(text: str) -> Iterator[Hit]:
+    if not _MAY_HOLD.search(text):
+        return
     for pattern, code, fix in (
         (_WORD_ERROR, "artefact.word_error", Text(
             "delete it and insert the reference again", "删除后重新插入引用")),

@@ -73,3 +73,26 @@ def is_simplified_only(char: str) -> bool:
 @functools.lru_cache(maxsize=16384)
 def s2t_keeps(char: str) -> bool:
     return bool(s2t().convert(char) == char)
+
+
+@functools.cache
+def common_han() -> str:
+    """GB2312's 3,755 common characters, as one string (for a regex character class)."""
+    chars = []
+    for lead in range(0xB0, 0xD8):
+        for trail in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes((lead, trail)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(chars)
+
+
+@functools.cache
+def unusual() -> re.Pattern[str]:
+    """A character sound everyday text is not made of: anything but printable ASCII (less
+    '?'), whitespace, GB2312's common characters and common Chinese punctuation. Text
+    without one cannot hold the encoding damage the checks look for (each kind needs a '?',
+    a replacement character, a Latin-1 or other foreign letter, or an uncommon character)."""
+    punctuation = "，。、；：！？“”‘’《》（）【】—…·「」『』〈〉￥％＋－"
+    return re.compile(f"[^ ->@-~\t\n\r{common_han()}{punctuation}]")

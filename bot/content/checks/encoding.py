@@ -77,6 +77,13 @@ def check(text: str) -> Iterator[Hit]:
     yield from _damaged_runs(text)
 
 
+def garbage_only(text: str) -> Iterator[Hit]:
+    """The checks that plain text (common characters only) still needs: runs like "烫烫烫"
+    are made of common characters."""
+    yield from _garbage_runs(text)
+    yield from _question_runs(text)
+
+
 # --- lost characters ------------------------------------------------------------------------
 
 
@@ -99,7 +106,12 @@ def surrogates(text: str) -> Iterator[Hit]:
 _GARBAGE = re.compile(r"(?:锟斤拷|锟斤|斤拷)+|烫{3,}|屯{3,}|葺{3,}|[ÌÍÝ]{4,}")
 
 
+_GARBAGE_CHARS = re.compile("[锟斤拷烫屯葺ÌÍÝ]")
+
+
 def _garbage_runs(text: str) -> Iterator[Hit]:
+    if not _GARBAGE_CHARS.search(text):
+        return
     for match in _GARBAGE.finditer(text):
         message = Text(
             f"{match.group()[:9]!r}: lost or uninitialised bytes shown as GBK",
@@ -335,7 +347,7 @@ _QUESTION_RUN = re.compile(r"\?{3,}|(?<=[\u3400-\u9fff])\?{2}(?=[\u3400-\u9fff]|
 
 
 def _question_runs(text: str) -> Iterator[Hit]:
-    if not HAN_RE.search(text):
+    if "??" not in text or not HAN_RE.search(text):
         return
     for match in _QUESTION_RUN.finditer(text):
         n = len(match.group())

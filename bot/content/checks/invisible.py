@@ -59,7 +59,16 @@ def _point(text: str) -> str:
     return " ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(text))
 
 
+_ANY = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xa0\xad\u061c\u115f\u1160\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2069\u2800\u3164\ue000-\uf8ff\ufeff\uffa0\ufffc"
+    "\U000f0000-\U0010ffff]"
+)
+
+
 def check(text: str) -> Iterator[Hit]:
+    if not _ANY.search(text):
+        return
     for pattern, code in (
         (_ZERO_WIDTH, "invisible.zero_width"),
         (re.compile("\u00ad+"), "invisible.soft_hyphen"),

@@ -40,7 +40,12 @@ _MARKERS = re.compile(
 )
 
 
+_MAY_HOLD = re.compile(r"[{$%Xx×【\[［（(〔<＜«□○]|TODO|FIXME|TBD", re.I)
+
+
 def check(text: str) -> Iterator[Hit]:
+    if not _MAY_HOLD.search(text):
+        return
     for match in _TEMPLATE.finditer(text):
         message = Text(
             f"template code left in the text: {match.group()[:40]!r}",

@@ -101,3 +101,23 @@ def test_plain_english_prose_is_never_an_error(text: str) -> None:
     errors = [f for f in check_text(text, "t") if f.severity == "error"]
     # ASCII prose can only hold placeholders by accident ("XX", "TODO", "%s" are refused)
     assert all(f.code in ("placeholder.marker", "template.unfilled") for f in errors)
+
+
+def test_the_import_shortcut_finds_exactly_the_errors_the_full_checks_find() -> None:
+    from bot.content.checks import import_problem
+    from tests.unit.checks import page_examples
+
+    texts = [
+        *(t for ts in (*DAMAGED.values(), *CLEAN.values()) for t in ts),
+        *(t for _, t in page_examples.DAMAGED),
+        *page_examples.CLEAN,
+        *page_examples.STYLE,
+    ]
+    for text in texts:
+        full = [
+            f for f in check_text(text, "value", simplified_only=False) if f.severity == "error"
+        ]
+        found = import_problem(text)
+        assert (found is None) == (not full), text
+        if found is not None:
+            assert (found.code, found.position) == (full[0].code, full[0].position), text
