@@ -31,6 +31,7 @@ from bot.config import PublisherConfig
 from tests.bench.burst import run_burst, run_soak, tuned_settings
 from tests.bench.import_catalogue import run_import
 from tests.bench.memory import run_memory
+from tests.bench.pipeline import BACKLOG_GOAL_S, CLI_GOAL_S, run_pipeline
 from tests.bench.quota_calls import run_quota_calls
 from tests.bench.report_latency import run_report_latency
 from tests.bench.results import (
@@ -52,7 +53,7 @@ QUICK: dict[str, Any] = {
     "runs": 3,
     "rows": 5_000,
 }
-QUICK |= {"soak": 0.0, "quota_accounts": 2, "quota_posts": 2}
+QUICK |= {"soak": 0.0, "quota_accounts": 2, "quota_posts": 2, "backlog_posts": 5}
 FULL: dict[str, Any] = {
     "accounts": 100,
     "posts": 100_000,
@@ -60,7 +61,7 @@ FULL: dict[str, Any] = {
     "runs": 7,
     "rows": 100_000,
 }
-FULL |= {"soak": 60.0, "quota_accounts": 4, "quota_posts": 5}
+FULL |= {"soak": 60.0, "quota_accounts": 4, "quota_posts": 5, "backlog_posts": 30}
 
 
 # Goals, as the issues state them.
@@ -222,6 +223,39 @@ def memory_figures(m: dict[str, Any]) -> list[Figure]:
     ]
 
 
+def pipeline_figures(p: dict[str, Any]) -> list[Figure]:
+    b = p["backlog"]
+    published = b["outcomes"].get("published", 0)
+    settings = f"simulator 50 ms a call, jobs of {b['job_seconds']} s, no callback"
+    out = [
+        Figure(
+            "backlog.publish_due_wall_s",
+            f"one `bot publish --due` pass, {b['posts']} due posts of one account",
+            b["wall_s"],
+            "s",
+            f"≤ {BACKLOG_GOAL_S:g} s, all published",
+            b["wall_s"] <= BACKLOG_GOAL_S and published == b["posts"],
+            settings=settings,
+            headline=True,
+        ),
+        Figure("backlog.published", "same, posts published", f"{published} of {b['posts']}"),
+    ]
+    for command, seconds in p["cli_start_s"].items():
+        out.append(
+            Figure(
+                f"cli.start_s.{command.replace(' ', '_').strip('-')}",
+                f"`bot {command}` start to exit (median of {p['cli_runs']})",
+                seconds,
+                "s",
+                f"≤ {CLI_GOAL_S} s",
+                seconds <= CLI_GOAL_S,
+                settings=f"load average {p['load_average']}" if p.get("load_average") else "",
+                headline=command != "log",
+            )
+        )
+    return out
+
+
 def import_figures(i: dict[str, Any]) -> list[Figure]:
     return [
         Figure("import.wall_s", f"catalogue import, {i['rows']} GBK rows", i["wall_s"], "s"),
@@ -273,7 +307,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "burst",
         _burst(False),
-        burst_figures("burst", "drafted at the slot", headline=True),
+        burst_figures("burst", "drafted from the catalogue for the slot", headline=True),
     ),
     Benchmark(
         "burst_predrafted",
@@ -284,7 +318,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "burst_tuned",
         _burst(False, tuned_settings()),
-        burst_figures("burst_tuned", "drafted at the slot", headline=False, settings=TUNED),
+        burst_figures(
+            "burst_tuned", "drafted from the catalogue for the slot", headline=False, settings=TUNED
+        ),
         group="burst",
         when=lambda size: size["tuned"],
     ),
@@ -297,6 +333,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "report",
         lambda size: run_report_latency(size["posts"], size["log_rows"], 100, size["runs"]),
         report_figures,
+    ),
+    Benchmark(
+        "pipeline",
+        lambda size: run_pipeline(size["backlog_posts"]),
+        pipeline_figures,
     ),
     Benchmark("memory", lambda size: run_memory(size["accounts"]), memory_figures),
     Benchmark("import", lambda size: asyncio.to_thread(run_import, size["rows"]), import_figures),
