@@ -61,7 +61,8 @@ FULL: dict[str, Any] = {
     "runs": 7,
     "rows": 100_000,
 }
-FULL |= {"soak": 60.0, "quota_accounts": 4, "quota_posts": 5, "backlog_posts": 30}
+FULL |= {"soak": 60.0, "quota_accounts": 4, "quota_posts": 5}
+BACKLOG_POSTS = 30  # the issue's backlog; a quick run takes QUICK's
 
 
 # Goals, as the issues state them.
@@ -336,7 +337,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         "pipeline",
-        lambda size: run_pipeline(size["backlog_posts"]),
+        lambda size: run_pipeline(size.get("backlog_posts", BACKLOG_POSTS)),
         pipeline_figures,
     ),
     Benchmark("memory", lambda size: run_memory(size["accounts"]), memory_figures),
