@@ -35,6 +35,7 @@ from bot.cli import (
 )
 from bot.cli.common import language, say
 from bot.domain.errors import BotError, ContentRejectedError
+from bot.i18n import translator
 
 # The order `bot --help` lists the commands in.
 COMMAND_GROUPS = (
@@ -57,6 +58,7 @@ COMMAND_GROUPS = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    speak(parser, _asked_language(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
@@ -90,6 +92,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def _asked_language(argv: Sequence[str]) -> str:
+    """The language before the arguments are parsed, for help and usage errors."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg.startswith("--lang="):
+            return language(argparse.Namespace(lang=arg.partition("=")[2]))
+        if arg == "--lang" and i + 1 < len(args):
+            return language(argparse.Namespace(lang=args[i + 1]))
+    return language(None)
+
+
+def speak(parser: argparse.ArgumentParser, lang: str) -> None:
+    """Help texts, and argparse's own words (usage, errors), in ``lang``.
+
+    argparse looks its words up through gettext's ``_`` each time it prints one, so pointing
+    its ``_`` at the table translates them; help texts are replaced on every action.
+    """
+    if lang != "zh":
+        return
+    said = translator(lang)
+    argparse._ = said  # type: ignore[attr-defined]
+    seen: set[int] = set()
+
+    def walk(p: argparse.ArgumentParser) -> None:
+        if id(p) in seen:
+            return
+        seen.add(id(p))
+        if p.description:
+            p.description = said(p.description)
+        for group in p._action_groups:  # titled when the parser was made, before this
+            if group.title:
+                group.title = said(group.title)
+        for action in p._actions:
+            if action.help and action.help is not argparse.SUPPRESS:
+                action.help = said(action.help)
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    if choice.help:
+                        choice.help = said(choice.help)
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,9 @@ def register(commands: Commands) -> None:
     draft = commands.add_parser("draft", help="draft a post for a column and queue it")
     draft.add_argument("--column", required=True)
     draft.add_argument("--resource", nargs="+", default=[], metavar="ID")
-    draft.add_argument("--at", help="'now' or an ISO 8601 time; default: the next slot")
+    draft.add_argument(
+        "--at", help="now, 08:00, 明天 8:00 or 2024-05-01 08:00; default: the next slot"
+    )
     draft.add_argument("--preview", type=Path, help="also write the exact HTML to this file")
     draft.add_argument(
         "--force",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 import string
@@ -146,3 +147,30 @@ def test_every_sentence_in_the_code_has_chinese() -> None:
 def test_stored_sentences_are_matched_against_the_templates(english: str, chinese: str) -> None:
     assert table.translate_sentence("zh", english) == chinese
     assert table.translate_sentence("en", english) == english
+
+
+def _help_texts() -> set[str]:
+    from bot.cli import build_parser
+
+    found: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        if parser.description:
+            found.add(parser.description)
+        for action in parser._actions:
+            if action.help and action.help is not argparse.SUPPRESS:
+                found.add(action.help)
+            if isinstance(action, argparse._SubParsersAction):
+                found.update(c.help for c in action._choices_actions if c.help)
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(build_parser())
+    return found
+
+
+def test_every_help_text_of_the_command_line_has_chinese() -> None:
+    texts = _help_texts()
+    assert len(texts) > 40
+    missing = sorted(t for t in texts if t not in table.ZH)
+    assert not missing, "add these to bot/i18n/zh/cli_help.py: " + repr(missing)

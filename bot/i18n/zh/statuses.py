@@ -6,7 +6,7 @@ ZH: dict[str, str] = {
     "queued": "排队中",
     "publishing": "发布中",
     "published": "已发布",
-    "opened": "已开启",
+    "opened": "已触发",
     "empty": "无文可发",
     "missed": "已错过",
     "skipped": "已跳过",
