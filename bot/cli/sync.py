@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import print_json, read_config, say, services
+from bot.cli.common import language, print_json, read_config, say, services
 
 if TYPE_CHECKING:
     from bot.cli.common import Commands
@@ -22,6 +21,7 @@ def register(commands: Commands) -> None:
 
 async def cmd_sync(args: argparse.Namespace) -> int:
     from bot.engine.sync import sync_published
+    from bot.i18n import translate_sentence
 
     config = read_config(args)
     if not args.json and sys.stderr.isatty():
@@ -34,9 +34,15 @@ async def cmd_sync(args: argparse.Namespace) -> int:
         result = await sync_published(
             svc.engine, config, svc.clients, clock=svc.clock, max_calls=args.max_calls
         )
-    shape = result.to_json() if hasattr(result, "to_json") else vars(result)
+    accounts = [{k: v for k, v in vars(a).items() if k != "listed"} for a in result.accounts]
     if args.json:
-        print_json(shape)
+        print_json({"accounts": accounts})
     else:
-        print(json.dumps(shape, ensure_ascii=False))
-    return 0
+        lang = language(args)
+        for item in result.accounts:
+            print(f"{item.account}: {translate_sentence(lang, item.summary())}")
+    failed = [a for a in result.accounts if a.error]
+    for item in failed:
+        reason = translate_sentence(language(args), item.error)
+        print(say(args, "error: {message}", message=f"{item.account}: {reason}"), file=sys.stderr)
+    return 1 if failed else 0
