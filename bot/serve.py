@@ -204,6 +204,7 @@ async def serve(args: argparse.Namespace) -> int:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         announce(config, host, port, demo=args.demo, lang=_language(args))
         tasks = [
+            asyncio.create_task(offload.current().warm(), name="offload-warm-up"),
             asyncio.create_task(scheduler.run(stop), name="scheduler"),
             asyncio.create_task(
                 svc.worker.run_forever(stop, tick=config.publisher.tick_seconds), name="publisher"

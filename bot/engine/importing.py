@@ -1,6 +1,7 @@
 """Importing catalogue files: every row is validated first (streaming, off the event loop),
-then written in batches inside one transaction, so a file is all-or-nothing with bounded
-memory and the service keeps answering meanwhile. Local cover images are copied into the
+then written in batches (one transaction on PostgreSQL; on SQLite, whose single writer would
+otherwise be held for the whole file, one short transaction per batch), so a bad row imports
+nothing, memory stays bounded and the service keeps answering meanwhile. Local cover images are copied into the
 media directory by content hash, so posts never read images from arbitrary places on disk;
 where a cover may come from is the caller's to say (``cover_dirs``): the catalogue's own
 folder, media and templates for the CLI, nowhere for a file uploaded to the service."""
@@ -25,6 +26,7 @@ from bot.domain.errors import ImportFileError
 from bot.domain.models import Resource
 from bot.engine import offload
 from bot.store import catalogue as catalogue_store
+from bot.store import db
 
 MAX_ROWS = 200_000  # per file: a larger catalogue is split into several files
 WRITE_BATCH = 1000  # rows read off the loop, then written, at a time
@@ -57,10 +59,21 @@ async def import_file(
     await offload.run(validate_file, path, tuple(kinds), dirs, on_progress)
     items = _with_copied_covers(iter_catalogue(path, kinds=kinds, cover_dirs=dirs), media_dir)
     created = updated = 0
-    async with engine.begin() as conn:
+    if db.is_sqlite(engine):
+        # SQLite has one writer, and every transaction here takes the write lock: one
+        # transaction for a 100,000-row file would hold every page, callback and publisher
+        # step for its whole length. The file is already validated whole, so a bad row has
+        # imported nothing; short transactions only leave a prefix if the process dies, and
+        # importing the file again completes it (rows are upserted by id).
         while batch := await asyncio.to_thread(_take, items, WRITE_BATCH):
-            c, u = await catalogue_store.upsert(conn, batch, now=clock())
+            async with engine.begin() as conn:
+                c, u = await catalogue_store.upsert(conn, batch, now=clock())
             created, updated = created + c, updated + u
+    else:
+        async with engine.begin() as conn:
+            while batch := await asyncio.to_thread(_take, items, WRITE_BATCH):
+                c, u = await catalogue_store.upsert(conn, batch, now=clock())
+                created, updated = created + c, updated + u
     return ImportResult(str(path), created, updated)
 
 

@@ -71,6 +71,18 @@ class Offload:
             raise TransientError(f"a worker process stopped while running {name}") from None
         return result
 
+    async def warm(self) -> None:
+        """Start the worker processes now (and let each import what work needs), so the
+        first request that offloads does not pay for it."""
+        if self.mode != "process":
+            return
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        await asyncio.gather(
+            *(loop.run_in_executor(pool, _warm_up) for _ in range(self.workers)),
+            return_exceptions=True,
+        )
+
     def close(self) -> None:
         """Stops the worker processes (work still queued is dropped). ``run`` starts new
         ones if it is called again."""
@@ -101,6 +113,12 @@ class Offload:
 def _call(payload: bytes) -> Any:
     fn, args, kwargs = pickle.loads(payload)
     return fn(*args, **kwargs)
+
+
+def _warm_up() -> None:
+    # The modules offloaded work lives in, imported once per worker ahead of the first job.
+    import bot.engine.importing
+    import bot.engine.reporting  # noqa: F401
 
 
 def _lower_priority() -> None:

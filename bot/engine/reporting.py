@@ -27,6 +27,7 @@ from bot.domain.errors import UserError
 from bot.domain.times import EARLIEST, LATEST, check_day
 from bot.engine import offload
 from bot.i18n import translate, translate_sentence
+from bot.store import db
 from bot.store import reports as store
 
 FORMATS = ("text", "json", "csv", "md")
@@ -193,7 +194,7 @@ async def build_report(
     the data). Raises UserError for an unknown column or timezone."""
     tz_name = timezone or config.report_timezone
     start, end = period.window(_zone(tz_name))
-    async with engine.connect() as conn:
+    async with db.reading(engine) as conn:
         configured = any(c.name == column for c in config.columns)
         if column is not None and not configured and not await store.column_has_posts(conn, column):
             known = ", ".join(c.name for c in config.columns)
@@ -307,7 +308,7 @@ async def posts_per_week(
     sorted by week and column. Raises UserError for an unknown timezone."""
     tz = _zone(timezone)
     start, end = period.window(tz)
-    async with engine.connect() as conn:
+    async with db.reading(engine) as conn:
         rows = await store.published_times(conn, start, end)
     return await offload.run(count_per_week, rows, period, timezone)
 

@@ -1,7 +1,8 @@
 """Opening the database and migrating its schema.
 
 SQLite (the default) runs in WAL mode with every transaction ``BEGIN IMMEDIATE``: one writer at
-a time, so a read-then-write transaction never fails half way on a lock upgrade. PostgreSQL is
+a time, so a read-then-write transaction never fails half way on a lock upgrade. Reads that
+never write (``reading``) begin ``DEFERRED`` and so never wait for the writer. PostgreSQL is
 the shared engine for several processes.
 """
 
@@ -28,6 +29,18 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Alembic is imported only when the schema must change: a service that starts on a current
 # database never loads it (it is a sizeable share of an idle process's memory).
 _UPGRADE_LOCK = 0x626F7401  # the advisory lock key schema upgrades take on PostgreSQL
+
+
+READ_ONLY = "bot_read_only"
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads only: on SQLite its transaction does not take the write lock,
+    so a health check or a report never queues behind a long write. Writing through it is
+    a mistake (it could fail half way on a lock upgrade)."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(**{READ_ONLY: True})
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -88,7 +101,11 @@ def _make_sqlite_serial(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            # A read in WAL mode sees a snapshot and never waits for the writer.
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _alembic_config(connection: Connection) -> AlembicConfig:

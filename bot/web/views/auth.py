@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.domain.errors import TransientError, UserError
+from bot.store import db
 from bot.web import auth, forms, users
 from bot.web.keys import IDENTITY, SERVICES
 from bot.web.render import flash, local_target, redirect, render, translate
@@ -86,7 +87,7 @@ async def healthz(request: web.Request) -> web.Response:
 
     services = request.app[SERVICES]
     try:
-        async with services.engine.connect() as conn:
+        async with db.reading(services.engine) as conn:
             await conn.execute(sa.text("SELECT 1"))
             failed = (await post_store.count_by_status(conn)).get("failed", 0)
             attention = await post_store.list_posts(conn, needs_attention=True, limit=1)
