@@ -28,6 +28,7 @@ ZH: dict[str, str] = {
     "preview": "预览",
     "poll": "查询发布结果",
     "publish": "发布",
+    "stage-ahead": "提前准备草稿",
     # outcomes
     "ok": "成功",
     "error": "出错",
@@ -48,6 +49,16 @@ ZH: dict[str, str] = {
     "published [{source}]": "已发布（{source}）",
     "published [{source}]; {note}": "已发布（{source}）；{note}",
     "attempt {n}": "第 {n} 次尝试",
+    "attempt {n} (its draft was made ahead)": "第 {n} 次尝试（草稿已提前准备）",
+    "draft {draft} made ahead of {at}": "已为 {at} 提前准备草稿 {draft}",
+    "its slot": "所在时段",
+    "draft {draft} deleted: {why}": "草稿 {draft} 已删除：{why}",
+    "draft {draft}: {error}": "草稿 {draft}：{error}",
+    "the post was cancelled": "文章已取消",
+    "its articles changed since": "之后文章内容有改动",
+    "replaced by a draft of the edited articles": "已换成按修改后内容准备的草稿",
+    "the post changed while it was made": "准备期间文章有改动",
+    "the slot will make the draft": "到发布时段再准备草稿",
     "preview sent (draft {draft})": "已发送预览（草稿 {draft}）",
     "preview sent by {actor} (draft {draft})": "{actor} 发送了预览（草稿 {draft}）",
     "answer lost; looking for it": "没有收到应答，正在查找结果",
@@ -75,6 +86,13 @@ ZH: dict[str, str] = {
     ),
     "schedule={schedule} fire_at={fire_at} local={local} late={late}s posts={posts} ({note})": (
         "发布计划={schedule} 触发时间={fire_at} 本地时间={local} 延迟={late}秒 文章={posts}"
+        "（{note}）"
+    ),
+    "schedule={schedule} fire_at={fire_at} local={local} ahead={ahead}s posts={posts}": (
+        "发布计划={schedule} 触发时间={fire_at} 本地时间={local} 提前={ahead}秒 文章={posts}"
+    ),
+    "schedule={schedule} fire_at={fire_at} local={local} ahead={ahead}s posts={posts} ({note})": (
+        "发布计划={schedule} 触发时间={fire_at} 本地时间={local} 提前={ahead}秒 文章={posts}"
         "（{note}）"
     ),
     "deleted on the platform": "已在平台上删除",
