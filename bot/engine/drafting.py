@@ -163,13 +163,15 @@ class Drafting:
         digest: str,
         markdown: str,
         article: int = 0,
+        cover: str | None = None,
         actor: str = "",
     ) -> Draft:
         """Re-render one edited article of a post (0: the headline) the way drafting does,
         re-run the checks and store the new body only if they pass and the post has not
-        started publishing. An approved post of a column that requires review goes back to
-        review. Raises NotFoundError, ConflictError, UserError (no such article),
-        ContentRejectedError (nothing is stored)."""
+        started publishing. ``cover`` (a local path or an http(s) URL; None keeps it) must
+        load as an image. An approved post of a column that requires review goes back to
+        review. Raises NotFoundError, ConflictError, UserError (no such article, a cover that
+        does not load), ContentRejectedError (nothing is stored)."""
         _refuse_control_characters("title", title)
         _refuse_control_characters("digest", digest)
         _refuse_control_characters("markdown", markdown, lines=True)
@@ -186,6 +188,10 @@ class Drafting:
                 *checks.check_text(markdown, "markdown"),
             ]
             raise ContentRejectedError(f"post {post_id} holds broken characters", broken)
+        changes: dict[str, object] = {}
+        if cover is not None and cover.strip() != articles[article].cover:
+            # A new cover is uploaded at publishing (the old one's media id no longer fits).
+            changes = {"cover": await self._loadable_cover(cover.strip()), "thumb_media_id": ""}
         edited, findings = await self._finish_article(
             post.account,
             articles[article].replace(
@@ -193,6 +199,7 @@ class Drafting:
                 digest=digest.strip(),
                 markdown=markdown,
                 content_html=render.render_markdown(markdown),
+                **changes,
             ),
             self._traditional_allowed(post.column),
         )
@@ -204,6 +211,19 @@ class Drafting:
         _refuse_errors(what, findings)
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
         return Draft(await self._store_articles(post, articles, actor, detail), findings)
+
+    async def _loadable_cover(self, cover: str) -> str:
+        """``cover`` if it loads (a local image where posts may take them from, or a URL that
+        answers); raises UserError naming the cover otherwise."""
+        from bot.content import checks
+
+        if any(f.severity == "error" for f in checks.check_cover(cover)):
+            return cover  # the article's checks say what is wrong with it
+        try:
+            await self.load_image(cover)
+        except UserError as exc:
+            raise UserError(f"cover: {exc}") from exc
+        return cover
 
     async def reorder(self, post_id: int, order: Sequence[int], *, actor: str = "") -> Post:
         """Put a post's articles in a new order: ``order`` lists every article's current

@@ -197,7 +197,10 @@ class PostPublisher(PostRecords):
             # Re-queued after a failure, or edited after its draft was made ahead: keep the
             # cover, redo the draft and the submit.
             changes.update(
-                stage=PublishStage.COVER.value if post.thumb_media_id else "new",
+                # Every article's cover must be known (an edit may have changed one).
+                stage=PublishStage.COVER.value
+                if all(a.thumb_media_id for a in post.articles)
+                else "new",
                 draft_media_id="",
                 publish_id="",
                 msg_id="",

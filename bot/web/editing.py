@@ -19,11 +19,19 @@ async def edit_post(
     markdown: str,
     actor: str,
     article: int = 0,
+    cover: str | None = None,
 ) -> Draft:
-    """Edit one article of a post (``article``: 0-based, the headline by default). Raises
-    NotFoundError, ConflictError, UserError, ContentRejectedError (nothing is stored)."""
+    """Edit one article of a post (``article``: 0-based, the headline by default; ``cover``:
+    None keeps it). Raises NotFoundError, ConflictError, UserError, ContentRejectedError
+    (nothing is stored)."""
     return await services.drafting.edit(
-        post_id, title=title, digest=digest, markdown=markdown, article=article, actor=actor
+        post_id,
+        title=title,
+        digest=digest,
+        markdown=markdown,
+        article=article,
+        cover=cover,
+        actor=actor,
     )
 
 

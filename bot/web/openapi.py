@@ -175,6 +175,11 @@ def _paths() -> dict[str, Any]:
                                 "maximum": 8,
                                 "description": "which article of the push (1: the headline)",
                             },
+                            "cover": {
+                                "type": "string",
+                                "maxLength": 2000,
+                                "description": "the article's cover: a local path or a URL",
+                            },
                         },
                     }
                 ),

@@ -52,6 +52,14 @@ def _resources(tmp_path: Path) -> list[Resource]:
     ]
 
 
+async def _load(ref: str) -> bytes:
+    """As the service loads images: a file that cannot be read is the user's error."""
+    try:
+        return await asyncio.to_thread(Path(ref).read_bytes)
+    except OSError as exc:
+        raise UserError(f"cannot read {ref}: {exc.strerror}") from None
+
+
 class Rig:
     def __init__(self, engine: AsyncEngine, tmp_path: Path, **column: object) -> None:
         self.engine = engine
@@ -73,7 +81,7 @@ class Rig:
             config=self.config,
             clock=FakeClock(NOW),
             upload_image=self._upload,
-            load_image=lambda ref: asyncio.to_thread(Path(ref).read_bytes),
+            load_image=_load,
             has_schedule=lambda column: False,
             default_cover=DEFAULT_COVER,
         )
@@ -237,4 +245,41 @@ async def test_editing_one_article_and_reordering_keep_the_others(
     async with engine.connect() as conn:
         details = [e.detail for e in await log_store.list_entries(conn, post_ids=[post.id])]
     assert "edited article 2" in details
+    # (reordered above: article 3 is now the headline, the edited article the third)
     assert "articles reordered to 3 1 2 by editor" in details
+
+
+async def test_an_articles_cover_is_edited_and_must_load(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _catalogue(engine, _resources(tmp_path))
+    rig = Rig(engine, tmp_path, articles_per_post=3)
+    post = (await rig.drafting.draft(COLUMN)).post
+    second = post.articles[1]
+    new_cover = _cover(tmp_path, 9)
+    edited = (
+        await rig.drafting.edit(
+            post.id,
+            title=second.title,
+            digest=second.digest,
+            markdown=second.markdown,
+            article=1,
+            cover=new_cover,
+        )
+    ).post
+    assert edited.articles[1].cover == new_cover
+    assert edited.articles[1].thumb_media_id == ""
+    assert [a.cover for a in edited.articles[::2]] == [a.cover for a in post.articles[::2]]
+    with pytest.raises(UserError, match=r"^cover: "):
+        await rig.drafting.edit(
+            post.id,
+            title=second.title,
+            digest=second.digest,
+            markdown=second.markdown,
+            article=1,
+            cover=str(tmp_path / "missing.jpg"),
+        )
+    with pytest.raises(ContentRejectedError):
+        await rig.drafting.edit(
+            post.id, title="x", digest="", markdown="x", article=1, cover="ftp://nowhere/x.jpg"
+        )

@@ -224,3 +224,29 @@ async def test_a_job_failing_for_some_articles_names_them_and_what_to_do(
         assert "article 1" not in failed.error and "article 3" not in failed.error
         assert "edit what the review refused" in failed.error
         assert "remove those articles" in failed.error
+
+
+async def test_a_requeued_push_uploads_any_cover_it_does_not_know(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    """A post back in the queue after a failure keeps its covers only when every article's is
+    known: an article whose cover was changed meanwhile (its media id cleared) is uploaded."""
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        post = await rig.add_post("重新排队的多图文", more_titles=MORE)
+        media_id, _ = await rig.clients["acc0"].add_material(
+            cover_file.read_bytes(), "c.jpg", "image"
+        )
+        async with rig.engine.begin() as conn:
+            await post_store.update_fields(
+                conn,
+                post.id,
+                now=utc_now(),
+                stage=PublishStage.DRAFTED.value,
+                thumb_media_id=media_id,  # the headline's; articles 2 and 3 have none
+                draft_media_id="an-old-draft",
+            )
+        await publish_all(rig)
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED, done.error
+        assert all(a.thumb_media_id for a in done.articles)
+        assert len({a.thumb_media_id for a in done.articles}) == 3

@@ -106,6 +106,22 @@ async def test_the_post_page_shows_edits_and_reorders_each_article(rig: WebRig) 
     refused_page = await refused.text()
     assert "第3篇" in refused_page and 'name="article" value="3"' in refused_page
 
+    cover_refused = await rig.client.post(
+        f"{url}/edit",
+        data={
+            "csrf_token": token,
+            "article": "2",
+            "title": "第二篇改过",
+            "digest": "",
+            "markdown": "改过的**第二篇**正文",
+            "cover": "/nowhere/cover.jpg",
+        },
+    )
+    assert cover_refused.status == 422
+    cover_page = await cover_refused.text()
+    assert "封面：" in cover_page and 'value="/nowhere/cover.jpg"' in cover_page
+    assert (await _get(rig, post["id"]))["articles"][1]["cover"] == post["articles"][1]["cover"]
+
     down = re.search(rf'action="{url}/reorder".*?name="order" value="([\d ]+)"', page, flags=re.S)
     assert down and down.group(1) == "2 1 3"  # the headline's "down" swaps it with article 2
     response = await rig.client.post(

@@ -5,6 +5,8 @@ ZH: dict[str, str] = {
     "Articles per week": "每周推文篇数",
     "Articles of this push ({count})": "本次推送的文章（{count}篇）",
     "headline": "头条",
+    "Cover": "封面",
+    "cover: {reason}": "封面：{reason}",
     "+{more} articles": "另{more}篇",
     "Move up": "上移",
     "Move down": "下移",

@@ -67,6 +67,7 @@ async def edit(request: web.Request) -> web.Response:
         title=forms.text(body, "title", default=article.title, max_len=200),
         digest=forms.text(body, "digest", default=article.digest, max_len=1000),
         markdown=forms.text(body, "markdown", default=article.markdown),
+        cover=forms.text(body, "cover", max_len=2000) if "cover" in body else None,
         article=index,
         actor=auth.actor(request),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.domain.errors import ContentRejectedError
+from bot.domain.errors import ContentRejectedError, UserError
 from bot.domain.models import PostStatus
 from bot.shapes import account_tz
 from bot.store import log as log_store
@@ -79,7 +79,13 @@ async def post_page(
         findings=findings,
         article=index,
         moved=moved,
-        form=form or {"title": chosen.title, "digest": chosen.digest, "markdown": chosen.markdown},
+        form=form
+        or {
+            "title": chosen.title,
+            "digest": chosen.digest,
+            "markdown": chosen.markdown,
+            "cover": chosen.cover,
+        },
         editable=post.status in EDITABLE,
         may={
             **{action: ident.may(role) for action, role in POST_ACTIONS.items()},
@@ -100,14 +106,21 @@ async def post_edit(request: web.Request) -> web.Response:
         "digest": forms.text(values, "digest", max_len=1000),
         "markdown": forms.text(values, "markdown"),
     }
+    cover = forms.text(values, "cover", max_len=2000) if "cover" in values else None
     try:
         edited = await edit_post(
-            services, post.id, actor=auth.actor(request), article=index, **form
+            services, post.id, actor=auth.actor(request), article=index, cover=cover, **form
         )
-    except ContentRejectedError as exc:
+    except (ContentRejectedError, UserError) as exc:
         # Show the findings beside the text the user wrote, so nothing typed is lost.
         form["article"] = str(index + 1)
-        return await post_page(request, findings=exc.findings, status=422, form=form)
+        form["cover"] = cover if cover is not None else post.articles[index].cover
+        found = (
+            exc.findings
+            if isinstance(exc, ContentRejectedError)
+            else [exc.in_language(request.get(LANG, "zh"))]
+        )
+        return await post_page(request, findings=found, status=422, form=form)
     flash(request, translate(request, "Saved."))
     return redirect(f"/posts/{edited.post.id}" + (f"?article={index + 1}" if index else ""))
 
