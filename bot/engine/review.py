@@ -71,6 +71,9 @@ class ReviewActions:
                 step="approve",
                 detail=_by(actor, comment),
                 changes={"review_comment": comment},
+                # An edit committed after the read above (PostgreSQL lets one in) fails
+                # the move: only the version checked here is ever approved.
+                unchanged=True,
             )
 
     async def reject(self, post_id: int, *, actor: str = "", comment: str = "") -> Post:

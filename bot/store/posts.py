@@ -226,19 +226,21 @@ async def transition(
     outcome: str = "ok",
     errcode: int | None = None,
     reread: bool = True,
+    unchanged: bool = False,
 ) -> Post:
-    """Move ``post`` to ``target`` if it is still in the status the caller saw. Raises
-    ConflictError when the move is illegal or someone else moved the post first. With
-    ``reread=False`` the post returned is ``post`` with the changes applied, not read back
-    (for a caller that holds the post and knows nobody else changes it meanwhile)."""
+    """Move ``post`` to ``target`` if it is still in the status the caller saw (and, with
+    ``unchanged``, nothing of it changed since: its ``updated_at`` is the one read, so an edit
+    committed meanwhile makes the move fail). Raises ConflictError when the move is illegal or
+    someone else moved or changed the post first. With ``reread=False`` the post returned is
+    ``post`` with the changes applied, not read back (for a caller that holds the post and
+    knows nobody else changes it meanwhile)."""
     if not can_transition(post.status, target):
         raise ConflictError(f"post {post.id} is {post.status}; it cannot become {target}")
     values: dict[str, Any] = {"status": target.value, "updated_at": now, **(changes or {})}
-    result = await conn.execute(
-        posts.update()
-        .where(posts.c.id == post.id, posts.c.status == post.status.value)
-        .values(**values)
-    )
+    guard = [posts.c.id == post.id, posts.c.status == post.status.value]
+    if unchanged:
+        guard.append(posts.c.updated_at == post.updated_at)
+    result = await conn.execute(posts.update().where(*guard).values(**values))
     if result.rowcount != 1:
         raise ConflictError(f"post {post.id} changed while you looked at it; reload and retry")
     await log.append(
