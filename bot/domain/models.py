@@ -141,6 +141,9 @@ class Post:
     draft_media_id: str = ""
     # A queued post's draft made ahead of its slot: the digest of the articles it holds.
     staged_digest: str = ""
+    # A mass send's clientmsgid, chosen at its first send and kept: a repeat of it within 24 h
+    # is refused with 45065 and the first send's msg_id (bot.engine.publishing).
+    clientmsgid: str = ""
     publish_id: str = ""
     msg_id: str = ""
     next_attempt_at: datetime | None = None
@@ -185,11 +188,6 @@ class Post:
     @property
     def article_count(self) -> int:
         return 1 + len(self.more_articles)
-
-    @property
-    def clientmsgid(self) -> str:
-        """Deterministic per post, so the platform refuses a repeated mass send (45065)."""
-        return f"bot-post-{self.id}"
 
 
 @dataclass(frozen=True, slots=True)

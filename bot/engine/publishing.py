@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import secrets
 import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -49,6 +50,7 @@ from bot.store import accounts as account_store
 from bot.store import events as event_store
 from bot.store import log
 from bot.store import posts as post_store
+from bot.store.installation import installation_id
 
 Clock = Callable[[], datetime]
 
@@ -149,9 +151,11 @@ class PostPublisher(PostRecords):
             PublishStage.SUBMITTING,
             PublishStage.UNKNOWN,
         ):
-            # sendall carries a clientmsgid derived from the post: a repeat within 24 h is
-            # refused by the platform with 45065 and the existing msg_id, so resending is safe
-            # then, and only then.
+            # sendall carries the post's own clientmsgid: a repeat within 24 h is refused by
+            # the platform with 45065 and the existing msg_id, so resending is safe then, and
+            # only then. The resend goes with a fresh draft of the same articles: the first
+            # send used its draft up, and a platform that checks the draft before the
+            # clientmsgid would answer 40007 instead of 45065.
             sent_at = post.submitted_at or self.clock()
             if self.clock() - sent_at > CLIENTMSGID_WINDOW:
                 return await self._needs_attention(
@@ -159,7 +163,7 @@ class PostPublisher(PostRecords):
                     "a mass send's answer was lost more than 23 hours ago; the platform "
                     "no longer recognises its clientmsgid, so check the account before resending",
                 )
-            return await self._record(post, stage=PublishStage.DRAFTED)
+            return await self._record(post, stage=PublishStage.COVER, draft_media_id="")
         if stage is PublishStage.NEW:
             return await self._upload_cover(post)
         if stage is PublishStage.COVER:
@@ -455,13 +459,23 @@ class PostPublisher(PostRecords):
                 return await self._wait(post, opens_at)
         # The intent, committed before the call. For a mass send the clientmsgid window runs
         # from the first send, whatever resends follow.
+        resend = mass and post.submitted_at is not None  # an earlier send may have gone out
         first_sent = (post.submitted_at or now) if mass else now
-        post = await self._record(post, stage=PublishStage.SUBMITTING, submitted_at=first_sent)
-        return await self._send(post)
+        chosen = (
+            {"clientmsgid": await self._new_clientmsgid(post)}
+            if mass and not post.clientmsgid
+            else {}
+        )
+        post = await self._record(
+            post, stage=PublishStage.SUBMITTING, submitted_at=first_sent, **chosen
+        )
+        return await self._send(post, resend=resend)
 
-    async def _send(self, post: Post) -> Post | StepResult:
+    async def _send(self, post: Post, *, resend: bool = False) -> Post | StepResult:
         """The submit (or mass send) of a post whose intent is recorded; its answer is
-        recorded before anything else, and the post then waits for its first poll."""
+        recorded before anything else, and the post then waits for its first poll. A
+        ``resend`` (a mass send whose first answer was lost) that is refused stays unclear:
+        the first may have gone out."""
         mass = post.delivery is Delivery.MASS_SEND
         endpoint = "message/mass/sendall" if mass else "freepublish/submit"
         try:
@@ -472,7 +486,10 @@ class PostPublisher(PostRecords):
         except (TransientError, TokenError, PermanentError) as exc:
             # The platform answered and refused (busy, rate limit, quota, 48001, …): nothing
             # was sent, so the post goes back to "drafted" and the usual rules apply.
-            post = await self._record(post, stage=PublishStage.DRAFTED)
+            unclear = resend or isinstance(exc, ForeignMassSendError)
+            post = await self._record(
+                post, stage=PublishStage.UNKNOWN if unclear else PublishStage.DRAFTED
+            )
             if not mass and self._draft_forgotten(post, exc):
                 return await self._draft_again(post, exc)
             raise
@@ -506,13 +523,26 @@ class PostPublisher(PostRecords):
             used = await post_store.mass_sends_since(conn, post.account, start)
         return None if used < allowed else end
 
+    async def _new_clientmsgid(self, post: Post) -> str:
+        """A clientmsgid no other post, database or restored backup uses: this installation's
+        id, the post's id and a nonce (at most 64 bytes)."""
+        installation = await installation_id(self.engine, now=self.clock())
+        return f"bot-{installation[:16]}-{post.id}-{secrets.token_hex(6)}"
+
     async def _mass_send(self, post: Post) -> str:
         """sendall with the post's clientmsgid; returns the msg_id."""
         try:
             return await self.api.mass_sendall(post.draft_media_id, post.clientmsgid)
         except DuplicateMassSendError as exc:
-            # Our earlier send (whose answer was lost) went through: adopt its msg_id.
             msg_id = str(getattr(exc, "msg_id", None) or "")
+            if not adoptable(post, msg_id):
+                raise ForeignMassSendError(
+                    f"message/mass/sendall: 45065 names msg_id {msg_id or '(none)'}, which is "
+                    f"not a send of this post (clientmsgid {post.clientmsgid}); nothing new "
+                    "was sent — check the account's sent messages before sending it again",
+                    errcode=45065,
+                ) from exc
+            # Our earlier send (whose answer was lost) went through: adopt its msg_id.
             await self._log(
                 post,
                 "message/mass/sendall",
@@ -723,6 +753,20 @@ class PostPublisher(PostRecords):
         async with self.engine.begin() as conn:
             await account_store.park(conn, post.account, until=until, reason=reason, now=now)
         return await self._defer(post, until, retry=True, step="quota", exc=exc, detail=reason)
+
+
+class ForeignMassSendError(PermanentError):
+    """45065 for a send that is not this post's: a person checks before anything is sent."""
+
+
+def adoptable(post: Post, msg_id: str) -> bool:
+    """Whether a 45065 answer's msg_id is a send of this post: the one it recorded, or, when
+    its answer was lost, any (its clientmsgid is its own: installation, post id and nonce).
+    A clientmsgid of the old form ``bot-post-<id>`` is shared with restored backups and
+    other databases, so only a recorded msg_id proves it."""
+    if post.msg_id:
+        return msg_id == post.msg_id
+    return bool(msg_id) and not post.clientmsgid.startswith("bot-post-")
 
 
 def articles_digest(post: Post) -> str:

@@ -66,6 +66,7 @@ def post_from_row(
         thumb_media_id=row["thumb_media_id"],
         draft_media_id=row["draft_media_id"],
         staged_digest=row["staged_digest"],
+        clientmsgid=row.get("clientmsgid", "") or "",
         publish_id=row["publish_id"],
         msg_id=row["msg_id"],
         next_attempt_at=row["next_attempt_at"],

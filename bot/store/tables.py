@@ -88,6 +88,8 @@ posts = sa.Table(
     sa.Column("draft_media_id", sa.Text, nullable=False, default=""),
     # Set while a queued post holds a draft made ahead of its slot: the articles' digest.
     sa.Column("staged_digest", sa.String(64), nullable=False, default="", server_default=""),
+    # A mass send's clientmsgid, chosen at its first send (installation, post, a nonce).
+    sa.Column("clientmsgid", sa.String(64), nullable=False, default="", server_default=""),
     sa.Column("publish_id", sa.String(64), nullable=False, default="", index=True),
     sa.Column("msg_id", sa.String(64), nullable=False, default=""),
     sa.Column("next_attempt_at", UTCDateTime, nullable=True),
@@ -285,6 +287,15 @@ callback_signatures = sa.Table(
     sa.Column("signature", sa.String(64), primary_key=True),
     sa.Column("body_sha256", sa.String(64), nullable=False),
     sa.Column("seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+# One row: this installation's id, made when its database was created (mass-send
+# clientmsgids carry it, so a second database never repeats another's).
+installation = sa.Table(
+    "installation",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 sa.Index("ix_posts_due", posts.c.status, posts.c.scheduled_for)

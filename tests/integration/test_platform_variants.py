@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.models import Article, PostStatus, PublishStage
+from bot.domain.models import Article, Delivery, PostStatus, PublishStage
 from bot.engine.reconcile import same_article
+from bot.store import db
 from bot.store import log as log_store
+from bot.store import posts as post_store
 from tests.integration.variant_rig import DRAFT_REMOVALS, PROFILES, VariantRig, variant_rig
 
 
@@ -231,3 +233,73 @@ async def test_a_draft_the_platform_forgot_before_the_submit_is_made_again(
         assert done.status is PostStatus.PUBLISHED, done.error
         assert done.draft_media_id != current.draft_media_id
         assert (await rig.published_counts())["草稿被遗忘"] == 1
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_a_lost_mass_send_answer_is_adopted_through_its_own_clientmsgid(
+    sqlite_url: str, cover_file: Path, profile: str
+) -> None:
+    """The sendall answer is lost after the send went out. The resend (with a fresh draft:
+    the realistic platform checks the draft first and the first send used it up; and it
+    answers 45066 to a repeat within a minute) gets 45065 with the first send's msg_id."""
+    async with variant_rig(sqlite_url, cover_file, profile=profile, delivery="mass_send") as rig:
+        post = await rig.add_post("群发丢失应答", delivery=Delivery.MASS_SEND)
+        await script(rig, {"kind": "lost_answer", "path": "message/mass/sendall", "mode": "drop"})
+        await rig.run()
+        done = await rig.get(post.id)
+        assert done.status is PostStatus.PUBLISHED, done.error
+        state = await rig.state()
+        (send,) = state["mass_sends"]
+        assert send["title"] == "群发丢失应答" and str(send["msg_id"]) == done.msg_id
+        assert send["clientmsgid"] == done.clientmsgid != f"bot-post-{post.id}"
+        assert state["faults"]["injected"]["lost_answer"] == 1
+
+
+async def test_mass_sends_of_two_databases_never_share_a_clientmsgid(
+    sqlite_url: str, cover_file: Path, tmp_path: Path
+) -> None:
+    """A second database (or a restored backup) numbers its posts from 1 again: its post 1 is
+    sent, not taken for the first database's post 1 (field-reports.md row 14)."""
+    async with variant_rig(
+        sqlite_url, cover_file, delivery="mass_send", account_type="service"
+    ) as rig:
+        first = await rig.add_post("第一个库的群发", delivery=Delivery.MASS_SEND)
+        await rig.run()
+        assert (await rig.get(first.id)).status is PostStatus.PUBLISHED
+        other = db.open_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+        await db.upgrade(other)
+        try:
+            rig.engine, rig.publisher.engine = other, other
+            rig.post_ids = []
+            second = await rig.add_post("第二个库的全新内容", delivery=Delivery.MASS_SEND)
+            assert second.id == first.id
+            await rig.run()
+            sent = await rig.get(second.id)
+            assert sent.status is PostStatus.PUBLISHED, sent.error
+        finally:
+            await other.dispose()
+        titles = sorted(m["title"] for m in (await rig.state())["mass_sends"])
+        assert titles == ["第一个库的群发", "第二个库的全新内容"]
+
+
+async def test_a_45065_for_another_send_is_never_adopted(sqlite_url: str, cover_file: Path) -> None:
+    """A post still carrying a clientmsgid of the old form (bot-post-<id>, shared with any
+    database that numbered a post the same) meets 45065: it needs a person, it is not marked
+    sent."""
+    async with variant_rig(
+        sqlite_url, cover_file, delivery="mass_send", account_type="service"
+    ) as rig:
+        thumb, _ = await rig.client.add_material(cover_file.read_bytes(), "c.jpg", "image")
+        article = {"title": "别处的群发", "content": "<p>别处</p>", "thumb_media_id": thumb}
+        elsewhere = await rig.client.draft_add([article])
+        post = await rig.add_post("本库的新内容", delivery=Delivery.MASS_SEND)
+        await rig.client.mass_sendall(elsewhere, f"bot-post-{post.id}")
+        async with rig.engine.begin() as conn:
+            await post_store.update_fields(
+                conn, post.id, now=rig.clock(), clientmsgid=f"bot-post-{post.id}"
+            )
+        await rig.run()
+        stuck = await rig.get(post.id)
+        assert stuck.needs_attention and stuck.status is PostStatus.PUBLISHING
+        assert "not a send of this post" in stuck.error
+        assert [m["title"] for m in (await rig.state())["mass_sends"]] == ["别处的群发"]
