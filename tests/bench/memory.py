@@ -44,8 +44,9 @@ def config_text(db_path: Path, sim_url: str, accounts: int, port: int, base: Pat
         f'[database]\nurl = "sqlite+aiosqlite:///{db_path}"\n',
         f'[bot]\nschedules_dir = "{base / "schedules"}"\n',
         f'[web]\nhost = "127.0.0.1"\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n',
-        "[publisher]\nconcurrency = 32\npoll_first_seconds = 1.0\npoll_max_seconds = 5.0\n"
-        "tick_seconds = 0.5\n",
+        # Shipped defaults (every account at once) but for the polls, so the burst's posts
+        # are published within seconds.
+        "[publisher]\npoll_first_seconds = 1.0\npoll_max_seconds = 5.0\n",
     ]
     for i in range(accounts):
         lines.append(

@@ -46,6 +46,7 @@ from tests.bench.results import (
     git_commit,
     met_text,
 )
+from tests.bench.scaleout import run_scaleout
 
 QUICK: dict[str, Any] = {
     "accounts": 10,
@@ -258,6 +259,42 @@ def pipeline_figures(p: dict[str, Any]) -> list[Figure]:
     return out
 
 
+def scaleout_figures(s: dict[str, Any]) -> list[Figure]:
+    if "skipped" in s:
+        return [Figure("scaleout", "burst on two `bot serve` over PostgreSQL", s["skipped"])]
+    n = s["accounts"]
+    settings = "two `bot serve` processes, one PostgreSQL database, shipped defaults"
+    return [
+        Figure(
+            "scaleout.p99_s",
+            f"burst, {n} accounts, two `bot serve` on PostgreSQL: p99 slot → submit",
+            s["p99_s"],
+            "s",
+            f"≤ {BURST_P99_GOAL_S} s",
+            s["p99_s"] is not None
+            and s["p99_s"] <= BURST_P99_GOAL_S
+            and s["submitted"] == s["slot_posts"] == n,
+            settings=settings,
+            headline=True,
+        ),
+        Figure("scaleout.p50_s", "same, p50", s["p50_s"], "s", settings=settings),
+        Figure(
+            "scaleout.published",
+            "same, posts published of the slot's",
+            f"{s['published']} of {s['slot_posts']}",
+        ),
+        Figure(
+            "scaleout.healthz_p99_ms",
+            "same, `/healthz` p99 from 5 s before the slot to 10 s after",
+            s["healthz_p99_ms"],
+            "ms",
+            "≤ 100 ms",
+            s["healthz_p99_ms"] is not None and s["healthz_p99_ms"] <= 100,
+            settings=settings,
+        ),
+    ]
+
+
 def import_figures(i: dict[str, Any]) -> list[Figure]:
     return [
         Figure("import.wall_s", f"catalogue import, {i['rows']} GBK rows", i["wall_s"], "s"),
@@ -365,6 +402,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         lambda size: run_pipeline(size.get("backlog_posts", BACKLOG_POSTS)),
         pipeline_figures,
     ),
+    Benchmark("scaleout", lambda size: run_scaleout(size["accounts"]), scaleout_figures),
     Benchmark("memory", lambda size: run_memory(size["accounts"]), memory_figures),
     Benchmark(
         "loop",
