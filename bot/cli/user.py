@@ -58,5 +58,6 @@ async def cmd_user_passwd(args: argparse.Namespace) -> int:
     password = _new_password(args.name)
     async with services(config) as svc:
         ended = await set_password(svc.engine, args.name, password)
-    print(f"password of {args.name} changed; {ended} login(s) ended", file=sys.stderr)
+    message = say(args, "password of {name} changed; {n} login(s) ended", name=args.name, n=ended)
+    print(message, file=sys.stderr)
     return 0

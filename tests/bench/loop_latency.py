@@ -218,6 +218,10 @@ async def run_loop_latency(
                 raise RuntimeError("bot db upgrade failed")
             seeded = await seed_year(url, accounts, year, posts_per_day)
             headers = {"Authorization": f"Bearer {await make_token(url)}"}
+            # BENCH_SERVE_LOG=FILE keeps the service's stderr (with PYTHONASYNCIODEBUG=1 it
+            # names every callback that held the loop for over 100 ms).
+            log_path = os.environ.get("BENCH_SERVE_LOG")
+            serve_log = open(log_path, "wb") if log_path else None  # noqa: SIM115
             proc = await asyncio.create_subprocess_exec(
                 *BOT,
                 "--config",
@@ -226,7 +230,7 @@ async def run_loop_latency(
                 cwd=PROJECT_ROOT,
                 env=env,
                 stdout=DEVNULL,
-                stderr=DEVNULL,
+                stderr=serve_log or DEVNULL,
             )
             try:
                 await wait_healthy(base, proc)
@@ -267,6 +271,8 @@ async def run_loop_latency(
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
+                if serve_log is not None:
+                    serve_log.close()
     under_load = latencies[len(idle) :]
     p99 = round(percentile(under_load, 99), 1)
     worst = round(max(under_load), 1)

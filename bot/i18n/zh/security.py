@@ -6,6 +6,8 @@ ZH: dict[str, str] = {
     "Current password": "当前密码",
     "New password": "新密码",
     "New password again": "再次输入新密码",
+    "password of {name} changed; {n} login(s) ended": "已修改 {name} 的密码；结束了 {n} 个登录",
+    "Revoke tokens and logins": "撤销令牌并结束登录",
     "Password changed; your other logins have ended.": "密码已修改，您的其他登录已失效。",
     "{value} is a file name; a catalogue sent to the service may only give an "
     "http(s) URL as a cover (local files are imported with bot catalogue import)": (
