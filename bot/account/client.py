@@ -83,7 +83,7 @@ class RetryPolicy:
 
 class UploadedMaterial(NamedTuple):
     media_id: str
-    url: str  # empty for types other than image
+    url: str  # "" when the answer gives none
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,6 @@ class QuotaBook:
                 "used": used,
                 "remain": max(0, (limit or 0) - used),
             },
-            "rate_limit": {"call_count": self._minute_limit(path), "refresh_second": 60},
         }
 
     def clear(self, now: float) -> None:

@@ -74,6 +74,7 @@ class Draft:
     media_id: str
     articles: list[dict[str, Any]]
     update_time: int
+    create_time: int = 0
 
 
 @dataclass(slots=True)
@@ -215,7 +216,7 @@ class Simulator:
         short = "jpg" if fmt == "jpeg" else fmt
         url = f"http://mmbiz.qpic.cn/sz_mmbiz_{short}/{self.ids.urlsafe(42)}/0?wx_fmt={fmt}"
         self.images[_scheme_less(url)] = fmt
-        return {"url": url, "errcode": 0, "errmsg": "ok"}
+        return {"url": url}  # the recorded answer holds nothing else
 
     def add_material(self, call: Call) -> dict[str, Any]:
         kind = call.query.get("type", "")
@@ -233,9 +234,10 @@ class Simulator:
             f"http://mmbiz.qpic.cn/mmbiz_{'jpg' if fmt == 'jpeg' else fmt}/{self.ids.urlsafe(42)}/0"
         )
         self.materials[media_id] = {"type": kind, "format": fmt, "url": url, "size": len(data)}
-        answer: dict[str, Any] = {"media_id": media_id}
-        if kind == "image":
-            answer["url"] = url
+        # Recorded: image and thumb both give their url; thumb also an empty item list.
+        answer: dict[str, Any] = {"media_id": media_id, "url": url}
+        if kind == "thumb":
+            answer["item"] = []
         return answer
 
     @staticmethod
@@ -266,8 +268,9 @@ class Simulator:
             limits=self.limits,
         )
         media_id = self.ids.urlsafe(48)
-        self.drafts[media_id] = Draft(media_id, articles, int(self.now()))
-        return {"media_id": media_id}
+        now = int(self.now())
+        self.drafts[media_id] = Draft(media_id, articles, now, now)
+        return {"media_id": media_id, "item": []}
 
     def _news_items(self, draft: Draft, *, content: bool = True) -> list[dict[str, Any]]:
         items = []
@@ -281,7 +284,12 @@ class Simulator:
         return items
 
     def draft_get(self, call: Call) -> dict[str, Any]:
-        return {"news_item": self._news_items(self._draft(call.body.get("media_id")))}
+        draft = self._draft(call.body.get("media_id"))
+        return {
+            "news_item": self._news_items(draft),
+            "create_time": draft.create_time,
+            "update_time": draft.update_time,
+        }
 
     def draft_update(self, call: Call) -> dict[str, Any]:
         draft = self._draft(call.body.get("media_id"))
@@ -310,7 +318,11 @@ class Simulator:
         items = [
             {
                 "media_id": d.media_id,
-                "content": {"news_item": self._news_items(d, content=not no_content)},
+                "content": {
+                    "news_item": self._news_items(d, content=not no_content),
+                    "create_time": d.create_time,
+                    "update_time": d.update_time,
+                },
                 "update_time": d.update_time,
             }
             for d in drafts[offset : offset + count]
@@ -375,7 +387,13 @@ class Simulator:
         return items
 
     def publish_getarticle(self, call: Call) -> dict[str, Any]:
-        return {"news_item": self._published_items(call.body.get("article_id"))}
+        article_id = call.body.get("article_id")
+        job = self.jobs.by_article(article_id)
+        return {
+            "news_item": self._published_items(article_id),
+            "create_time": int(job.submitted_at),
+            "update_time": int(job.publish_time or job.submitted_at),
+        }
 
     def publish_batchget(self, call: Call) -> dict[str, Any]:
         offset, count, no_content = _page(call.body)
