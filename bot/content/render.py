@@ -118,7 +118,7 @@ def render_post(
         raise ContentRejectedError(
             f"template {template_name}: it failed while rendering ({type(exc).__name__})"
         ) from None
-    _check_title(title, template_name)
+    _check_title(title, template_name, resource)
     html = _images_beside_template(
         render_markdown(markdown, theme), Path(templates_dir) / template_name
     )
@@ -225,12 +225,17 @@ def _template_line(exc: BaseException, template: jinja2.Template) -> str:
     return ""
 
 
-def _check_title(title: str, template_name: str) -> None:
+def _check_title(title: str, template_name: str, resource: object = None) -> None:
     if not title:
         raise ContentRejectedError(f"template {template_name}: the post has no title")
     if len(title) > TITLE_LIMIT:
+        # Name what the editor has to change: the catalogue's title when the template took
+        # it as it is, else the template.
+        source = f"template {template_name}"
+        if resource is not None and title == _plain(_field(resource, "title")):
+            source = f"resource {_field(resource, 'id')!r} (its catalogue title)"
         raise ContentRejectedError(
-            f"template {template_name}: the title has {len(title)} characters, the platform "
+            f"{source}: the title has {len(title)} characters, the platform "
             f"allows {TITLE_LIMIT}: {title!r}"
         )
 
@@ -362,6 +367,7 @@ def _markdown_parser() -> MarkdownIt:
     md.add_render_rule("list_item_open", _render_list_item_open)
     md.add_render_rule("list_item_close", _render_list_item_close)
     md.add_render_rule("softbreak", _render_softbreak)
+    md.add_render_rule("code_inline", _render_code_inline)
     return md
 
 
@@ -371,6 +377,14 @@ def _render_code(
     # The draft API drops newlines inside code: lines become <br>, indentation &nbsp;.
     lines = tokens[idx].content.rstrip("\n").split("\n")
     return "<pre><code>" + "<br>".join(_code_line(line) for line in lines) + "</code></pre>\n"
+
+
+def _render_code_inline(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # Spaces that matter in code ("a  <  b") would collapse in HTML: runs become &nbsp;.
+    escaped = htmllib.escape(tokens[idx].content, quote=False)
+    return "<code>" + re.sub(r" {2,}", lambda m: "&nbsp;" * len(m.group()), escaped) + "</code>"
 
 
 def _code_line(line: str) -> str:

@@ -86,3 +86,37 @@ def test_an_image_beside_the_template_is_found_there(tmp_path: Path) -> None:
         "https://example.org/x.png",
         "media/other.png",  # not beside the template: left for the configuration's folder
     )
+
+
+def test_a_catalogue_title_over_the_limit_is_blamed_on_the_resource(tmp_path: Path) -> None:
+    import pytest
+
+    from bot.domain.errors import ContentRejectedError
+    from bot.domain.models import Resource
+
+    (tmp_path / "post.md.j2").write_text("{% set title = resource.title %}正文\n", "utf-8")
+    long = Resource(id="r9", kind="platform", title="很长的标题" * 8)
+    with pytest.raises(ContentRejectedError, match=r"resource 'r9' \(its catalogue title\)"):
+        render_post("post.md.j2", templates_dir=tmp_path, context={"resource": long})
+    (tmp_path / "own.md.j2").write_text('{% set title = "模板" * 20 %}正文\n', "utf-8")
+    with pytest.raises(ContentRejectedError, match=r"template own\.md\.j2"):
+        render_post("own.md.j2", templates_dir=tmp_path, context={"resource": long})
+
+
+def test_inline_code_keeps_its_spaces() -> None:
+    assert "<code" in render_markdown("`a  <  b`")
+    assert "a&nbsp;&nbsp;&lt;&nbsp;&nbsp;b</code>" in render_markdown("`a  <  b`")
+
+
+def test_syntax_other_editors_render_and_we_do_not_is_refused() -> None:
+    for markdown in (
+        "==重点==内容",
+        "::: tip\n提示\n:::",
+        "[TOC]\n\n正文",
+        "$$E=mc^2$$",
+        "> [!NOTE]\n> 注意",
+    ):
+        found = check_body(markdown, render_markdown(markdown))
+        assert [f.code for f in found if f.severity == "error"] == ["markdown.unsupported"], (
+            markdown
+        )

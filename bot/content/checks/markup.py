@@ -25,6 +25,10 @@ CODES = {
     "markdown.html_refused": ("error", Text(
         "a <style>, <script> or embedded frame the platform removes with its content",
         "平台会连同内容一起删除的 <style>、<script> 或内嵌框架")),
+    "markdown.unsupported": ("error", Text(
+        "syntax other editors render and this one does not (==mark==, :::, [TOC], $$, "
+        "[!NOTE]): it would show as text", "本系统不渲染的语法（==高亮==、:::、[TOC]、$$、"
+        "[!NOTE]），会原样显示")),
     "markdown.footnote": ("error", Text(
         "a footnote ([^1]) that was not rendered shows as text",
         "未被渲染的脚注（[^1]）会原样显示")),
@@ -36,13 +40,18 @@ _LEFTOVER = (
     (re.compile(r"```"), "'```'"),
     (re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]"), "a '#' heading marker"),
     (re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)"), "a [text](link)"),
-    (re.compile(r"==[^=\s][^=\n]{0,80}=="), "'==' highlight marks"),
     (re.compile(r"~~[^~\s][^~\n]{0,80}~~"), "'~~' strike-through marks"),
     (re.compile(r"(?m)^\s*[-*+] \[[ xX]\] "), "a '- [ ]' task box"),
-    (re.compile(r"(?m)^:::"), "a ':::' container"),
-    (re.compile(r"\[TOC\]|\[\[toc\]\]", re.I), "a [TOC] marker"),
-    (re.compile(r"\$\$"), "'$$' maths marks"),
 )
+# Syntax other WeChat editors render and we do not: refused, so it never shows as text.
+_UNSUPPORTED = (
+    (re.compile(r"==[^=\s][^=\n]{0,80}=="), "'==' highlight marks", "用加粗（**…**）代替"),
+    (re.compile(r"(?m)^:::"), "a ':::' container", "改用引用（> …）"),
+    (re.compile(r"\[TOC\]|\[\[toc\]\]", re.I), "a [TOC] marker", "删除目录标记"),
+    (re.compile(r"\$\$[^$]+\$\$|\$\$"), "'$$' maths", "把公式做成图片"),
+    (re.compile(r"(?m)^\s*\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]", re.I),
+     "a '[!NOTE]' alert", "删除提示标记，保留引用"),
+)  # fmt: skip
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]{1,30}\]:?")
 
 
@@ -63,6 +72,16 @@ def check_html(html: str) -> list[Finding]:
                 text, "content", Hit("error", "markdown.footnote", *footnote.span(), message, fix)
             )
         )
+    for pattern, what, fix_zh in _UNSUPPORTED:
+        match = pattern.search(text)
+        if match:
+            message = Text(
+                f"{what} is not rendered here and would show as text",
+                f"{what} 不会被渲染，会原样显示",
+            )
+            fix = Text("write it another way", fix_zh)
+            hit = Hit("error", "markdown.unsupported", *match.span(), message, fix)
+            out.append(place(text, "content", hit))
     for pattern, what in _LEFTOVER:
         match = pattern.search(text)
         if match:
