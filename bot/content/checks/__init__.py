@@ -95,7 +95,7 @@ _LATIN = re.compile("[A-Za-z]")
 # Every character or word an error of the text checks needs in otherwise plain text
 # (common characters, ASCII, punctuation); tests/unit/checks/test_corpus.py holds it to that.
 _MAY_HOLD_ERROR = re.compile(
-    r"[?&\\%{$Xx×【\[［（(〔<＜«□○“”《》「」『』】）锟烫屯葺]|[A-Za-z]{2}|错误", re.I
+    r"[?&\\%{$Xx×【\[［（(〔<＜«□_＿“”《》「」『』】）锟烫屯葺]|[A-Za-z]{2}|错误", re.I
 )
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>\n]*)?/?>")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -127,7 +127,7 @@ def check_text(
     hits: list[Hit] = [
         *surrogates,
         *(encoding.garbage_only(masked) if plain else encoding.check(masked)),
-        *escapes.check(masked),
+        *escapes.check(masked, markup=field == "markdown"),
         *invisible.check(text_ok),  # an invisible character in a URL is still one
         *(pinyin.check(masked) if not plain or _LATIN.search(masked) else ()),
         *(scripts.check(masked, allowed_traditional) if simplified_only else ()),

@@ -75,6 +75,7 @@ def check(text: str) -> Iterator[Hit]:
     yield from _stray_question_marks(text)
     yield from _truncated(text)
     yield from _damaged_runs(text)
+    yield from _unrelated_scripts(text)
 
 
 def garbage_only(text: str) -> Iterator[Hit]:
@@ -406,6 +407,31 @@ def _truncated(text: str) -> Iterator[Hit]:
         "文字以问号结尾但并非问句：字段被截断，末尾的字符已丢失",
     )
     yield Hit("error", "encoding.truncated", *match.span(), message, _RETYPE)
+
+
+# --- letters of unrelated scripts ------------------------------------------------------------
+
+# What GBK bytes turn into when read as UTF-8 with the invalid ones dropped: Latin
+# Extended-B, IPA, spacing modifiers, Cyrillic beyond Russian's, Armenian, Hebrew points,
+# Syriac.
+# Greek and Cyrillic are left out (maths and names use them).
+# Pinyin's tone letters (ǎ ǐ ǒ ǔ ǖ ǘ ǚ ǜ ǹ, ɑ ɡ) sit in the same blocks and are left out too.
+_UNRELATED = re.compile(
+    "[\u017f-\u01cc\u01dd-\u01f8\u01fa-\u0250\u0252-\u0260\u0262-\u02ff"
+    "\u0460-\u052f\u0530-\u058f\u0591-\u05c7\u0700-\u07ff]"
+)
+
+
+def _unrelated_scripts(text: str) -> Iterator[Hit]:
+    found = list(_UNRELATED.finditer(text))
+    if len(found) < 2 or not (HAN_RE.search(text) or len(found) >= 3):
+        return
+    start, end = found[0].start(), found[-1].end()
+    message = Text(
+        f"letters of unrelated scripts ({text[start:end][:20]!r}): GBK text read as UTF-8",
+        f"夹杂无关文字的字母（“{text[start:end][:20]}”）：GBK 文本被当作 UTF-8 读取",
+    )
+    yield Hit("error", "encoding.mojibake", start, end, message, _RETYPE)
 
 
 # --- clusters of damage --------------------------------------------------------------------------

@@ -20,22 +20,53 @@ CODES = {
     "escape.unicode": ("error", Text(
         "a \\uXXXX or \\xXX escape in text: JSON or code pasted without decoding",
         "文字中有 \\uXXXX 或 \\xXX 转义：JSON 或代码未解码就粘贴了")),
+    "escape.html_tag": ("error", Text(
+        "an HTML tag (<p>, <br>) in a plain-text field: readers would see it as typed",
+        "纯文本字段中的 HTML 标签（<p>、<br>），读者会原样看到")),
     "escape.percent": ("error", Text(
         "percent-encoded text (%E5%9B%A2) outside a link", "链接以外出现百分号编码（%E5%9B%A2）")),
 }  # fmt: skip
 
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ENTITY = re.compile(
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+    r"|&(?:amp|nbsp|lt|gt|quot|ldquo|rdquo|lsquo|rsquo|mdash|ndash|hellip|middot)(?![;A-Za-z0-9])"
+)
 _UNICODE = re.compile(
     r"(?:\\+(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}))+"
 )
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){2,}")
+_LITERAL_NEWLINE = re.compile(
+    r"\\[nrt](?=[\u3400-\u9fff（“《【])|(?<=[\u3400-\u9fff。，！？”》】])\\[nrt]"
+)
+_HTML_TAG = re.compile(
+    r"</?(?:p|br|div|span|strong|b|i|em|a|img|section|h[1-6]|ul|ol|li|font|table|tr|td)\b[^<>\n]{0,200}>",
+    re.I,
+)
 
 
-def check(text: str) -> Iterator[Hit]:
+def check(text: str, *, markup: bool = False) -> Iterator[Hit]:
+    """``markup``: the text is Markdown, where HTML tags are markup, not damage."""
+    if not markup and "<" in text:
+        for match in _HTML_TAG.finditer(text):
+            message = Text(
+                f"the HTML tag {match.group()[:30]} is shown as typed in this field",
+                f"此字段中的 HTML 标签 {match.group()[:30]} 会原样显示",
+            )
+            fix = Text("delete the tag, keep the text", "删除标签，保留文字")
+            yield Hit("error", "escape.html_tag", *match.span(), message, fix)
     if "&" not in text and "\\" not in text and "%" not in text:
         return
+    for match in _LITERAL_NEWLINE.finditer(text):
+        message = Text(
+            f"a literal {match.group()} (an escaped line break or tab) in the text",
+            f"文中出现字面的 {match.group()}（转义的换行或制表符）",
+        )
+        fix = Text("make it a real line break, or delete it", "改成真正的换行，或删除")
+        yield Hit("error", "escape.unicode", *match.span(), message, fix)
     for match in _ENTITY.finditer(text):
-        decoded = html.unescape(match.group())
+        decoded = html.unescape(
+            match.group() if match.group().endswith(";") else match.group() + ";"
+        )
         if decoded == match.group():
             continue  # not an entity HTML knows
         shown = {"\xa0": "空格", " ": "空格"}.get(decoded, decoded)

@@ -47,15 +47,98 @@ def _rare(char: str) -> bool:
 
 def _is_pinyin(annotation: str) -> bool:
     """Tone marks, or tone numbers on every syllable: English in brackets has neither."""
-    inner = re.sub(rf"^[ \u3000]?{_OPEN}|{_CLOSE}$", "", annotation).strip()
+    inner = _inner(annotation)
     if re.search(f"[{_ALL_TONED}üÜ]", inner):
         return True
     syllables = re.split(r"[\s'’]+", inner)
     return all(re.fullmatch(_SYLLABLE_NUMBERED, s) for s in syllables if s)
 
 
+def _inner(annotation: str) -> str:
+    return re.sub(rf"^[ \u3000]?{_OPEN}|{_CLOSE}$", "", annotation).strip()
+
+
+_INITIALS = [
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "zh",
+    "ch",
+    "sh",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+]
+_FINALS = [
+    "a",
+    "o",
+    "e",
+    "i",
+    "u",
+    "v",
+    "ai",
+    "ei",
+    "ui",
+    "ao",
+    "ou",
+    "iu",
+    "ie",
+    "ve",
+    "er",
+    "an",
+    "en",
+    "in",
+    "un",
+    "vn",
+    "ang",
+    "eng",
+    "ing",
+    "ong",
+    "ia",
+    "iao",
+    "ian",
+    "iang",
+    "iong",
+    "ua",
+    "uo",
+    "uai",
+    "uan",
+    "uang",
+    "ue",
+]
+_SYLLABLES = frozenset(
+    [i + f for i in _INITIALS for f in _FINALS] + _FINALS + ["ng", "hm", "m", "n"]
+)
+
+
+def _plain_pinyin(annotation: str) -> bool:
+    """Toneless pinyin ("(tuan)"): every word a syllable of Mandarin, lower case."""
+    words = re.split(r"[\s'’]+", _inner(annotation))
+    return bool(words) and all(w in _SYLLABLES for w in words if w) and any(words)
+
+
 def check(text: str) -> Iterator[Hit]:
-    glosses = [m for m in _ANNOTATION.finditer(text) if _is_pinyin(m.group("ann"))]
+    found = list(_ANNOTATION.finditer(text))
+    glosses = [m for m in found if _is_pinyin(m.group("ann"))]
+    # Toneless glosses ("团(tuan)课(ke)") count when there are several: one English word
+    # in brackets may happen to spell a syllable, a converter's run of them does not.
+    plain = [m for m in found if m not in glosses and _plain_pinyin(m.group("ann"))]
+    if len(plain) >= 2:
+        glosses = sorted([*glosses, *plain], key=lambda m: m.start())
     glued = list(_GLUED.finditer(text))
     # One name may be glossed wherever it appears (title, body, link text): count the
     # distinct glossed characters, not the glosses.

@@ -36,11 +36,11 @@ _MARKERS = re.compile(
     r"(?<![A-Za-z])(?:X{2,}|x{3,}|×{2,}|[xX]{1,2}(?=[年月日时分号期届]))(?![A-Za-z])"
     r"|\b(?:TODO|FIXME|TBD)\b[:：]?"
     r"|«[\u3400-\u9fff]{1,10}»"
-    r"|□{2,}|○{2,}(?=[^\d]|$)"
+    r"|□{2,}|_{4,}|＿{2,}|【\s*】|\[\s*\]"
 )
 
 
-_MAY_HOLD = re.compile(r"[{$%Xx×【\[［（(〔<＜«□○]|TODO|FIXME|TBD", re.I)
+_MAY_HOLD = re.compile(r"[{$%Xx×【\[［（(〔<＜«□_＿]|TODO|FIXME|TBD", re.I)
 
 
 def check(text: str) -> Iterator[Hit]:

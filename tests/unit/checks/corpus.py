@@ -112,6 +112,9 @@ DAMAGED: dict[str, list[str]] = {
         "青年大学习??????上线",
     ],
     "gbk-as-latin1": _gen(_gbk_as_latin1, S[10:16]),
+    "gbk-as-utf8-dropped": [
+        s.encode("gbk").decode("utf-8", errors="ignore") + "通知" for s in S[16:20]
+    ],
     "gbk-shifted": [*_gen(_shifted, S[:8]), "增进认同?!叭轿弧闭覝?zhǔn)青年需求"],
     "garbage": [
         "锟斤拷锟斤拷",
@@ -130,6 +133,9 @@ DAMAGED: dict[str, list[str]] = {
         "&lt;p&gt;团区委召开会议&lt;/p&gt;",
         "他说&amp;ldquo;学习&amp;rdquo;很重要",
         "&ldquo;青年大学习&rdquo;上线",
+        "团课&nbsp通知",
+        "<p>团区委召开会议</p>",
+        "第一行\\n第二行",
         *(html.escape(f"<b>{s}</b>") for s in S[:4]),
     ],
     "literal-escapes": [
@@ -149,6 +155,8 @@ DAMAGED: dict[str, list[str]] = {
         *(_annotate(s, "{}") for s in P[:3]),
         *(_annotate(s, "({})").upper() for s in P[1:2]),
         *(_numbered(s) for s in P[:2]),
+        "团(tuan)课(ke)通知",
+        "青年(qing nian)大学习(da xue xi)",
     ],
     "traditional": [
         *(_s2t(s) for s in S[:6]),
@@ -212,6 +220,8 @@ DAMAGED: dict[str, list[str]] = {
         "«姓名»同志",
         "（此处插入图片）",
         "报名时间：xx月xx日",
+        "姓名：________",
+        "【】同志",
     ],
 }
 
@@ -314,6 +324,12 @@ CLEAN: dict[str, list[str]] = {
         "国家一级运动员",
         "八荣八耻",
         "“三会两制一课”",
+        "二○○四年九月",
+        "Łódź、Kraków 交流团",
+        "α+β=γ",
+        "lǚ xíng（旅行）",
+        "数据(data)和模型(model)",
+        "Ω、μ、π",
     ],
 }
 
