@@ -165,7 +165,8 @@ _LAUNCHER = """
 import asyncio, json, sys
 from bot.account.simulator import SimulatorConfig, run_forever
 s = json.loads(sys.argv[1])
-asyncio.run(run_forever(SimulatorConfig(**s.pop("config")), "127.0.0.1", s["port"]))
+config = SimulatorConfig.for_profile(s["profile"], **s.pop("config"))
+asyncio.run(run_forever(config, "127.0.0.1", s["port"]))
 """
 
 
@@ -178,8 +179,10 @@ def simulator_process(
     fault_rate: float = 0.0,
     seed: int = 1,
     quotas: dict[str, int] | None = None,
+    profile: str = "documented",
 ) -> Iterator[Simulator]:
-    """``bot simulator`` on a free port, ready when it yields. ``quotas`` raises daily limits
+    """``bot simulator`` on a free port, ready when it yields, behaving as ``profile`` says
+    (documented or realistic, ``bot simulator --help``). ``quotas`` raises daily limits
     (a hundred posts need more than a new account's 100 submits and polls a day); the CLI has
     no flag for that, so the same simulator is then started by a two-line launcher."""
     port = free_port()
@@ -187,6 +190,7 @@ def simulator_process(
     if quotas:
         settings = {
             "port": port,
+            "profile": profile,
             "config": {
                 "appid": APPID,
                 "secret": SECRET,
@@ -216,6 +220,8 @@ def simulator_process(
             str(fault_rate),
             "--seed",
             str(seed),
+            "--profile",
+            profile,
         ]
     with log.open("wb") as sink:
         proc = subprocess.Popen(

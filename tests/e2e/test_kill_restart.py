@@ -41,9 +41,16 @@ def queue(project: Project) -> list[dict]:
 # Above its own deadlines (6 restarts x 45 s to /healthz, 60 s to settle), so a slow run
 # fails with the test's message, not the suite-wide 120 s.
 @pytest.mark.timeout(480)
-def test_sigkill_at_random_moments_publishes_every_post_exactly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+def test_sigkill_at_random_moments_publishes_every_post_exactly_once(
+    tmp_path: Path, profile: str
+) -> None:
+    """Under the documented platform and the realistic one (drafts leaving the box only when
+    their job ends, a second submit publishing again, numeric publish_ids, …)."""
     rng = random.Random(SEED)
-    with simulator_process(tmp_path, publish_delay=0.3, lost_answer_rate=0.2, seed=SEED) as sim:
+    with simulator_process(
+        tmp_path, publish_delay=0.3, lost_answer_rate=0.2, seed=SEED, profile=profile
+    ) as sim:
         project = Project(tmp_path / "project", sim.url)
         project.write_config(publisher=PUBLISHER)
         assert project.run("db", "upgrade").code == 0

@@ -180,9 +180,12 @@ async def test_two_serve_processes_on_postgresql_publish_100_posts_once(tmp_path
             await assert_published_once(url, sim, posts, titles)
 
 
-async def test_two_publish_due_loops_on_sqlite_publish_20_posts_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+async def test_two_publish_due_loops_on_sqlite_publish_20_posts_once(
+    tmp_path: Path, profile: str
+) -> None:
     cover = write_cover(tmp_path / "cover.jpg")
-    with simulator_process(tmp_path, publish_delay=0.2, seed=20) as sim:
+    with simulator_process(tmp_path, publish_delay=0.2, seed=20, profile=profile) as sim:
         project = Project(tmp_path / "project", sim.url)
         # One post in flight per process, over two accounts: a single run publishing one
         # account's whole backlog (which pipelining lets it do) leaves the other account's

@@ -839,3 +839,96 @@ def test_cli_values_are_validated() -> None:
     with pytest.raises(ConfigError, match="fault_rate"):
         simulator_config_from_args(fault_rate=1.5)
     assert simulator_config_from_args().appid == SimulatorConfig().appid
+
+
+# --- the variants (platform-fidelity.md §1) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("removal", "in_box_while_running", "second_submit_publishes"),
+    [("submit", False, None), ("job_end", True, False), ("job_end_republish", True, True)],
+)
+async def test_each_draft_removal_variant(
+    make_api: Factory, removal: str, in_box_while_running: bool, second_submit_publishes: Any
+) -> None:
+    api = await make_api(draft_removal=removal, publish_delay_seconds=60)
+    media_id = await api.draft("变体")
+    first = await api.post("freepublish/submit", {"media_id": media_id})
+    in_box = (await api.post("draft/get", {"media_id": media_id})).get("errcode", 0) == 0
+    assert in_box is in_box_while_running
+    second = await api.post("freepublish/submit", {"media_id": media_id})
+    if second_submit_publishes is None:
+        assert second["errcode"] == 40007
+    else:
+        assert (second["publish_id"] != first["publish_id"]) is second_submit_publishes
+    api.sim.advance(61)
+    assert (await api.post("draft/get", {"media_id": media_id}))["errcode"] == 40007
+    titles = [p["title"] for p in (await api.state())["published"]]
+    assert titles == ["变体"] * (2 if second_submit_publishes else 1)
+
+
+async def test_an_unverified_account_gets_48001_on_every_freepublish_and_mass_endpoint(
+    make_api: Factory,
+) -> None:
+    api = await make_api(verified=False)
+    media_id = await api.draft()
+    for path, body in [
+        ("freepublish/submit", {"media_id": media_id}),
+        ("freepublish/get", {"publish_id": "1"}),
+        ("freepublish/batchget", {"offset": 0, "count": 20}),
+        ("freepublish/getarticle", {"article_id": "a"}),
+        ("freepublish/delete", {"article_id": "a", "index": 0}),
+        ("message/mass/preview", {"touser": "o", "msgtype": "mpnews", "mpnews": {}}),
+        ("message/mass/sendall", sendall(media_id, "c-48001")),
+        ("message/mass/get", {"msg_id": 1}),
+    ]:
+        assert (await api.post(path, body))["errcode"] == 48001, path
+    assert "errcode" not in await api.post("draft/get", {"media_id": media_id})
+
+
+async def test_a_clientmsgid_repeated_within_a_minute_gets_45066_then_45065(
+    make_api: Factory,
+) -> None:
+    api = await make_api(clientmsgid_45066=True, account_type="service")
+    sent = await api.post("message/mass/sendall", sendall(await api.draft("群发"), "c-9"))
+    again = sendall(await api.draft("再发"), "c-9")
+    assert (await api.post("message/mass/sendall", again))["errcode"] == 45066
+    api.sim.advance(61)
+    repeat = await api.post("message/mass/sendall", again)
+    assert repeat["errcode"] == 45065 and repeat["msg_id"] == sent["msg_id"]
+
+
+@pytest.mark.parametrize(
+    ("order", "errcode"), [("clientmsgid_first", 45065), ("media_first", 40007)]
+)
+async def test_a_repeated_send_of_a_used_draft_by_check_order(
+    make_api: Factory, order: str, errcode: int
+) -> None:
+    api = await make_api(mass_check_order=order, account_type="service")
+    media_id = await api.draft("群发")
+    await api.post("message/mass/sendall", sendall(media_id, "c-1"))
+    api.sim.advance(61)
+    assert (await api.post("message/mass/sendall", sendall(media_id, "c-1")))["errcode"] == errcode
+
+
+async def test_publish_ids_are_numbers_without_msg_data_id_when_chosen(make_api: Factory) -> None:
+    api = await make_api(publish_id_type="number")
+    answer = await api.post("freepublish/submit", {"media_id": await api.draft()})
+    assert isinstance(answer["publish_id"], int) and "msg_data_id" not in answer
+    status = await api.post("freepublish/get", {"publish_id": str(answer["publish_id"])})
+    assert status["publish_id"] == answer["publish_id"]
+
+
+async def test_raw_control_characters_and_broken_bytes_go_out_raw_when_chosen(
+    make_api: Factory,
+) -> None:
+    api = await make_api(raw_control_chars=True, console_articles=1)
+    async with api.session.post(
+        f"{api.url}/cgi-bin/freepublish/batchget",
+        params={"access_token": api.token},
+        data=json.dumps({"offset": 0, "count": 20, "no_content": 1}),
+    ) as response:
+        raw = await response.read()
+    assert b"\x08" in raw and b"\xff" in raw
+    with pytest.raises(ValueError):
+        json.loads(raw)  # strict JSON readers fail on it, as they did on the platform's
