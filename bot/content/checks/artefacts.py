@@ -33,7 +33,8 @@ _FIELD_CODE = re.compile(
     r"\b(?:HYPERLINK|PAGEREF|MERGEFIELD|INCLUDEPICTURE|MACROBUTTON|SEQ|TOC)\s+(?:\\[a-z]\s+)*"
     r"(?:\"[^\"\n]*\"|_[A-Za-z]+\d*|\\[a-z])"
 )
-_PAIRS = (("“", "”"), ("《", "》"), ("「", "」"), ("『", "』"), ("【", "】"), ("（", "）"))
+# Parentheses are left out: "1）" numbers a list, and "（…)" with an ASCII close is common.
+_PAIRS = (("“", "”"), ("《", "》"), ("「", "」"), ("『", "』"), ("【", "】"))
 
 
 _MAY_HOLD = re.compile("错误|Error|[A-Z]{3}|[“”《》「」『』【】（）]")

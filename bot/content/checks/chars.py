@@ -66,8 +66,16 @@ def in_gb2312(char: str) -> bool:
 
 @functools.lru_cache(maxsize=16384)
 def is_simplified_only(char: str) -> bool:
-    """A character that has a different Traditional form (团, 题, 习)."""
-    return is_han(char) and s2t().convert(char) != char
+    """A character Traditional text never uses (团, 题, 习): it has another Traditional form
+    and Big5, the Traditional character set, lacks it. 台, 后, 里 and 面 have other
+    Traditional forms too, but are Traditional characters as well."""
+    if not is_han(char) or s2t().convert(char) == char:
+        return False
+    try:
+        char.encode("cp950")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @functools.lru_cache(maxsize=16384)

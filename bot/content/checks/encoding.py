@@ -360,6 +360,21 @@ def _question_runs(text: str) -> Iterator[Hit]:
         yield Hit("error", "encoding.question_run", *match.span(), message, _RETYPE)
 
 
+def _looks_lost(text: str, at: int) -> bool:
+    """A '?' where a character was lost rather than a question typed in ASCII: at the very
+    start of a sentence's text, before a '!', or near an uncommon character (what bytes read
+    in the wrong place turn into)."""
+    sentence_start = max(text.rfind(c, 0, at) for c in "。！？!.\n")
+    near = text[max(0, at - 6) : at + 7]
+    return (
+        at - sentence_start <= 2
+        or text[at + 1 : at + 2] == "!"  # "?!叭轿": the seed's mark of a lost pair of bytes
+        or bool(_PINYIN_AFTER.match(text, at + 1))  # "地?cái)": a character lost, its gloss left
+        or any(bool(HAN_RE.match(c)) and gb2312_level(c) != 1 for c in near)
+    )
+
+
+_PINYIN_AFTER = re.compile(f"[{PINYIN_LETTERS}]{{1,6}}[)）]")
 _QUESTION_WORDS = re.compile("[吗呢吧么嘛啥谁哪何几多怎否难没]|是不是|有没有|什么|能不能|可不可以")
 _LOST_CHAR = Text(
     "a '?' inside Chinese text where nothing is asked: a character lost to a wrong encoding",
@@ -380,7 +395,7 @@ def _stray_question_marks(text: str) -> Iterator[Hit]:
         if match.start() > 0 and text[match.start() - 1 : match.start() + 2].count("?") > 1:
             continue  # part of a run, reported above
         sentence = re.split("[。！？!.\n]", text[: match.start()])[-1]
-        if not _QUESTION_WORDS.search(sentence):
+        if not _QUESTION_WORDS.search(sentence) and _looks_lost(text, match.start()):
             yield Hit("error", "encoding.lost_char", *match.span(), _LOST_CHAR, _RETYPE)
             continue
         yield Hit(
@@ -412,13 +427,12 @@ def _truncated(text: str) -> Iterator[Hit]:
 # --- letters of unrelated scripts ------------------------------------------------------------
 
 # What GBK bytes turn into when read as UTF-8 with the invalid ones dropped: Latin
-# Extended-B, IPA, spacing modifiers, Cyrillic beyond Russian's, Armenian, Hebrew points,
-# Syriac.
+# Extended-B, Cyrillic beyond Russian's, Armenian, Hebrew points, Syriac and beyond. Greek,
+# Cyrillic and IPA are left out (maths, names and phonetics use them).
 # Greek and Cyrillic are left out (maths and names use them).
 # Pinyin's tone letters (ǎ ǐ ǒ ǔ ǖ ǘ ǚ ǜ ǹ, ɑ ɡ) sit in the same blocks and are left out too.
 _UNRELATED = re.compile(
-    "[\u017f-\u01cc\u01dd-\u01f8\u01fa-\u0250\u0252-\u0260\u0262-\u02ff"
-    "\u0460-\u052f\u0530-\u058f\u0591-\u05c7\u0700-\u07ff]"
+    "[\u017f-\u01cc\u01dd-\u01f8\u01fa-\u024f\u0460-\u052f\u0530-\u058f\u0591-\u05c7\u0700-\u07ff]"
 )
 
 

@@ -210,10 +210,13 @@ def test_real_chinese_is_not_mojibake() -> None:
 
 
 def test_a_question_mark_inside_chinese_is_a_lost_character_unless_something_is_asked() -> None:
-    findings = check_text("学习?平台 and what? 你好吗?", "t")
+    findings = check_text("徘?委召开全体会议 and what? 你好吗?", "t")
     assert [(f.code, f.severity, f.position) for f in findings] == [
-        ("encoding.lost_char", "error", 2)
+        ("encoding.lost_char", "error", 1)
     ]
+    # mid-sentence, among common characters, it may be a question typed in ASCII: style
+    findings = check_text("还在犹豫?赶快报名", "t")
+    assert [(f.code, f.severity) for f in findings] == [("encoding.stray_question_mark", "warning")]
     findings = check_text("你去不去呢?我们一起去", "t")
     assert [(f.code, f.severity) for f in findings] == [("encoding.stray_question_mark", "warning")]
     assert check_text("链接 https://例子.cn/学习?id=1 见文末", "t") == []
