@@ -69,7 +69,7 @@ async def publish_event_for(
     return None
 
 
-async def remember_signature(
+async def record_push(
     engine: AsyncEngine,
     *,
     account: str,
@@ -77,11 +77,16 @@ async def remember_signature(
     body_sha256: str,
     now: datetime,
     forget_before: datetime,
-) -> str:
-    """Note that a push with ``signature`` and this body arrived. Returns "new", "retry"
-    (seen before with the same body: the platform sending it again) or "replay" (seen before
-    with another body). Signatures older than ``forget_before`` are forgotten: the caller
-    refuses their timestamps anyway."""
+    dedupe_key: str,
+    event: str,
+    payload: dict[str, Any],
+) -> tuple[str, int | None]:
+    """Note that a push with ``signature`` and this body arrived and, if it is new, store its
+    event, in one transaction (a crash cannot keep the one without the other). Returns
+    ("new", the event's id or None when its dedupe key was seen before), ("retry", None)
+    when the signature came before with the same body (the platform sending it again), or
+    ("replay", None) when it came before with another body. Signatures older than
+    ``forget_before`` are forgotten: the caller refuses their timestamps anyway."""
     async with engine.begin() as conn:
         await conn.execute(
             callback_signatures.delete().where(callback_signatures.c.seen_at < forget_before)
@@ -98,10 +103,24 @@ async def remember_signature(
                             seen_at=now,
                         )
                     )
-                return "new"
             except IntegrityError:  # the same push, at the same instant, on another worker
                 seen = await _seen_body(conn, account, signature)
-    return "retry" if seen == body_sha256 else "replay"
+        if seen is not None:
+            return ("retry" if seen == body_sha256 else "replay"), None
+        try:
+            async with conn.begin_nested():
+                result = await conn.execute(
+                    callback_events.insert().values(
+                        account=account,
+                        dedupe_key=dedupe_key,
+                        event=event,
+                        payload=payload,
+                        received_at=now,
+                    )
+                )
+        except IntegrityError:  # the same event in another push (the dedupe key)
+            return "new", None
+        return "new", int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 async def _seen_body(conn: AsyncConnection, account: str, signature: str) -> str | None:

@@ -70,29 +70,22 @@ async def push(request: web.Request) -> web.Response:
     now = services.clock()
     xml_text = open_push(request.query, body, token=token, crypto=crypto, now=now)
     event = parse_event(xml_text)
-    seen = await event_store.remember_signature(
+    name, payload = event_record(event)
+    seen, recorded = await event_store.record_push(
         services.engine,
         account=account.name,
         signature=request.query["signature"][:64],
         body_sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
         now=now,
         forget_before=now - timedelta(seconds=2 * MAX_SKEW_SECONDS),
+        dedupe_key=dedupe_key(event)[:200],
+        event=name,
+        payload=payload,
     )
     if seen == "replay":
         # In plain mode the signature does not cover the body: a signed URL seen once must
         # not carry a body of someone else's choosing.
         raise ForbiddenError("callback: this signature came before with another body")
-    if seen == "retry":  # the platform sending the same push again: answered, not acted on
-        return web.Response(text="success", content_type="text/plain")
-    name, payload = event_record(event)
-    recorded = await event_store.record_event(
-        services.engine,
-        account=account.name,
-        dedupe_key=dedupe_key(event)[:200],
-        event=name,
-        payload=payload,
-        now=services.clock(),
-    )
     if recorded is not None:
         if isinstance(event, PublishJobFinish):
             await _make_due(services, account.name, event.publish_id)
