@@ -96,6 +96,14 @@ class TokenProvider:
                 self._account, self._owner, now=now, until=now + self._lease
             )
             if taken:
+                # Another process may have saved a successor between the read above (perhaps
+                # from a cache) and the lease, which its save set free: read again before
+                # fetching a third token.
+                latest = await self._store.load_token(self._account)
+                if self._usable(latest, rejected) and self._fresh(latest):
+                    assert latest is not None
+                    await self._store.release_refresh_lease(self._account, self._owner)
+                    return latest.access_token
                 return await self._fetch_and_save()
             if usable:
                 # Still valid for a while; whoever holds the lease is fetching its successor.

@@ -149,3 +149,39 @@ async def test_two_processes_share_one_token_and_refresh_it_once(
                 child.proc.kill()
                 await child.proc.wait()
         await sim.stop()
+
+
+async def test_a_process_whose_cached_token_was_replaced_elsewhere_does_not_fetch_again(
+    database_url: str,
+) -> None:
+    """Process B still holds the rejected token in its store's minute-long cache while process
+    A has already fetched and saved its successor (which frees the refresh lease). B must find
+    that successor once it holds the lease, not fetch a third token."""
+    from datetime import UTC, datetime
+
+    from bot.account.tokens import TokenProvider
+    from bot.engine.shared_state import DatabaseTokenStore
+
+    engine = db.open_engine(database_url)
+    await db.upgrade(engine)
+    fetched: list[str] = []
+
+    async def fetch() -> tuple[str, float]:
+        fetched.append(f"token-{len(fetched) + 1}")
+        return fetched[-1], 7200.0
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    try:
+        a, b = (
+            TokenProvider("acc0", DatabaseTokenStore(engine, now), fetch, owner=name, clock=now)
+            for name in ("proc-a", "proc-b")
+        )
+        assert await a.current() == "token-1"
+        assert await b.current() == "token-1"  # B now has it in its cache
+        assert await a.replace("token-1") == "token-2"  # the platform refused it; A refreshes
+        assert await b.replace("token-1") == "token-2"  # B is refused too: it reuses A's
+        assert fetched == ["token-1", "token-2"]
+    finally:
+        await engine.dispose()
