@@ -4,6 +4,7 @@ windows of hours), with lost answers and faults injected and their counts checke
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -303,3 +304,34 @@ async def test_a_45065_for_another_send_is_never_adopted(sqlite_url: str, cover_
         assert stuck.needs_attention and stuck.status is PostStatus.PUBLISHING
         assert "not a send of this post" in stuck.error
         assert [m["title"] for m in (await rig.state())["mass_sends"]] == ["别处的群发"]
+
+
+async def test_a_restored_backup_sends_its_new_post_under_a_new_clientmsgid(
+    tmp_path: Path, cover_file: Path
+) -> None:
+    """field-reports.md row 14: back up, send post 1, restore, draft a different post 1 and
+    send it. The same installation, the same post id, but a clientmsgid of its own: it is
+    sent, not taken for the first."""
+    path = tmp_path / "bot.db"
+    async with variant_rig(
+        f"sqlite+aiosqlite:///{path}", cover_file, delivery="mass_send", account_type="service"
+    ) as rig:
+        await rig.engine.dispose()
+        sqlite3.connect(path).backup(backup := sqlite3.connect(tmp_path / "backup.db"))
+        backup.close()
+        first = await rig.add_post("第一篇群发内容", delivery=Delivery.MASS_SEND)
+        await rig.run()
+        sent_first = await rig.get(first.id)
+        await rig.engine.dispose()
+        with sqlite3.connect(tmp_path / "backup.db") as source:
+            source.backup(target := sqlite3.connect(path))
+        target.close()
+        rig.post_ids = []
+        second = await rig.add_post("完全不同的第二篇", delivery=Delivery.MASS_SEND)
+        assert second.id == first.id
+        await rig.run()
+        sent_second = await rig.get(second.id)
+        assert sent_second.status is PostStatus.PUBLISHED, sent_second.error
+        assert sent_second.clientmsgid != sent_first.clientmsgid
+        titles = sorted(m["title"] for m in (await rig.state())["mass_sends"])
+        assert titles == ["完全不同的第二篇", "第一篇群发内容"]
