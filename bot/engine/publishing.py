@@ -677,13 +677,13 @@ class PostPublisher(PostRecords):
                 post,
                 "reconcile",
                 "ok",
-                detail=f"proven not published ({evidence.describe()}); submitting again",
+                detail=f"proven not published: {evidence.describe()}; submitting again",
             )
             return await self._record(post, stage=PublishStage.DRAFTED)
         return await self._needs_attention(
             post,
-            f"the submit's answer was lost and nothing proves whether it was published "
-            f"({evidence.describe()}): check the account's published list before retrying",
+            f"the submit's answer was lost and nothing proves whether it was published: "
+            f"{evidence.describe()}; check the account's published list before retrying",
         )
 
     # --- waiting, failing, parking ------------------------------------------------------

@@ -155,4 +155,37 @@ ZH: dict[str, str] = {
     "api:{user}": "{user}（API）",
     "cli:{user}": "{user}（命令行）",
     "schedule:{name}": "发布计划 {name}",
+    # reconciliation's evidence (bot.engine.reconcile.Evidence), parts joined by "; "
+    "submit {age}s ago (window {window}s)": "提交于 {age} 秒前（核对窗口 {window} 秒）",
+    "not among the {count} newest published items": "不在最新的 {count} 条已发布内容中",
+    "article {article} in the published list": "文章 {article} 在已发布列表中",
+    "draft present": "草稿还在草稿箱",
+    "draft gone": "草稿已不在草稿箱",
+    "draft not checked": "未查看草稿箱（发布作业可能仍在进行）",
+    "not yet provable: {evidence}": "暂时无法确认：{evidence}",
+    "proven not published: {evidence}": "已确认未发布：{evidence}",
+    "submitting again": "重新提交",
+    "the submit's answer was lost and nothing proves whether it was published: {evidence}": (
+        "提交的应答丢失，无法证明是否已发布：{evidence}"
+    ),
+    "check the account's published list before retrying": "请先查看公众号的已发表列表再决定是否重试",
+    # media and drafts the platform forgot
+    "{reason}: the platform no longer knows the cached cover; uploading it again": (
+        "{reason}：平台已不认识缓存的封面，重新上传"
+    ),
+    "{reason}: the draft is no longer in the draft box; making it again": (
+        "{reason}：草稿已不在草稿箱，重新创建草稿"
+    ),
+    # bot sync correcting links stored by earlier versions
+    "the stored link was the published list's temporary one": "原先保存的是已发布列表中的临时链接",
+    "now the lasting {url}": "已改为永久链接 {url}",
+    "cleared (no lasting link known)": "已清除（尚无永久链接）",
+    "{count} temporary links corrected": "更正了 {count} 个临时链接",
+    # mass sends
+    "message/mass/sendall: 45065 names msg_id {msg_id}, which is not a send of this post "
+    "(clientmsgid {clientmsgid}); nothing new was sent — check the account's sent messages "
+    "before sending it again": (
+        "message/mass/sendall：45065 返回的 msg_id {msg_id} 不是本文的群发"
+        "（clientmsgid {clientmsgid}）；这次没有发出新内容——请先查看公众号的群发记录再决定是否重发"
+    ),
 }
