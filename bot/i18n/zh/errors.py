@@ -4,7 +4,7 @@ English exactly as the code raises it, with ``{fields}`` where it puts values.""
 
 ZH: dict[str, str] = {
     "login required": "请先登录",
-    "the form's CSRF token is missing or wrong; reload the page": "表单已过期，请刷新页面后重试",
+    "the form's CSRF token is missing or wrong; reload the page": "表单已过期（CSRF 校验未通过），请刷新页面后重试",
     "no file was sent (a multipart field with a filename)": "没有选择文件",
     "send the catalogue files as multipart/form-data": "请用 multipart/form-data 上传目录文件",
     "user name: 1 to 100 characters, no spaces": "用户名：1 到 100 个字符，不能有空格",
