@@ -118,7 +118,7 @@ class PostPublisher(PostRecords):
                 intent = staged and post.delivery is Delivery.PUBLISH
                 post = await self._start(post, staged=staged, intent=intent)
                 # A draft made ahead was checked when it was made, from these very articles.
-                refused = None if staged else recheck(post, self.account.limits)
+                refused = None if staged else await offload.run(recheck, post, self.account.limits)
                 if refused is not None:
                     return await self._fail(post, refused)
                 if intent:

@@ -47,8 +47,13 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def open_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """Create the engine; for SQLite also the directory of the file. Raises ConfigError."""
+def open_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """Create the engine; for SQLite also the directory of the file. Raises ConfigError.
+
+    PostgreSQL keeps ``pool_size`` connections and opens as many again at a peak: at a slot
+    every account's post is in flight at once, each needing a connection for a moment
+    between its calls; two processes at twice that stay well inside PostgreSQL's default of
+    100 connections."""
     try:
         parsed = make_url(url)
     except SQLAlchemyError as exc:

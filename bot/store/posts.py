@@ -405,28 +405,29 @@ async def claim_due(
         candidates = candidates.where(posts.c.account.not_in(list(accounts_excluded)))
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True, of=posts)
-    chosen: list[int] = []
-    seen_accounts: set[str] = set()
+    rows = (await conn.execute(candidates)).all()
     busy = await _accounts_with_live_lease(conn, now)
-    for post_id, account in await conn.execute(candidates):
-        if account in seen_accounts or account in busy:
-            continue
-        seen_accounts.add(account)
-        if conn.dialect.name == "postgresql" and not await _take_account(conn, account, now):
-            continue
-        chosen.append(post_id)
-        if len(chosen) >= limit:
-            break
-    claimed: list[int] = []
-    for post_id in chosen:
-        result = await conn.execute(
-            posts.update()
-            .where(posts.c.id == post_id, _due_condition(now))
-            .values(lease_owner=owner, lease_expires_at=now + lease)
-        )
-        if result.rowcount == 1:
-            claimed.append(post_id)
-    return claimed
+    # Each free account's first due post, in claim order.
+    firsts: dict[str, int] = {}
+    for post_id, account in rows:
+        if account not in firsts and account not in busy:
+            firsts[account] = post_id
+    if conn.dialect.name == "postgresql":
+        taken = await _take_accounts(conn, list(firsts), now)
+        firsts = {account: post_id for account, post_id in firsts.items() if account in taken}
+    chosen = list(firsts.values())[:limit]
+    if not chosen:
+        return []
+    # One statement for every claim (a hundred accounts at a slot are one write, not 100);
+    # the due condition again, so a post that stopped being due meanwhile is not taken.
+    result = await conn.execute(
+        posts.update()
+        .where(posts.c.id.in_(chosen), _due_condition(now))
+        .values(lease_owner=owner, lease_expires_at=now + lease)
+        .returning(posts.c.id)
+    )
+    claimed = {int(row[0]) for row in result}
+    return [post_id for post_id in chosen if post_id in claimed]
 
 
 async def next_due_at(conn: AsyncConnection, now: datetime) -> datetime | None:
@@ -535,21 +536,29 @@ async def take_abandoned_drafts(conn: AsyncConnection, *, limit: int = 50) -> li
     return taken
 
 
-async def _take_account(conn: AsyncConnection, account: str, now: datetime) -> bool:
-    """PostgreSQL: hold the account for this transaction, then look again for a live lease
-    (a claim another process committed after our first look), so two processes never work
-    on two posts of one account at once. SQLite's single writer needs none of this."""
+async def _take_accounts(conn: AsyncConnection, accounts: list[str], now: datetime) -> set[str]:
+    """PostgreSQL: hold these accounts for this transaction (those another process holds are
+    skipped), then look again for live leases (a claim another process committed after our
+    first look), so two processes never work on two posts of one account at once. SQLite's
+    single writer needs none of this. Two statements whatever the number of accounts."""
+    if not accounts:
+        return set()
     locked = await conn.execute(
-        sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtext("bot-account:" + account)))
+        sa.text(
+            "SELECT a FROM unnest(CAST(:accounts AS text[])) AS a "
+            "WHERE pg_try_advisory_xact_lock(hashtext('bot-account:' || a))"
+        ),
+        {"accounts": accounts},
     )
-    if not locked.scalar_one():
-        return False
+    held = {str(row[0]) for row in locked}
+    if not held:
+        return held
     live = await conn.execute(
-        sa.select(posts.c.id)
-        .where(posts.c.account == account, posts.c.lease_expires_at > now)
-        .limit(1)
+        sa.select(posts.c.account)
+        .where(posts.c.account.in_(list(held)), posts.c.lease_expires_at > now)
+        .distinct()
     )
-    return live.first() is None
+    return held - {str(row[0]) for row in live}
 
 
 async def _accounts_with_live_lease(conn: AsyncConnection, now: datetime) -> set[str]:
