@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -122,6 +123,9 @@ def _warm_up() -> None:
 
 
 def _lower_priority() -> None:
+    # Ctrl-C in a terminal reaches the whole process group; the service stops its workers
+    # itself, so a worker ignores it instead of printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):  # not permitted here: run at the same priority
         os.nice(WORKER_NICENESS)
 
