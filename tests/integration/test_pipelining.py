@@ -17,9 +17,10 @@ from tests.integration.publish_harness import publish_rig, utc_now
 async def test_one_accounts_backlog_is_submitted_while_the_first_job_still_runs(
     sqlite_url: str, cover_file: Path
 ) -> None:
-    # Jobs of 3 s: had the pass waited for each job (its first poll) before the next post,
-    # the last submit would come after the first post was published.
-    sim = SimulatorConfig(publish_delay_seconds=3.0, seed=1)
+    # Jobs of 6 s: had the pass waited for each job (its first poll) before the next post,
+    # the last submit would come after the first post was published. (Long enough that five
+    # submits fit well inside one job on a loaded machine.)
+    sim = SimulatorConfig(publish_delay_seconds=6.0, seed=1)
     async with publish_rig(sqlite_url, cover_file, sim_config=sim) as rig:
         posts = [await rig.add_post(f"积压 {i}") for i in range(5)]
         sleeps: list[float] = []
@@ -32,7 +33,7 @@ async def test_one_accounts_backlog_is_submitted_while_the_first_job_still_runs(
         def on_progress(touched: list[Post]) -> None:
             progress.append(len(touched))
 
-        done = await rig.worker().run_due(max_wait=30, sleep=sleep, on_progress=on_progress)
+        done = await rig.worker().run_due(max_wait=60, sleep=sleep, on_progress=on_progress)
         assert [p.status for p in done] == [PostStatus.PUBLISHED] * 5
         async with rig.engine.connect() as conn:
             entries = await log_store.list_entries(conn, post_ids=[p.id for p in posts])
