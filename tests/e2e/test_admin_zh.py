@@ -155,6 +155,19 @@ def _tour(page: Any, base: str, catalogue: Path) -> int:
     page.wait_for_url(f"{base}/")
     page.goto(f"{base}/catalogue")
     page.set_input_files("form[action='/catalogue/import'] input[type=file]", str(catalogue))
+    # While a file uploads and imports the page says so (the upload is held back here).
+    shown = page.evaluate(
+        """() => {
+            const form = document.querySelector("form[action='/catalogue/import']");
+            form.addEventListener('submit', (event) => event.preventDefault(), {once: true});
+            form.requestSubmit();
+            return [!document.querySelector('p.importing').hidden,
+                    form.querySelector('button').disabled];
+        }"""
+    )
+    assert shown == [True, True]
+    page.goto(f"{base}/catalogue")
+    page.set_input_files("form[action='/catalogue/import'] input[type=file]", str(catalogue))
     page.click("form[action='/catalogue/import'] button[type=submit]")
     page.wait_for_selector("li.ok")
     page.fill("form[action='/catalogue/draft'] input[name=at]", "now")

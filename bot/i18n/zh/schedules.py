@@ -9,6 +9,6 @@ ZH: dict[str, str] = {
     "The scheduler is not running in this process.": "本进程没有运行调度器。",
     "No schedules.": "没有发布计划。",
     "When the queue is empty": "队列为空时",
-    "when empty: skip": "跳过",
-    "when empty: draft": "从资源目录起草一篇",
+    "skip the slot": "跳过这个时段",
+    "draft one from the catalogue": "从资源目录起草一篇",
 }
