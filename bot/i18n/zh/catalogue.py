@@ -130,4 +130,6 @@ ZH: dict[str, str] = {
     "At most 50 resources in one post.": "一篇文章最多 50 个资源。",
     "Drafted. It waits for review: a reviewer approves it on this page.": "已起草。文章等待审核：审核人在本页点击“通过”。",
     "Drafted and queued: it is published at its time.": "已起草并排队：到时间会自动发布。",
+    "Choose files": "选择文件",
+    "No file chosen": "未选择文件",
 }

@@ -6,3 +6,13 @@ document.addEventListener("submit", (event) => {
   if (note) note.hidden = false;
   for (const button of form.querySelectorAll("button")) button.disabled = true;
 });
+
+// The chosen files' names beside the button (the native control's text is hidden).
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file") return;
+  const shown = input.closest("form").querySelector(".chosen");
+  if (!shown) return;
+  const names = Array.from(input.files).map((file) => file.name);
+  shown.textContent = names.length ? names.join("、") : shown.dataset.none;
+});
