@@ -552,7 +552,7 @@ def detect_encoding(path: Path) -> str:
             head = f.read(4)
     except OSError as exc:
         raise _fail(
-            path, None, msg("cannot read: {reason}", reason=exc.strerror or str(exc))
+            path, None, msg("cannot read: {reason}", reason=msg(exc.strerror or str(exc)))
         ) from exc
     if not head:
         raise _fail(path, None, msg("the file is empty"))

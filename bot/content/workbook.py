@@ -35,7 +35,11 @@ def first_sheet(path: Path) -> Iterator[tuple[str, Rows]]:
     """
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except OSError as exc:  # missing, a folder, no permission: not a question of format
+        reason = exc.strerror or type(exc).__name__
+        message = msg("{path}: cannot read: {reason}", path=str(path), reason=msg(reason))
+        raise ImportFileError(message, path=str(path)) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
         message = msg(
             "{path}: not an Excel workbook (.xlsx) that can be read ({reason}); an old .xls "
             "or a password-protected workbook cannot be: save it as .xlsx without a password",

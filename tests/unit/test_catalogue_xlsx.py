@@ -105,6 +105,11 @@ def test_bad_workbooks_are_refused_with_one_line(
     assert expected in message and "\n" not in message
 
 
+def test_a_missing_workbook_is_not_called_a_bad_one(tmp_path: Path) -> None:
+    message = str(error(tmp_path / "missing.xlsx"))
+    assert message == f"{tmp_path / 'missing.xlsx'}: cannot read: No such file or directory"
+
+
 def test_a_file_that_is_not_a_workbook_says_how_to_save_it(tmp_path: Path) -> None:
     path = tmp_path / "c.xlsx"
     path.write_bytes(b"\xd0\xcf\x11\xe0 an old .xls renamed")

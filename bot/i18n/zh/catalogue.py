@@ -132,4 +132,9 @@ ZH: dict[str, str] = {
     "Drafted and queued: it is published at its time.": "已起草并排队：到时间会自动发布。",
     "Choose files": "选择文件",
     "No file chosen": "未选择文件",
+    "{path}: cannot read: {reason}": "{path}：无法读取：{reason}",
+    # the system's reasons a file cannot be read
+    "No such file or directory": "文件不存在",
+    "Permission denied": "没有读取权限",
+    "Is a directory": "这是一个文件夹，不是文件",
 }
