@@ -18,7 +18,9 @@ ZH: dict[str, str] = {
     "Daily limit": "每日上限",
     "Needs attention": "需要处理",
     "Nothing needs attention.": "暂无需要处理的文章。",
-    "No slots today.": "今日没有时段。",
+    "No slot has fired yet today; the next fire times are under Upcoming.": (
+        "今天还没有触发过的时段；下次触发时间见“即将发布”。"
+    ),
     "Schedule": "计划",
     "Fire time": "触发时间",
     "State": "状态",
