@@ -29,6 +29,7 @@ from bot.store import catalogue as catalogue_store
 from bot.store import db
 
 MAX_ROWS = 200_000  # per file: a larger catalogue is split into several files
+MAX_CATALOGUE = 1_000_000  # resources in all: uploads with new ids cannot grow it for ever
 WRITE_BATCH = 1000  # rows read off the loop, then written, at a time
 
 
@@ -54,9 +55,18 @@ async def import_file(
     cover_dirs: Sequence[Path] | None = None,
 ) -> ImportResult:
     """Raises ImportFileError (naming file, line and field) before anything is written, also
-    for a file of more than ``MAX_ROWS`` rows. ``cover_dirs``: see ``iter_catalogue``."""
+    for a file of more than ``MAX_ROWS`` rows or one that could take the catalogue past
+    ``MAX_CATALOGUE`` resources (counted as if every row were new). ``cover_dirs``: see ``iter_catalogue``."""
     dirs = tuple(cover_dirs) if cover_dirs is not None else None
-    await offload.run(validate_file, path, tuple(kinds), dirs, on_progress)
+    rows = await offload.run(validate_file, path, tuple(kinds), dirs, on_progress)
+    async with db.reading(engine) as conn:
+        held = await catalogue_store.count(conn)
+    if held + rows > MAX_CATALOGUE:
+        raise ImportFileError(
+            f"{path.name}: the catalogue holds at most {MAX_CATALOGUE} resources; it has {held} "
+            f"and this file has {rows} rows (remove resources no longer featured first)",
+            path=str(path),
+        )
     items = _with_copied_covers(iter_catalogue(path, kinds=kinds, cover_dirs=dirs), media_dir)
     created = updated = 0
     if db.is_sqlite(engine):

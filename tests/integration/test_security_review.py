@@ -592,6 +592,11 @@ async def test_6_healthz_answers_while_an_upload_is_checked_and_rows_are_limited
     status, outcome = await _upload(rig, "id,kind,title,cover\n" + rows, "big.csv")
     assert status == 422
     assert "more than 10 rows" in outcome[0]["error"]
+    monkeypatch.setattr(importing, "MAX_ROWS", 100)
+    monkeypatch.setattr(importing, "MAX_CATALOGUE", 30)  # 20 held, 20 more could be new
+    status, outcome = await _upload(rig, "id,kind,title,cover\n" + rows, "again.csv")
+    assert status == 422
+    assert "at most 30 resources" in outcome[0]["error"]
 
 
 # --- 7. a date in year 9999 broke the queue for everyone --------------------------------------
