@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from bot.cli.common import Commands
 
 
+def _with_epilog(parser: argparse.ArgumentParser) -> str:
+    parser.epilog = parser.epilog or variants_epilog()
+    return argparse.ArgumentParser.format_help(parser)
+
+
 def variants_epilog() -> str:
     """What ``bot simulator --help`` says about the profiles and variants."""
     from bot.account.simulator.config import PROFILES, VARIANTS
@@ -47,9 +52,11 @@ def register(commands: Commands) -> None:
     sim = commands.add_parser(
         "simulator",
         help="the account-API simulator on its own",
-        epilog=variants_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # The epilog reads the simulator's tables, which import the simulator (and aiohttp):
+    # made when this help is shown, not whenever any command builds the parser.
+    sim.format_help = lambda: _with_epilog(sim)  # type: ignore[method-assign]
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=port_number, default=8081)
     sim.add_argument(
