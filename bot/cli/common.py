@@ -43,6 +43,15 @@ def say(args: argparse.Namespace, english: str, /, **fields: object) -> str:
     return translate(language(args), english, **fields)
 
 
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (a Chinese character takes
+    two), so columns of mixed Chinese and Latin text line up."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def read_config(args: argparse.Namespace) -> Config:
     return load_config(find_config_path(args.config))
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.cli.common import (
     database,
     language,
+    pad,
     parse_when,
     positive_int,
     print_json,
@@ -87,4 +88,5 @@ def entry_line(args: argparse.Namespace, config: object, e: object) -> str:
     step = say(args, e.step)  # type: ignore[attr-defined]
     outcome = say(args, e.outcome)  # type: ignore[attr-defined]
     detail = one_line(translate_sentence(lang, e.detail))  # type: ignore[attr-defined]
-    return f"{at} {post:<9} {step:<20} {outcome:<7}{move}{code}{ms} {detail}".rstrip()
+    line = f"{at} {pad(post, 9)} {pad(step, 20)} {pad(outcome, 8)}{move}{code}{ms} {detail}"
+    return line.rstrip()

@@ -6,7 +6,7 @@ import argparse
 import getpass
 from typing import TYPE_CHECKING
 
-from bot.cli.common import database, language, print_json, read_config, say, services
+from bot.cli.common import database, language, pad, print_json, read_config, say, services
 from bot.domain.models import PostStatus
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ async def cmd_queue_list(args: argparse.Namespace) -> int:
             flag = " " + say(args, "NEEDS ATTENTION") if p.needs_attention else ""
             status = say(args, p.status.value)
             more = f" +{p.article_count - 1}" if p.article_count > 1 else ""  # 多图文
-            print(f"{p.id:>5} {status:<8} {p.column:<8} {due:<22} {p.title}{more}{flag}")
+            cells = f"{p.id:>5} {pad(status, 10)} {pad(p.column, 10)} {pad(due, 22)}"
+            print(f"{cells} {p.title}{more}{flag}")
     return 0
 
 
