@@ -175,3 +175,27 @@ def test_drafting_a_resource_again_within_the_cooldown_needs_force(project: Proj
     forced = project.run("draft", "--column", COLUMN, "--resource", "r1", "--at", "now", "--force")
     assert forced.code == 0, forced.stderr
     assert len(project.run("queue", "list", "--json").json()) == 2
+
+
+def test_every_example_of_the_review_page_through_bot_check(tmp_path: Path) -> None:
+    from bot.content.checks import has_surrogates
+    from tests.unit.checks.page_examples import CLEAN, DAMAGED, FIXABLE
+
+    damaged = [(k, t) for k, t in DAMAGED if not has_surrogates(t)]  # not storable in a file
+    names = []
+    for i, (_, text) in enumerate(damaged):
+        (tmp_path / f"d{i:02d}.md").write_text(f"正文：{text}\n", encoding="utf-8")
+        names.append(f"d{i:02d}.md")
+    for i, text in enumerate(CLEAN):
+        (tmp_path / f"c{i:02d}.md").write_text(f"正文：{text}\n", encoding="utf-8")
+        names.append(f"c{i:02d}.md")
+    result = check(tmp_path, "--json", *names)
+    assert result.returncode == 1
+    found: dict[str, set[str]] = {}
+    for finding in json.loads(result.stdout):
+        found.setdefault(finding["file"], set()).add(finding["severity"])
+    for i, (kind, text) in enumerate(damaged):
+        severities = found.get(f"d{i:02d}.md", set())
+        assert "error" in severities or (kind in FIXABLE and "fixed" in severities), text
+    for i, text in enumerate(CLEAN):
+        assert "error" not in found.get(f"c{i:02d}.md", set()), text

@@ -185,6 +185,8 @@ def import_problem(text: str) -> Finding | None:
     if not unusual().search(text) and not _MAY_HOLD_ERROR.search(text):
         return None  # most catalogue text: common characters and nothing any check looks at
     found = errors(check_text(text, "value", simplified_only=False, style_checks=False))
+    # Markup kept as text is the pages' job to escape, and drafting refuses it in a post.
+    found = [f for f in found if f.code != "escape.html_tag"]
     return found[0] if found else None
 
 

@@ -115,7 +115,9 @@ def test_the_import_shortcut_finds_exactly_the_errors_the_full_checks_find() -> 
     ]
     for text in texts:
         full = [
-            f for f in check_text(text, "value", simplified_only=False) if f.severity == "error"
+            f
+            for f in check_text(text, "value", simplified_only=False)
+            if f.severity == "error" and f.code != "escape.html_tag"
         ]
         found = import_problem(text)
         assert (found is None) == (not full), text
