@@ -51,11 +51,13 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import yaml
-
 from bot.content import workbook
+
+if TYPE_CHECKING:
+    from yaml import YAMLError
 from bot.content.sample import sample_catalogue_path as sample_catalogue_path  # re-exported
 from bot.domain.errors import ImportFileError
 from bot.domain.models import Resource
@@ -803,6 +805,8 @@ def _mapping(
 
 
 def _yaml_rows(path: Path) -> Generator[_Row, None, None]:
+    import yaml  # on first use: a service that never reads YAML does not carry it
+
     loader = yaml.SafeLoader(_read_text(path))
     try:
         try:
@@ -835,7 +839,7 @@ def _yaml_rows(path: Path) -> Generator[_Row, None, None]:
         loader.dispose()
 
 
-def _yaml_error(path: Path, exc: yaml.YAMLError) -> ImportFileError:
+def _yaml_error(path: Path, exc: YAMLError) -> ImportFileError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     message = msg("invalid YAML: {problem}", problem=problem)

@@ -9,8 +9,6 @@ import io
 import json
 from pathlib import Path
 
-import yaml
-
 from bot.content import workbook
 from bot.content.catalogue import FIELDS, HEADERS, KIND_NAMES, TOML_TABLE
 from bot.domain.errors import UserError
@@ -115,6 +113,8 @@ def example_bytes(suffix: str) -> bytes:
     if suffix == ".json":
         return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if suffix in (".yaml", ".yml"):
+        import yaml  # on first use
+
         return yaml.safe_dump(items, allow_unicode=True, sort_keys=False).encode("utf-8")
     return _toml(items).encode("utf-8")
 

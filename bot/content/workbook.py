@@ -10,11 +10,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-
 from bot.domain.errors import ImportFileError
 from bot.i18n import text as msg
 
@@ -23,6 +18,8 @@ Rows = Iterator[tuple[int, list[str]]]  # (1-based row number, the row's cells a
 
 def column_letter(index: int) -> str:
     """The letter of the 0-based column ``index`` (0 → ``A``, 26 → ``AA``)."""
+    from openpyxl.utils import get_column_letter
+
     return get_column_letter(index + 1)
 
 
@@ -33,6 +30,10 @@ def first_sheet(path: Path) -> Iterator[tuple[str, Rows]]:
 
     Raises ``ImportFileError`` when the file is not a readable ``.xlsx`` workbook.
     """
+    # openpyxl on first use: a service that never reads a workbook does not carry it.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:  # missing, a folder, no permission: not a question of format
@@ -83,6 +84,9 @@ def cell_text(value: object) -> str:
 
 def write_sheet(path: Path, title: str, rows: Sequence[Sequence[str]]) -> None:
     """Write ``rows`` (the first one a header, shown bold) as the only sheet of a workbook."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new Workbook always has one sheet

@@ -41,3 +41,16 @@ def test_the_simulators_help_still_lists_its_variants() -> None:
     [sub] = [a for a in parser._subparsers._group_actions if a.dest == "command"]  # type: ignore[union-attr]
     help_text = sub.choices["simulator"].format_help()
     assert "variants (documented / realistic):" in help_text
+
+
+def test_the_catalogue_reader_loads_excel_and_yaml_support_on_first_use() -> None:
+    # bot serve imports the catalogue reader at start; openpyxl and PyYAML cost its idle
+    # memory several megabytes for files most days never bring.
+    probe = (
+        "import json, sys\nimport bot.content.catalogue, bot.content.catalogue_example\n"
+        "print(json.dumps({m: m in sys.modules for m in ('openpyxl', 'yaml')}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == {"openpyxl": False, "yaml": False}
