@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import database, print_json, read_config, say, services
+from bot.cli.common import database, pad, print_json, read_config, say, services
 from bot.domain.errors import UserError
 
 if TYPE_CHECKING:
@@ -78,19 +78,23 @@ async def cmd_catalogue_import(args: argparse.Namespace) -> int:
 
 
 async def cmd_catalogue_list(args: argparse.Namespace) -> int:
+    from bot.content.catalogue import KIND_OF_NAME
+    from bot.i18n import text as msg
     from bot.shapes import resource_json
     from bot.store import catalogue as catalogue_store
 
     config = read_config(args)
-    if args.kind and args.kind not in config.kinds:
-        raise UserError(f"unknown kind {args.kind!r} (known: {', '.join(config.kinds)})")
+    kind = KIND_OF_NAME.get(args.kind, args.kind) if args.kind else ""  # 平台 → platform
+    if kind and kind not in config.kinds:
+        known = [msg(k) for k in config.kinds]
+        raise UserError(msg("unknown kind {value} (known: {known})", value=repr(kind), known=known))
     async with database(config) as engine, engine.connect() as conn:
-        items = await catalogue_store.list_resources(conn, kinds=[args.kind] if args.kind else [])
+        items = await catalogue_store.list_resources(conn, kinds=[kind] if kind else [])
     if args.json:
         print_json([resource_json(r) for r in items])
     else:
         for r in items:
-            print(f"{r.id:<28} {say(args, r.kind):<9} {r.title}")
+            print(f"{pad(r.id, 28)} {pad(say(args, r.kind), 9)} {r.title}")
     return 0
 
 

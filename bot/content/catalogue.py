@@ -78,6 +78,9 @@ HEADERS = {
 # Other names committees use for the same columns.
 _MORE_HEADERS = {"类别": "kind", "名称": "title", "网址": "url", "封面图": "cover"}
 FIELD_OF_HEADER = {**{v: k for k, v in HEADERS.items()}, **_MORE_HEADERS}
+# Columns a committee's sheet always has that hold no resource data: read past, never an error.
+IGNORED_HEADERS = frozenset({"备注", "序号", "说明", "note", "notes", "remark", "remarks"})
+_IGNORED = "\0ignored"  # the field name of such a column while a file is read
 # The Chinese name of each built-in kind; kinds the config adds are written as configured.
 KIND_NAMES = {
     "platform": "平台",
@@ -239,10 +242,12 @@ class _RowChecker:
     def with_field_names(self, row: _Row) -> _Row:
         """``row`` with Chinese keys (``标题``) turned into field names (``title``)."""
         if all(key in FIELDS for key in row.values):
-            return row
+            return row  # the common case: nothing to rename or leave out
         values: dict[str, object] = {}
         lines = dict(row.field_lines)
         for key, value in row.values.items():
+            if str(key).strip().lower() in IGNORED_HEADERS:
+                continue
             name = field_of_header(str(key)) or str(key)
             if name in values:
                 self.row = row
@@ -665,8 +670,13 @@ def _csv_header(
 ) -> list[str]:
     """The field of each column (``""`` for an unnamed one); English or Chinese headers."""
     written = [cell.strip() for cell in record]
-    names = [field_of_header(cell) or cell.lower() for cell in written]
-    unknown = [w for w, n in zip(written, names, strict=True) if n and n not in FIELDS]
+    names = [
+        _IGNORED if cell.lower() in IGNORED_HEADERS else field_of_header(cell) or cell.lower()
+        for cell in written
+    ]
+    unknown = [
+        w for w, n in zip(written, names, strict=True) if n and n not in FIELDS and n != _IGNORED
+    ]
     if unknown:
         listed = [repr(n) for n in unknown]
         message = msg(
@@ -674,7 +684,7 @@ def _csv_header(
         )
         raise _fail(path, line, message, sheet=sheet)
     for name in names:
-        if name and names.count(name) > 1:
+        if name and name != _IGNORED and names.count(name) > 1:
             message = msg("column {name} appears twice", name=repr(_written(name, written, names)))
             raise _fail(path, line, message, sheet=sheet)
     for name in REQUIRED_FIELDS:
@@ -701,13 +711,15 @@ def _csv_row(path: Path, line: int, names: list[str], record: list[str]) -> _Row
     values: dict[str, object] = {}
     for index, cell in enumerate(record):
         name = names[index] if index < len(names) else ""
+        if name == _IGNORED:
+            continue
         if name:
             values[name] = cell
         elif cell.strip():
             # Excel keeps empty trailing columns; a value there has lost its header.
             raise _fail(path, line, msg("column {n} has a value but no header", n=index + 1))
     for name in names:
-        if name:
+        if name and name != _IGNORED:
             values.setdefault(name, "")
     return _Row(values, line, separated_tags=True)
 
@@ -889,6 +901,8 @@ def _xlsx_rows(path: Path) -> Generator[_Row, None, None]:
             columns: dict[str, str] = {}
             for index, cell in enumerate(cells):
                 name = names[index] if index < len(names) else ""
+                if name == _IGNORED:
+                    continue
                 if name:
                     values[name] = cell
                     columns[name] = workbook.column_letter(index)
@@ -900,7 +914,7 @@ def _xlsx_rows(path: Path) -> Generator[_Row, None, None]:
                     fields = _cell(sheet, workbook.column_letter(index))
                     raise ImportFileError(message, path=str(path), line=number, **fields)
             for name in names:
-                if name:
+                if name and name != _IGNORED:
                     values.setdefault(name, "")
             yield _Row(values, number, separated_tags=True, sheet=sheet, field_columns=columns)
         if names is None:

@@ -127,7 +127,7 @@ def _catalogue_file(
             out += _resource(path, resource, config, column)
     except BotError as exc:
         line = exc.fields.get("line")
-        message = Text(str(exc), str(exc))
+        message = Text(exc.in_language("en"), exc.in_language("zh"))
         field = str(exc.fields.get("field") or "row")
         code = (
             "file.encoding"

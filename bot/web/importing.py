@@ -21,7 +21,9 @@ from bot.web import forms
 from bot.web.auth import wants_json
 from bot.web.keys import LANG
 
-_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+# What a file name may not hold here: path separators, control characters and what Windows
+# refuses. Anything else (全角括号 and all) is kept, so messages name the file as the user did.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
 @dataclass(frozen=True)

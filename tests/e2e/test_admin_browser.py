@@ -181,7 +181,7 @@ def test_editor_drafts_reviewer_approves_and_the_post_is_published(
     page.set_input_files("input[type=file]", str(catalogue))
     page.click("form[action='/catalogue/import'] button[type=submit]")
     page.wait_for_selector("li.ok")
-    assert "2 新增" in page.inner_text("li.ok")
+    assert "新增 2 条" in page.inner_text("li.ok")
     assert "exhibit-e2e-1" in page.content()
     _shot(page, "02-catalogue")
 

@@ -91,7 +91,7 @@ async def test_catalogue_upload_imports_and_names_the_bad_line(rig: WebRig) -> N
     )
     page = await response.text()
     assert response.status == 200, page
-    assert "3 新增" in page
+    assert "新增 3 条" in page
     bad = CATALOGUE_CSV + "broken-004,not-a-kind,标题,,,\n"
     response = await rig.client.post(
         "/catalogue/import",

@@ -40,7 +40,7 @@ async def test_the_example_workbook_downloads_and_imports(rig: WebRig) -> None:
     )
     page = await response.text()
     assert response.status == 200, page
-    assert f"{len(EXAMPLE)} 新增" in page
+    assert f"已导入：新增 {len(EXAMPLE)} 条，更新 0 条" in page
     listing = await (await rig.client.get("/catalogue?kind=exhibit")).text()
     assert "古田会议会址" in listing and "<td>展馆</td>" in listing
     csv = await rig.client.get("/catalogue/example.csv")

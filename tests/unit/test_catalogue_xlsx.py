@@ -88,7 +88,10 @@ def test_xlsx_error_names_sheet_row_and_column_in_either_language(tmp_path: Path
     ("rows", "expected"),
     [
         ([["编号", "类型"]], "sheet '资源目录', row 1: missing required column 'title'"),
-        ([["序号", "类型", "标题"]], "row 1: unknown column '序号' (known: id, kind, title,"),
+        (
+            [["来源单位", "类型", "标题"]],
+            "row 1: unknown column '来源单位' (known: id, kind, title,",
+        ),
         ([["编号", "类型", "标题", "标题"]], "row 1: column '标题' appears twice"),
         (
             [CHINESE_HEADER[:3], ["a", "平台", "甲", "多出来的"]],
@@ -157,3 +160,19 @@ def test_the_spreadsheet_example_has_chinese_headers(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         write_example(tmp_path / "e.txt")
     assert "cannot write an example as '.txt'" in str(caught.value)
+
+
+def test_a_remarks_column_is_read_past(tmp_path: Path) -> None:
+    """备注 and 序号 are in every committee's sheet and hold no resource data."""
+    path = workbook(
+        tmp_path / "c.xlsx",
+        [["序号", "编号", "类型", "标题", "备注"], [1, "a", "平台", "甲", "下周再核对链接"]],
+    )
+    [item] = read_catalogue(path, kinds=KINDS)
+    assert (item.id, item.kind, item.title, item.summary) == ("a", "platform", "甲", "")
+    csv = tmp_path / "c.csv"
+    csv.write_text("编号,类型,标题,备注\na,平台,甲,随便写\n", encoding="utf-8")
+    assert read_catalogue(csv, kinds=KINDS)[0].title == "甲"
+    js = tmp_path / "c.json"
+    js.write_text(json.dumps([{"id": "a", "kind": "平台", "title": "甲", "备注": "x"}]), "utf-8")
+    assert read_catalogue(js, kinds=KINDS)[0].id == "a"

@@ -137,4 +137,5 @@ ZH: dict[str, str] = {
     "No such file or directory": "文件不存在",
     "Permission denied": "没有读取权限",
     "Is a directory": "这是一个文件夹，不是文件",
+    "Imported: {created} created, {updated} updated": "已导入：新增 {created} 条，更新 {updated} 条",
 }
