@@ -132,9 +132,34 @@ def render_post(
     )
 
 
+MAX_TEMPLATE_VALUE = 1_000_000  # items or characters one * may make in a template
+MAX_TEMPLATE_POWER = 1_000  # largest exponent a template's ** may take
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with ``*`` and ``**`` bounded: ``'a' * 10**9`` would allocate a
+    gigabyte and ``9 ** (10**8)`` compute for minutes before any other check could object."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_TEMPLATE_POWER:
+            raise SecurityError(f"a power above {MAX_TEMPLATE_POWER} is not allowed")
+        if operator == "*":
+            for sized, count in ((left, right), (right, left)):
+                sequence = isinstance(sized, str | list | tuple) and isinstance(count, int)
+                if sequence and len(sized) * count > MAX_TEMPLATE_VALUE:
+                    raise SecurityError(
+                        f"a value of more than {MAX_TEMPLATE_VALUE} items is not allowed"
+                    )
+        return super().call_binop(context, operator, left, right)
+
+
 @functools.lru_cache(maxsize=16)
 def _environment(templates_dir: str, sandboxed: bool) -> jinja2.Environment:
-    cls = SandboxedEnvironment if sandboxed else jinja2.Environment
+    cls = BoundedSandbox if sandboxed else jinja2.Environment
     env = cls(
         loader=jinja2.FileSystemLoader(templates_dir),
         undefined=jinja2.StrictUndefined,

@@ -812,3 +812,22 @@ async def test_14_a_column_template_cannot_reach_python_internals(rig: WebRig) -
     )
     assert response.status == 422, await response.text()
     assert "uid=" not in await response.text()
+
+
+def test_14_the_sandbox_bounds_what_one_expression_may_allocate_or_compute(
+    tmp_path: Path,
+) -> None:
+    from bot.content.render import render_post
+    from bot.domain.errors import ContentRejectedError
+
+    for body in ("{{ 'a' * 10**9 }}", "{{ [1] * 10**7 }}", "{{ 9 ** (10**8) }}"):
+        (tmp_path / "t.md.j2").write_text(body + "\n", encoding="utf-8")
+        with pytest.raises(ContentRejectedError, match="not allowed"):
+            render_post("t.md.j2", templates_dir=tmp_path, context={"resources": []})
+    (tmp_path / "ok.md.j2").write_text(
+        "{% set title = '标题' %}# {{ '标' * 3 }} {{ 2 ** 10 }}\n", encoding="utf-8"
+    )
+    assert (
+        "标标标 1024"
+        in render_post("ok.md.j2", templates_dir=tmp_path, context={"resources": []}).markdown
+    )
