@@ -95,7 +95,9 @@ _LATIN = re.compile("[A-Za-z]")
 # Every character or word an error of the text checks needs in otherwise plain text
 # (common characters, ASCII, punctuation); tests/unit/checks/test_corpus.py holds it to that.
 _MAY_HOLD_ERROR = re.compile(
-    r"[?&\\%{$Xx×【\[［（(〔<＜«□_＿“”《》「」『』】）锟烫屯葺]|[A-Za-z]{2}|错误", re.I
+    r"[?&\\%{$Xx×【\[［（(〔<＜«□_＿“”《》「」『』】）锟烫屯葺]|[A-Za-z]{2}|错误|此处"
+    r"|[uU]\+?[0-9a-fA-F]{4}",
+    re.I,
 )
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>\n]*)?/?>")
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -30,8 +30,9 @@ _WORD_ERROR = re.compile(
     re.I,
 )
 _FIELD_CODE = re.compile(
-    r"\b(?:HYPERLINK|PAGEREF|MERGEFIELD|INCLUDEPICTURE|MACROBUTTON|SEQ|TOC)\s+(?:\\[a-z]\s+)*"
-    r"(?:\"[^\"\n]*\"|_[A-Za-z]+\d*|\\[a-z])"
+    r"\b(?:HYPERLINK|PAGEREF|MERGEFIELD|INCLUDEPICTURE|MACROBUTTON|SEQ|TOC|REF|EMBED)\s+"
+    r"(?:\\[a-z]\s+)*(?:\"[^\"\n]*\"|_[A-Za-z]+\d*|\\[a-z])"
+    r"|\\\*\s*MERGEFORMAT|\bFORMTEXT\b|\bFORMCHECKBOX\b"
 )
 # Parentheses are left out: "1）" numbers a list, and "（…)" with an ASCII close is common.
 _PAIRS = (("“", "”"), ("《", "》"), ("「", "」"), ("『", "』"), ("【", "】"))

@@ -35,6 +35,10 @@ _UNICODE = re.compile(
     r"(?:\\+(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}))+"
 )
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){2,}")
+# "\u56e2\u8bfe" whose backslashes a later step ate: "u56e2u8bfe" (CJK code points only).
+_BARE_ESCAPES = re.compile(
+    r"(?<![A-Za-z0-9])(?:[uU]\+?(?:[34][0-9a-fA-F]{3}|[5-9][0-9a-fA-F]{3})){2,}(?![0-9a-fA-F])"
+)
 _LITERAL_NEWLINE = re.compile(
     r"\\[nrt](?=[\u3400-\u9fff（“《【])|(?<=[\u3400-\u9fff。，！？”》】])\\[nrt]"
 )
@@ -54,6 +58,22 @@ def check(text: str, *, markup: bool = False) -> Iterator[Hit]:
             )
             fix = Text("delete the tag, keep the text", "删除标签，保留文字")
             yield Hit("error", "escape.html_tag", *match.span(), message, fix)
+    for match in _BARE_ESCAPES.finditer(text):
+        decoded = "".join(
+            chr(int(h, 16)) for h in re.findall(r"[uU]\+?([0-9a-fA-F]{4})", match.group())
+        )
+        message = Text(
+            f"{match.group()[:24]} looks like \\u escapes that lost their backslashes; it stands "
+            f"for {decoded!r}",
+            f"“{match.group()[:24]}”像是丢了反斜杠的 \\u 转义，代表“{decoded}”",
+        )
+        yield Hit(
+            "error",
+            "escape.unicode",
+            *match.span(),
+            message,
+            Text(f"write {decoded!r}", f"改为“{decoded}”"),
+        )
     if "&" not in text and "\\" not in text and "%" not in text:
         return
     for match in _LITERAL_NEWLINE.finditer(text):

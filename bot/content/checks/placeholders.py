@@ -37,10 +37,12 @@ _MARKERS = re.compile(
     r"|\b(?:TODO|FIXME|TBD)\b[:：]?"
     r"|«[\u3400-\u9fff]{1,10}»"
     r"|□{2,}|_{4,}|＿{2,}|【\s*】|\[\s*\]"
+    r"|<<[\u3400-\u9fff]{1,10}>>|＜＜[\u3400-\u9fff]{1,10}＞＞"
+    r"|[单点]击此处(?:输入|添加)|在此处?输入|此处(?:填写|输入|插入)"
 )
 
 
-_MAY_HOLD = re.compile(r"[{$%Xx×【\[［（(〔<＜«□_＿]|TODO|FIXME|TBD", re.I)
+_MAY_HOLD = re.compile(r"[{$%Xx×【\[［（(〔<＜«□_＿]|TODO|FIXME|TBD|此处", re.I)
 
 
 def check(text: str) -> Iterator[Hit]:

@@ -40,6 +40,7 @@ _CLAUSE_END = re.compile(r"[，。；：！？、,.;:!?\n（）()“”「」《
 MAX_NAME_CHARS = 8  # Traditional characters in one field that may still be names
 MAX_NAME_CLAUSE = 12  # a clause longer than a name is a sentence
 MAX_NAME_TRADITIONAL = 4  # Traditional characters in one clause that may still be a name
+MAX_NAME_RUNS = 2  # separate Traditional runs (outside quotation marks) that may be names
 
 
 def check(text: str, allowed: Sequence[str] = ()) -> Iterator[Hit]:
@@ -57,8 +58,15 @@ def check(text: str, allowed: Sequence[str] = ()) -> Iterator[Hit]:
     allowed_spans = [
         (m.start(), m.end()) for name in allowed if name for m in re.finditer(re.escape(name), text)
     ]
-    lots = len(flagged) > MAX_NAME_CHARS
-    for start, end in _runs(flagged):
+    runs = list(_runs(flagged))
+    loose = [
+        (s, e)
+        for s, e in runs
+        if not any(qs <= s and e <= qe for qs, qe in (*quoted, *allowed_spans))
+    ]
+    # Names are one or two runs; a slogan or sentence in Traditional has more.
+    lots = len(flagged) > MAX_NAME_CHARS or len(loose) > MAX_NAME_RUNS
+    for start, end in runs:
         run, simple = text[start:end], converted[start:end]
         inside = any(s <= start and end <= e for s, e in (*quoted, *allowed_spans))
         left, right = _clause(text, start, end)

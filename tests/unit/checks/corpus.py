@@ -145,6 +145,7 @@ DAMAGED: dict[str, list[str]] = {
         *(quote(s) for s in S[6:9]),
         "b'\\xe5\\x9b\\xa2\\xe8\\xaf\\xbe'",
         "标题：\\u5b66\\u4e60\\u5f3a\\u56fd",
+        "u5b66u4e60u5f3au56fd",
     ],
     "pinyin": [
         *(_annotate(s, "({})") for s in P[:3]),
@@ -162,6 +163,7 @@ DAMAGED: dict[str, list[str]] = {
         *(_s2t(s) for s in S[:6]),
         "主题教育學習平台正式上线",
         "加强團結協作，推动工作落实",
+        "團結奮鬥，開創未來",
         "各级团组织要認真學習會議精神",
     ],
     "invisible": [
@@ -198,6 +200,7 @@ DAMAGED: dict[str, list[str]] = {
         "学习《习近平谈治国理政",
         "Error! Reference source not found.",
         "请见 PAGEREF _Ref123456 \\h 页",
+        "第 PAGE \\* MERGEFORMAT 页",
     ],
     "truncation": [
         "青年大学ä¹",
@@ -222,6 +225,8 @@ DAMAGED: dict[str, list[str]] = {
         "报名时间：xx月xx日",
         "姓名：________",
         "【】同志",
+        "点击此处输入文字",
+        "<<姓名>>同志：",
     ],
 }
 
@@ -359,6 +364,9 @@ CLEAN: dict[str, list[str]] = {
         "x²+y²=1",
         "比例 1∶2",
         "Hello, World!",
+        "制度有待完善，内容有待补充",
+        "iPhone U2 乐队",
+        "香港特別行政區政府",
     ],
 }
 
