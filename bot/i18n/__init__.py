@@ -119,6 +119,11 @@ DATA_FIELDS = frozenset({"user", "name", "id", "path", "title", "account", "colu
 SENTENCE_AREAS = ("log", "errors", "articles")
 
 
+def _group(found: re.Match[str]) -> str:
+    name = found.group(1)
+    return f"(?P<{name}>.+?)" if name == "note" else f"(?P<{name}>(?:(?!; ).)+?)"
+
+
 @cache
 def _patterns() -> list[tuple[re.Pattern[str], str]]:
     """Every template of the ``SENTENCE_AREAS`` as a regular expression, most literal text
@@ -129,8 +134,9 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
         literal = len(_FIELD.sub("", re.escape(english)))
         if "{" not in english or not literal:
             continue
-        # A value never spans "; ": that joins separate sentences (see translate_sentence).
-        regex = _FIELD.sub(lambda m: f"(?P<{m.group(1)}>(?:(?!; ).)+?)", re.escape(english))
+        # A value never spans "; ", which joins separate sentences (see translate_sentence),
+        # except a ``note``: several sentences in brackets, each translated in turn.
+        regex = _FIELD.sub(_group, re.escape(english))
         try:
             found.append((literal, re.compile(regex, re.DOTALL), chinese))
         except re.error:  # a field named twice: not usable as a pattern

@@ -141,6 +141,12 @@ def test_every_sentence_in_the_code_has_chinese() -> None:
             "draft/add：错误码 40007：media_id 无效（未知、临时、已删除或已发布的草稿）",
         ),
         ("no post with id 12", "没有编号为 12 的文章"),
+        (
+            "schedule=m fire_at=2026-11-30T00:00:00+00:00 local=2026-11-30T08:00:00+08:00 "
+            "late=1.5s posts=18 (queue empty; drafted post 18 (waits for review))",
+            "发布计划=m 触发时间=2026-11-30T00:00:00+00:00 本地时间=2026-11-30T08:00:00+08:00 "
+            "延迟=1.5秒 文章=18（队列为空；起草了文章 18（等待审核））",
+        ),
         ("something nobody wrote a template for", "something nobody wrote a template for"),
     ],
 )

@@ -188,4 +188,11 @@ ZH: dict[str, str] = {
         "message/mass/sendall：45065 返回的 msg_id {msg_id} 不是本文的群发"
         "（clientmsgid {clientmsgid}）；这次没有发出新内容——请先查看公众号的群发记录再决定是否重发"
     ),
+    # a slot's notes
+    "queue empty": "队列为空",
+    "drafted post {id}": "起草了文章 {id}",
+    "drafted post {id} (waits for review)": "起草了文章 {id}（等待审核）",
+    "drafting failed: {reason}": "起草失败：{reason}",
+    "blackout date": "停发日期",
+    "grace {grace}": "超过宽限期 {grace}",
 }
