@@ -5,7 +5,7 @@ as ``2024-05-01``; formulas as their last computed value."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.domain.errors import ImportFileError
 from bot.i18n import text as msg
 
-Rows = Iterator[tuple[int, list[str]]]  # (1-based row number, the row's cells as text)
+Rows = Generator[tuple[int, list[str]], None, None]  # (1-based row number, its cells as text)
 
 
 def column_letter(index: int) -> str:
@@ -34,6 +34,7 @@ def first_sheet(path: Path) -> Iterator[tuple[str, Rows]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _refuse_bombs(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:  # missing, a folder, no permission: not a question of format
@@ -53,16 +54,65 @@ def first_sheet(path: Path) -> Iterator[tuple[str, Rows]]:
             raise ImportFileError(msg("{path}: the workbook has no sheet", path=str(path)))
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # some writers store wrong dimensions; read every cell present
-        rows = (
-            (number, [cell_text(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        )
+        # max_col: a cell far to the right (XFD) would make every row 16,384 cells long.
+        rows = _read_rows(path, sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS))
         try:
             yield sheet.title, rows
         finally:
             rows.close()  # first: an unfinished sheet keeps the file open inside the zip
     finally:
         book.close()
+
+
+MAX_COLUMNS = 64  # a catalogue has seven fields; the rest of a wider sheet is not read
+MAX_UNZIPPED = 200 * 1024 * 1024  # what the parts of one workbook may unpack to
+MAX_RATIO = 200  # a part that unpacks to more than this many times its size is a bomb
+
+
+def _refuse_bombs(path: Path) -> None:
+    """Refuse a workbook whose parts would unpack to more than ``MAX_UNZIPPED`` bytes, or a
+    large part packed more than ``MAX_RATIO`` to one, before openpyxl reads any of it (it
+    loads the shared strings whole). Raises ImportFileError."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (OSError, zipfile.BadZipFile):
+        return  # load_workbook says what is wrong with it
+    total = sum(p.file_size for p in parts)
+    packed = [p for p in parts if p.file_size > 1024 * 1024]
+    if total > MAX_UNZIPPED or any(
+        p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in packed
+    ):
+        message = msg(
+            "{path}: the workbook unpacks to {size} MB (at most {limit} MB, and no part "
+            "packed more than {ratio} to 1)",
+            path=str(path),
+            size=total // (1024 * 1024),
+            limit=MAX_UNZIPPED // (1024 * 1024),
+            ratio=MAX_RATIO,
+        )
+        raise ImportFileError(message, path=str(path))
+
+
+def _read_rows(path: Path, values: Iterator[tuple[object, ...]]) -> Rows:
+    """The rows as text; a sheet that breaks while read is the file's error, not ours."""
+    from xml.etree.ElementTree import ParseError
+
+    number = 0
+    while True:
+        try:
+            row = next(values)
+        except StopIteration:
+            return
+        except (ParseError, SyntaxError, ValueError, IndexError, TypeError, KeyError) as exc:
+            message = msg(
+                "{path}: not an Excel workbook (.xlsx) that can be read ({reason})",
+                path=str(path),
+                reason=type(exc).__name__,
+            )
+            raise ImportFileError(message, path=str(path)) from None
+        number += 1
+        yield number, [cell_text(value) for value in row]
 
 
 def cell_text(value: object) -> str:

@@ -85,6 +85,12 @@ class Drafting:
         stored), UserError for unknown ids or an empty catalogue, DuplicateError for a named
         resource the column featured within its cooldown (unless ``force``)."""
         column = self.config.column(column_name)
+        if len(resource_ids) > MAX_RESOURCES_PER_POST:
+            # Before anything is loaded or rendered: the work grows with the ids named.
+            raise UserError(
+                f"a post features at most {MAX_RESOURCES_PER_POST} resources; "
+                f"{len(resource_ids)} were named"
+            )
         chosen = await self._resources(column, resource_ids)
         if resource_ids and not force:
             await self._refuse_recent(column, chosen)
@@ -458,6 +464,7 @@ def _about(finding: Finding) -> str:
     return f"article {finding.article + 1}: " if finding.article is not None else ""
 
 
+MAX_RESOURCES_PER_POST = 100  # 8 articles of a dozen resources each, with room to spare
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\t\n\r]")
 

@@ -831,3 +831,103 @@ def test_14_the_sandbox_bounds_what_one_expression_may_allocate_or_compute(
         "标标标 1024"
         in render_post("ok.md.j2", templates_dir=tmp_path, context={"resources": []}).markdown
     )
+
+
+# --- the re-review's findings (review-security.md N1-N7) --------------------------------------
+
+
+def _xlsx(rows: list[list[object]], *, far_right: bool = False) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            sheet.cell(row=r, column=c, value=value)
+        if far_right:
+            sheet.cell(row=r, column=16384, value="x")  # column XFD
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _rezip(data: bytes, name: str, change: Any) -> bytes:
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            body = source.read(item)
+            target.writestr(item.filename, change(body) if item.filename == name else body)
+    return out.getvalue()
+
+
+async def _upload_bytes(rig: WebRig, data: bytes, name: str) -> tuple[int, list[Any]]:
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name)
+    response = await rig.client.post(
+        "/api/catalogue/import", data=form, headers=rig.bearer("editor")
+    )
+    return response.status, await response.json()
+
+
+HEADER = ["id", "kind", "title"]
+
+
+async def test_n1_a_cell_far_to_the_right_does_not_make_every_row_16384_cells(
+    rig: WebRig,
+) -> None:
+    rows = [HEADER] + [[f"w{i}", "platform", f"Wide {i}"] for i in range(200)]
+    status, outcome = await _upload_bytes(rig, _xlsx(rows, far_right=True), "wide.xlsx")
+    assert status == 200, outcome
+    assert outcome[0]["created"] == 200
+
+
+async def test_n3_a_workbook_that_unpacks_to_much_more_than_it_weighs_is_refused(
+    rig: WebRig,
+) -> None:
+    good = _xlsx([HEADER, ["b1", "platform", "Bomb"]])
+    pad = b" " * 5_000_000  # 5 MB that deflate packs about a thousand to one
+    bomb = _rezip(
+        good, "xl/worksheets/sheet1.xml", lambda body: body.replace(b"</", pad + b"</", 1)
+    )
+    assert len(bomb) < 100_000
+    status, outcome = await _upload_bytes(rig, bomb, "bomb.xlsx")
+    assert status == 422
+    assert "unpacks to" in outcome[0]["error"]
+
+
+async def test_n7_a_broken_sheet_is_a_422_for_its_file(rig: WebRig) -> None:
+    good = _xlsx([HEADER, ["k1", "platform", "Kept"]])
+    broken = _rezip(good, "xl/worksheets/sheet1.xml", lambda body: body[: len(body) // 2])
+    status, outcome = await _upload_bytes(rig, broken, "broken.xlsx")
+    assert status == 422
+    assert "broken.xlsx" in outcome[0]["error"]
+
+
+async def test_n2_a_callback_timestamp_of_400_digits_is_a_400(rig: WebRig) -> None:
+    query, body = _push("1", 0, timestamp=int("1" * 400))
+    response = await rig.client.post("/callback/main", params=query, data=body)
+    assert response.status == 400
+
+
+async def test_n5_a_draft_naming_too_many_resources_is_refused_before_any_work(
+    rig: WebRig,
+) -> None:
+    ids = [f"r{i}" for i in range(101)]
+    response = await rig.client.post(
+        "/api/posts", json={"column": "快讯", "resources": ids}, headers=rig.bearer("editor")
+    )
+    assert response.status == 400
+    assert "at most 100 resources" in (await response.json())["error"]
+
+
+async def test_n6_deeply_nested_html_in_an_edit_is_refused_in_linear_time(rig: WebRig) -> None:
+    post = await _draft_for_review(rig)
+    response = await rig.client.patch(
+        f"/api/posts/{post['id']}",
+        json={"markdown": "# t\n\n" + "<b>" * 30_000},
+        headers=rig.bearer("editor"),
+    )
+    assert response.status in (400, 422)
+    assert "nested more than" in await response.text()
