@@ -14,6 +14,13 @@ ZH: dict[str, str] = {
         "{value} 是文件名；上传到服务的目录只能用 http(s) 网址作封面"
         "（本地文件请用 bot catalogue import 导入）"
     ),
+    "{path}: the workbook unpacks to {size} MB (at most {limit} MB, and no part "
+    "packed more than {ratio} to 1)": (
+        "{path}：工作簿解压后达 {size} MB（最多 {limit} MB，且任何部分的压缩比不得超过 {ratio} 比 1）"
+    ),
+    "{path}: not an Excel workbook (.xlsx) that can be read ({reason})": (
+        "{path}：不是可读取的 Excel 工作簿（.xlsx）（{reason}）"
+    ),
     "{path}: the file is nested too deeply": "{path}：文件嵌套层数过多",
     "{value}: a local cover must be in the catalogue's folder, the media "
     "directory or the templates directory": "{value}：本地封面必须位于目录文件所在文件夹、媒体目录或模板目录中",
