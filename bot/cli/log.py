@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,8 @@ async def cmd_log(args: argparse.Namespace) -> int:
     else:
         for e in entries:
             print(entry_line(args, config, e))
+        if not entries:  # said on stderr: stdout stays the (empty) listing
+            print(say(args, "No entries."), file=sys.stderr)
     return 0
 
 

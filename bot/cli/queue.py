@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from typing import TYPE_CHECKING
 
 from bot.cli.common import database, language, pad, print_json, read_config, say, services
@@ -60,6 +61,8 @@ async def cmd_queue_list(args: argparse.Namespace) -> int:
             more = f" +{p.article_count - 1}" if p.article_count > 1 else ""  # 多图文
             cells = f"{p.id:>5} {pad(status, 10)} {pad(p.column, 10)} {pad(due, 22)}"
             print(f"{cells} {p.title}{more}{flag}")
+        if not items:  # said on stderr: stdout stays the (empty) listing
+            print(say(args, "No posts."), file=sys.stderr)
     return 0
 
 

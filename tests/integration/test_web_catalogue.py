@@ -161,3 +161,16 @@ async def test_healthz_says_degraded_while_an_account_is_parked(rig: WebRig) -> 
     body = await response.json()
     assert body["status"] == "degraded"
     assert any(p.startswith("account main parked until") for p in body["problems"])
+
+
+async def test_the_reports_page_opens_on_this_year_with_its_csv_and_sentences(rig: WebRig) -> None:
+    await rig.login("editor")
+    page = await (await rig.client.get("/reports")).text()
+    year = rig.services.clock().year  # the rig's clock is far from New Year's Eve
+    assert f'value="{year}"' in page
+    assert f'href="/reports.csv?period={year}"' in page
+    assert "工作报告用语" in page and f"{year}年" in page
+    plain = await rig.client.get("/reports.csv")  # no period: this year too, never an error
+    assert plain.status == 200
+    text = (await plain.read()).decode("utf-8-sig")
+    assert text.startswith("栏目,公众号,推送次数")

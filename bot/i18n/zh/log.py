@@ -109,6 +109,10 @@ ZH: dict[str, str] = {
     ),
     # a post's error: the platform's answer, and what it means
     "{endpoint}: errcode {code}: {reason}": "{endpoint}：错误码 {code}：{reason}",
+    "{endpoint}: errcode {code}: {reason} (platform said: {said})": (
+        "{endpoint}：错误码 {code}：{reason}（平台原话：{said}）"
+    ),
+    "the platform refused the request": "平台拒绝了请求",
     "{error} — {explanation}": "{error} —— {explanation}",
     "publish_status {code}": "发布状态 {code}",
     "the originality (原创) check failed": "原创校验未通过",

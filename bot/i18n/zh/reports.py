@@ -25,4 +25,8 @@ ZH: dict[str, str] = {
     ),
     "Failures ({n})": "失败（{n}）",
     "post {id} “{title}” ({column}): {error}": "文章 {id}“{title}”（{column}）：{error}",
+    "For the work report": "工作报告用语",
+    "Copy these sentences into the report (the template is templates/reports/ in the project).": (
+        "可以把这几句话直接复制到工作报告中（句式模板在项目的 templates/reports/ 目录）。"
+    ),
 }

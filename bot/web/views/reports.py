@@ -6,6 +6,7 @@ a server-drawn SVG of the weekly totals stays in the page for browsers without s
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
@@ -22,12 +23,9 @@ MAX_LABELS = 12
 
 async def reports_page(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    values = dict(request.query)
-    if not any(values.get(k) for k in ("from", "to", "period")):
-        # Opens on this year (in the report's time zone), the figure a work report cites.
-        values["period"] = str(services.clock().astimezone(_zone(services)).year)
+    values = _with_this_year(services, dict(request.query))
     report = chart = series = None
-    error = ""
+    report_text = error = ""
     if any(values.get(k) for k in ("from", "to", "period")):
         try:
             report = await queries.report(services, values)
@@ -35,6 +33,12 @@ async def reports_page(request: web.Request) -> web.Response:
             weeks = [w for w in await queries.weekly(services, report) if w["column"] in shown]
             chart, series = await offload.run(
                 charts, weeks, translate(request, "Articles published")
+            )
+            # The sentences a work report quotes, as `bot report --format text` prints them.
+            from bot.engine.reporting import format_report
+
+            report_text = await offload.run(
+                format_report, report, "text", templates_dir=services.config.templates_dir
             )
         except UserError as exc:
             error = exc.in_language(request.get(LANG, "zh"))
@@ -46,17 +50,30 @@ async def reports_page(request: web.Request) -> web.Response:
         chart=chart,
         series=series,
         error=error,
+        report_text=report_text,
         values={k: values.get(k, "") for k in ("from", "to", "period", "column")},
         columns=[c.name for c in services.config.columns],
-        csv_query=request.query_string,
+        # The CSV of what the page shows, also when the page chose this year by itself.
+        csv_query=urlencode({k: v for k, v in values.items() if v and k in _PERIOD_KEYS}),
     )
+
+
+_PERIOD_KEYS = ("from", "to", "period", "column", "timezone")
+
+
+def _with_this_year(services: Any, values: dict[str, str]) -> dict[str, str]:
+    """``values``, with this year (in the report's time zone) when they name no period: the
+    page opens on it, and its CSV link without a period gives it too."""
+    if not any(values.get(k) for k in ("from", "to", "period")):
+        values["period"] = str(services.clock().astimezone(_zone(services)).year)
+    return values
 
 
 async def report_csv(request: web.Request) -> web.Response:
     from bot.engine.reporting import format_report
 
     services = request.app[SERVICES]
-    report = await queries.report(services, request.query)
+    report = await queries.report(services, _with_this_year(services, dict(request.query)))
     body = await offload.run(
         format_report,
         report,
