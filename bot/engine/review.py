@@ -54,10 +54,15 @@ class ReviewActions:
                     "before approving"
                 )
             reviewer = post_store.person(actor)
+            # Everyone who ever changed the content, not only the last: a later typo fix by
+            # someone else must not launder a reviewer's own rewrite.
             if (
                 reviewer
                 and not self.allow_self_approval
-                and reviewer in (post.created_by, post.edited_by)
+                and (
+                    reviewer in (post.created_by, post.edited_by)
+                    or reviewer in await log.editors(conn, post_id)
+                )
             ):
                 raise ForbiddenError(
                     f"post {post_id} was drafted or last edited by you; another reviewer "

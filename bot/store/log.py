@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -93,3 +94,17 @@ async def api_call_counts(conn: AsyncConnection) -> list[tuple[str, str, int | N
         .group_by(publish_log.c.account, publish_log.c.step, publish_log.c.errcode)
     )
     return [(account, step, errcode, int(n)) for account, step, errcode, n in rows]
+
+
+_BY_PERSON = re.compile(r" by (?:web|api):(\S+)$")
+
+
+async def editors(conn: AsyncConnection, post_id: int) -> set[str]:
+    """The users who ever changed the post's content: its "edit" rows end "by web:NAME" or
+    "by api:NAME" (drafting writes them so). The CLI and the scheduler are nobody."""
+    rows = await conn.execute(
+        sa.select(publish_log.c.detail).where(
+            publish_log.c.post_id == post_id, publish_log.c.step == "edit"
+        )
+    )
+    return {m.group(1) for (detail,) in rows if (m := _BY_PERSON.search(detail or ""))}

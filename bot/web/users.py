@@ -14,7 +14,7 @@ import asyncio
 import functools
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -257,19 +257,42 @@ async def set_password(engine: AsyncEngine, name: str, password: str) -> int:
 
 
 async def change_password(
-    engine: AsyncEngine, user: User, current: str, new: str, *, confirm: str
+    engine: AsyncEngine,
+    user: User,
+    current: str,
+    new: str,
+    *,
+    confirm: str,
+    address: str = "",
+    now: datetime | None = None,
 ) -> None:
     """A user changing their own password: ``current`` must be right and ``confirm`` equal
     to ``new``. Ends every login of the user (the caller starts a fresh one for the browser
-    that asked). Raises UserError."""
+    that asked). A wrong ``current`` counts as a failed login of the user from ``address``,
+    so a copied cookie cannot be used to guess the password. Raises UserError,
+    TooManyAttemptsError."""
     if new != confirm:
         raise UserError("the new password and its repetition differ")
     check_password(new)
-    async with engine.connect() as conn:
+    when = now or datetime.now(UTC)
+    async with engine.begin() as conn:
+        await user_store.serialise_logins(conn, user.name)
+        failures = await user_store.failures_since(
+            conn, user_name=user.name, address=address, since=when - WINDOW
+        )
+        if failures.pair >= MAX_FAILURES:
+            raise TooManyAttemptsError(
+                f"too many wrong passwords; try again in {int(WINDOW.total_seconds() // 60)} "
+                "minutes"
+            )
         found = await user_store.credentials(conn, user.name)
     if found is None or found.user.id != user.id:
         raise NotFoundError("this user no longer exists")
     if not await asyncio.to_thread(_verify, found.password_hash, current[:MAX_PASSWORD]):
+        async with engine.begin() as conn:
+            await user_store.record_attempt(
+                conn, user_name=user.name, address=address, ok=False, now=when
+            )
         raise UserError("the current password is wrong")
     password_hash = await asyncio.to_thread(_hasher.hash, new)
     async with engine.begin() as conn:

@@ -931,3 +931,38 @@ async def test_n6_deeply_nested_html_in_an_edit_is_refused_in_linear_time(rig: W
     )
     assert response.status in (400, 422)
     assert "nested more than" in await response.text()
+
+
+async def test_n4_a_later_edit_by_someone_else_does_not_launder_a_reviewers_rewrite(
+    rig: WebRig,
+) -> None:
+    post = await _draft_for_review(rig, "editor")
+    for role, change in (
+        ("reviewer", {"markdown": "# 审稿人写的正文"}),
+        ("editor", {"title": "改个错字"}),
+    ):
+        edit = await rig.client.patch(
+            f"/api/posts/{post['id']}", json=change, headers=rig.bearer(role)
+        )
+        assert edit.status == 200, await edit.text()
+    version = (await edit.json())["version"]
+    assert await _api_approve(rig, post["id"], version) == 403
+
+
+async def test_n8_guessing_the_current_password_on_the_change_page_is_limited(
+    rig: WebRig,
+) -> None:
+    csrf = await rig.login("editor")
+    statuses = []
+    for i in range(6):
+        response = await rig.client.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf,
+                "current": f"guess {i}",
+                "new": "n3w password",
+                "confirm": "n3w password",
+            },
+        )
+        statuses.append(response.status)
+    assert statuses == [400] * 5 + [429]

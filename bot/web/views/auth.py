@@ -70,9 +70,11 @@ async def password_change(request: web.Request) -> web.Response:
             forms.text(values, "current", max_len=1000),
             forms.text(values, "new", max_len=1000),
             confirm=forms.text(values, "confirm", max_len=1000),
+            address=auth.client_address(request),
+            now=services.clock(),
         )
     except UserError as exc:
-        return render(request, "password.html", status=400, error=exc.message)
+        return render(request, "password.html", status=exc.http_status, error=exc.message)
     await auth.start_login(request, ident.user)
     flash(request, translate(request, "Password changed; your other logins have ended."))
     return redirect("/")
