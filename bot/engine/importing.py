@@ -58,7 +58,7 @@ async def import_file(
     for a file of more than ``MAX_ROWS`` rows or one that could take the catalogue past
     ``MAX_CATALOGUE`` resources (counted as if every row were new). ``cover_dirs``: see ``iter_catalogue``."""
     dirs = tuple(cover_dirs) if cover_dirs is not None else None
-    rows = await offload.run(validate_file, path, tuple(kinds), dirs, on_progress)
+    rows = await offload.run_bulk(validate_file, path, tuple(kinds), dirs, on_progress)
     async with db.reading(engine) as conn:
         held = await catalogue_store.count(conn)
     if held + rows > MAX_CATALOGUE:

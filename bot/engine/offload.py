@@ -49,6 +49,8 @@ class Offload:
         self.workers = workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        # One per event loop (an Offload outlives a loop in tests): bulk work's lane.
+        self._bulk: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` off the loop; its exceptions are raised here unchanged.
@@ -71,6 +73,18 @@ class Offload:
             name = getattr(fn, "__qualname__", repr(fn))
             raise TransientError(f"a worker process stopped while running {name}") from None
         return result
+
+    async def run_bulk(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``run`` for work a user's upload sets the size of (imports): at most all workers
+        but one run such work at once, so the publisher's checks, reports and drafts always
+        find a worker free however many uploads arrive."""
+        loop = asyncio.get_running_loop()
+        lane = self._bulk.get(loop)
+        if lane is None:
+            self._bulk = {k: v for k, v in self._bulk.items() if not k.is_closed()}
+            lane = self._bulk[loop] = asyncio.Semaphore(max(1, self.workers - 1))
+        async with lane:
+            return await self.run(fn, *args, **kwargs)
 
     async def warm(self) -> None:
         """Start the worker processes now (and let each import what work needs), so the
@@ -138,6 +152,11 @@ _default = Offload()
 async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)`` on the process-wide Offload (see the module docstring)."""
     return await _default.run(fn, *args, **kwargs)
+
+
+async def run_bulk(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``Offload.run_bulk`` on the process-wide Offload."""
+    return await _default.run_bulk(fn, *args, **kwargs)
 
 
 def use(offload: Offload) -> Offload:

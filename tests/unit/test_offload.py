@@ -122,3 +122,28 @@ async def test_thread_and_inline_modes_and_the_process_wide_instance() -> None:
             await offload.run(refuse, "x")
     finally:
         offload.use(previous)
+
+
+async def test_bulk_work_leaves_a_worker_free() -> None:
+    pool = Offload(mode="thread", workers=2)
+    started, release = threading.Event(), threading.Event()
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def bulk() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        started.set()
+        release.wait(5)
+        with lock:
+            running -= 1
+
+    jobs = [asyncio.create_task(pool.run_bulk(bulk)) for _ in range(3)]
+    assert await asyncio.to_thread(started.wait, 5)
+    assert await pool.run(whose_pid) == (os.getpid(), 0)  # not queued behind the uploads
+    release.set()
+    await asyncio.gather(*jobs)
+    assert most == 1  # two workers: bulk work takes at most one
