@@ -63,6 +63,7 @@ def render(
         sentence=lambda english: translate_sentence(request.get(LANG, "zh"), english),
         flash=message,
         config=request.app[SERVICES].config,
+        page_time=request.app[SERVICES].clock(),  # when this page was made
         **context,
     )
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")

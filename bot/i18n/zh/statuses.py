@@ -13,4 +13,5 @@ ZH: dict[str, str] = {
     "opening": "开启中",
     "failed": "失败",
     "cancelled": "已取消",
+    "prepared ahead": "已提前准备",
 }
