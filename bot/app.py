@@ -27,7 +27,7 @@ from bot.engine.drafting import Drafting
 from bot.engine.publishing import PostPublisher
 from bot.engine.review import ReviewActions
 from bot.engine.shared_state import DatabaseCallRecorder, DatabaseTokenStore
-from bot.engine.staging import Stager
+from bot.engine.staging import Stager, stager_owner
 from bot.engine.worker import Worker
 from bot.store import db
 
@@ -188,7 +188,7 @@ async def open_services(
             engine=engine,
             publishers=publishers,
             clock=clock,
-            owner=owner,
+            owner=stager_owner(owner),
             lead_seconds=config.publisher.stage_ahead_seconds,
             lease_seconds=config.publisher.lease_seconds,
         )

@@ -219,7 +219,11 @@ class PostPublisher(PostRecords):
                 changes=changes,
                 detail=f"attempt {post.attempts + 1}"
                 + (" (its draft was made ahead)" if staged else ""),
-                reread=False,  # the compare-and-set on the status says nobody moved it
+                reread=False,  # the compare-and-set says nobody moved or edited it
+                # An edit since the claim read the post (its staged draft holds the old text,
+                # or the copy in hand does) must not go out: ConflictError, and the next claim
+                # reads the post again.
+                unchanged=True,
             )
         if stale_draft:
             await self._delete_draft(started, stale_draft, "its articles changed since")
@@ -261,6 +265,7 @@ class PostPublisher(PostRecords):
                 post.stage,
                 owner=owner,
                 now=self.clock(),
+                unchanged_since=post.updated_at,
                 stage=PublishStage.DRAFTED.value,
                 thumb_media_id=thumbs[0],
                 draft_media_id=media_id,

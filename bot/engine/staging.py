@@ -28,6 +28,14 @@ from bot.store import posts as post_store
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+FIRST_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 600.0
+
+
+def stager_owner(owner: str) -> str:
+    """The stager's holder name beside the publisher's ``owner`` of the same process: its
+    own, so a stager's release can never free the publisher's claim."""
+    return f"{owner}:stage"
 
 
 class Stager:
@@ -48,6 +56,10 @@ class Stager:
         self.lead = timedelta(seconds=lead_seconds)
         self.lease = timedelta(seconds=lease_seconds)
         self.wake = asyncio.Event()
+        # Posts whose staging failed: (their updated_at then, failures, next try). An edit
+        # since makes them eligible at once; otherwise each failure doubles the wait, so a
+        # refusing platform is not asked every tick (quota).
+        self._failed: dict[int, tuple[datetime | None, int, datetime]] = {}
 
     async def run_once(self) -> int:
         """Make the drafts of every post due within the lead that has none of its current
@@ -61,7 +73,8 @@ class Stager:
             candidates = await post_store.to_stage(conn, now=now, until=now + self.lead)
         by_account: dict[str, list[Post]] = {}
         for post in candidates:
-            if post.account in self.publishers and not holds_staged_draft(post):
+            wanted = post.account in self.publishers and not holds_staged_draft(post)
+            if wanted and not self._backing_off(post, now):
                 by_account.setdefault(post.account, []).append(post)
         made = await asyncio.gather(*(self._stage_all(posts) for posts in by_account.values()))
         return sum(made)
@@ -72,6 +85,28 @@ class Stager:
             made += await self._stage(post)
         return made
 
+    def _backing_off(self, post: Post, now: datetime) -> bool:
+        failed = self._failed.get(post.id)
+        if failed is None:
+            return False
+        edited_at, _failures, next_try = failed
+        if post.updated_at != edited_at:
+            del self._failed[post.id]  # edited since: try the new text at once
+            return False
+        return now < next_try
+
+    def _note(self, post: Post, made: bool) -> None:
+        if made:
+            self._failed.pop(post.id, None)
+            return
+        _, failures, _ = self._failed.get(post.id, (None, 0, self.clock()))
+        wait = min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2**failures)
+        self._failed[post.id] = (
+            post.updated_at,
+            failures + 1,
+            self.clock() + timedelta(seconds=wait),
+        )
+
     async def _stage(self, post: Post) -> bool:
         async with self.engine.begin() as conn:
             held = await post_store.claim_for_staging(
@@ -81,14 +116,19 @@ class Stager:
                 post = await post_store.get(conn, post.id)  # as it is now that we hold it
         if not held:
             return False
+        made = False
         try:
-            return await self.publishers[post.account].stage_ahead(post, owner=self.owner)
+            # Bounded well inside the lease (which is not renewed): a staging that outlives
+            # its lease must not go on writing as if it still held the post.
+            async with asyncio.timeout(self.lease.total_seconds() * 0.8):
+                made = await self.publishers[post.account].stage_ahead(post, owner=self.owner)
         except Exception:  # one post's surprise must not stop the others' staging
             logger.exception("post %s: staging ahead failed; the slot will make its draft", post.id)
-            return False
         finally:
             async with self.engine.begin() as conn:
                 await post_store.release(conn, post.id, owner=self.owner)
+        self._note(post, made)
+        return made
 
     async def delete_abandoned(self) -> None:
         """Delete the drafts cancelled posts had made ahead (each forgotten in the store

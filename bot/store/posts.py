@@ -493,10 +493,12 @@ async def update_staged(
     *,
     owner: str,
     now: datetime,
+    unchanged_since: datetime | None,
     **values: Any,
 ) -> bool:
-    """Record a staging step if the post is still queued at stage ``expected`` and held by
-    ``owner``: an edit made meanwhile keeps its place, a cancel or a slot's claim wins."""
+    """Record a staging step if the post is still queued at stage ``expected``, held by
+    ``owner`` and not edited since ``unchanged_since`` (its ``updated_at`` when read): an edit
+    or a reorder made meanwhile keeps its place, a cancel or a slot's claim wins."""
     result = await conn.execute(
         posts.update()
         .where(
@@ -504,6 +506,7 @@ async def update_staged(
             posts.c.status == PostStatus.QUEUED.value,
             posts.c.stage == expected.value,
             posts.c.lease_owner == owner,
+            posts.c.updated_at == unchanged_since,
         )
         .values(updated_at=now, **values)
     )
