@@ -11,4 +11,9 @@ ZH: dict[str, str] = {
     "When the queue is empty": "队列为空时",
     "skip the slot": "跳过这个时段",
     "draft one from the catalogue": "从资源目录起草一篇",
+    "every minute": "每分钟",
+    "every day at {at}": "每天 {at}",
+    "on weekdays at {at}": "工作日 {at}",
+    "at weekends at {at}": "周末 {at}",
+    "{n} s early": "提前 {n} 秒",
 }
