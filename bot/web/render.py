@@ -3,6 +3,7 @@ every page gets (caller, CSRF token, language, flash message), redirects and fla
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,24 @@ def http_url(value: str | None) -> str:
     return value if value and value.startswith(("http://", "https://")) else "#"
 
 
+# An ISO 8601 time with its offset, as the engine writes them into log details.
+_ISO_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z)")
+
+
+def local_times(text: str, timezone: str) -> str:
+    """``text`` with each ISO time in it shown as the page shows times: in ``timezone``,
+    ``2026-11-30 08:00:00`` (the engine stores and logs UTC)."""
+
+    def shown(found: re.Match[str]) -> str:
+        try:
+            value = datetime.fromisoformat(found.group().replace("Z", "+00:00"))
+        except ValueError:
+            return found.group()
+        return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+    return _ISO_TIME.sub(shown, text)
+
+
 def _local(value: datetime | None, tz: ZoneInfo, fmt: str) -> str:
     return value.astimezone(tz).strftime(fmt) if value is not None else ""
 
@@ -60,7 +79,9 @@ def render(
         csrf_token=session.get("csrf", ""),
         lang=request.get(LANG, "zh"),
         _=request.get(TRANSLATE, _same),
-        sentence=lambda english: translate_sentence(request.get(LANG, "zh"), english),
+        sentence=lambda english: local_times(
+            translate_sentence(request.get(LANG, "zh"), english), str(env.globals["timezone"])
+        ),
         flash=message,
         config=request.app[SERVICES].config,
         page_time=request.app[SERVICES].clock(),  # when this page was made

@@ -180,3 +180,12 @@ def test_every_help_text_of_the_command_line_has_chinese() -> None:
     assert len(texts) > 40
     missing = sorted(t for t in texts if t not in table.ZH)
     assert not missing, "add these to bot/i18n/zh/cli_help.py: " + repr(missing)
+
+
+def test_log_details_show_times_as_the_page_does() -> None:
+    from bot.web.render import local_times
+
+    text = "计划时间 2026-11-30T00:00:00+00:00；下次尝试 2026-11-30T01:28:00.5Z；编号 2026-1"
+    assert local_times(text, "Asia/Shanghai") == (
+        "计划时间 2026-11-30 08:00:00；下次尝试 2026-11-30 09:28:00；编号 2026-1"
+    )
