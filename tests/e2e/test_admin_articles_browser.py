@@ -5,6 +5,7 @@ with their covers, and moving an article down reorders the push."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,9 @@ def test_a_push_of_three_articles_on_the_post_page(served: ServeProcess, page: A
 
     page.goto(f"{base}/queue")
     page.select_option("select[name=column]", "三篇一推")
-    page.fill("input[name=at]", "now")
+    # Due in a month: a post due now is claimed by the running publisher, and a post being
+    # published may no longer be reordered (409), which would race the clicks below.
+    page.fill("input[name=at]", (datetime.now(UTC) + timedelta(days=30)).isoformat())
     page.click("form[action='/queue/draft'] button[type=submit]")
     page.wait_for_url(f"{base}/posts/*")
     rows = page.locator("table.articles tbody tr")
