@@ -31,6 +31,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -130,6 +131,15 @@ class _Request:
     upload: _Upload | None = field(default=None, repr=False)
     params: Mapping[str, str] = field(default_factory=dict)
     needs_token: bool = True
+
+
+# Awaited right before an effectful request (one that is never retried blindly: submit,
+# sendall, draft/add, …) leaves, by whoever holds the post it acts for: a holder that lost its
+# claim while it was stalled raises there instead of sending. Set per task (a ContextVar), so
+# the client stays ignorant of claims and leases.
+before_effect: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "before_effect", default=None
+)
 
 
 class AccountClient:
@@ -358,6 +368,9 @@ class AccountClient:
 
     async def _call(self, request: _Request) -> dict[str, Any]:
         token = await self.tokens.current()
+        fence = None if request.idempotent else before_effect.get()
+        if fence is not None:
+            await fence()
         try:
             return await self._with_retries(request, token)
         except ApiTokenError:

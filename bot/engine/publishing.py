@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.account.client import AccountClient, PublishResult
+from bot.account.client import AccountClient, PublishResult, before_effect
 from bot.account.errors import DuplicateMassSendError
 from bot.account.limits import DEFAULT_LIMITS, PlatformLimits
 from bot.config import AccountConfig, PublisherConfig
@@ -483,11 +483,15 @@ class PostPublisher(PostRecords):
         the first may have gone out."""
         mass = post.delivery is Delivery.MASS_SEND
         endpoint = "message/mass/sendall" if mass else "freepublish/submit"
+        fence = before_effect.set(lambda: self._still_submitting(post))
         try:
-            if mass:
-                sent = await self._mass_send(post)
-            else:
-                sent = await self.api.freepublish_submit(post.draft_media_id)
+            try:
+                if mass:
+                    sent = await self._mass_send(post)
+                else:
+                    sent = await self.api.freepublish_submit(post.draft_media_id)
+            finally:
+                before_effect.reset(fence)
         except (TransientError, TokenError, PermanentError) as exc:
             # The platform answered and refused (busy, rate limit, quota, 48001, …): nothing
             # was sent, so the post goes back to "drafted" and the usual rules apply.
@@ -520,6 +524,15 @@ class PostPublisher(PostRecords):
             **({"msg_id": sent} if mass else {"publish_id": str(sent)}),
         )
         return StepResult(submitted, first_poll, released=True)
+
+    async def _still_submitting(self, post: Post) -> None:
+        """Right before the submit leaves: the intent this worker recorded is still the post's
+        state. A holder that stalled past its lease (another worker may have reconciled and
+        submitted meanwhile) raises ConflictError and sends nothing."""
+        async with self.engine.connect() as conn:
+            ours = await post_store.still_submitting(conn, post.id)
+        if not ours:
+            raise ConflictError(f"post {post.id} moved on before its submit left; not sending")
 
     async def _mass_send_allowance_opens(self, post: Post) -> datetime | None:
         """None when the account may mass-send now, else when its allowance opens again."""

@@ -807,6 +807,22 @@ async def expire_leases(conn: AsyncConnection, owners: Sequence[str], *, now: da
     return result.rowcount
 
 
+async def still_submitting(conn: AsyncConnection, post_id: int) -> bool:
+    """Whether the post is still publishing at stage ``submitting``: what a holder checks
+    right before its submit leaves. A worker that takes a post over moves it on from there at
+    once (to ``unknown``, to be reconciled), so a stalled holder finds it moved."""
+    row = (
+        await conn.execute(
+            sa.select(posts.c.id).where(
+                posts.c.id == post_id,
+                posts.c.status == PostStatus.PUBLISHING.value,
+                posts.c.stage == PublishStage.SUBMITTING.value,
+            )
+        )
+    ).first()
+    return row is not None
+
+
 async def update_if_stage(
     conn: AsyncConnection, post_id: int, expected: PublishStage, *, now: datetime, **values: Any
 ) -> bool:

@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain.errors import ConflictError
 from bot.domain.models import PostStatus, PublishStage
 from bot.store import accounts as account_store
@@ -200,3 +202,57 @@ async def test_a_stalled_stagers_release_never_frees_the_slots_claim(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(publishing, 10)
         assert other == [], "another process claimed a post whose submit was in flight"
+
+
+@pytest.mark.parametrize("removal", ["submit", "job_end_republish"])
+async def test_a_stalled_holder_whose_lease_ran_out_does_not_submit_again(
+    sqlite_url: str, cover_file: Path, removal: str
+) -> None:
+    """(F4) W1 records the intent (staged post: start+intent in one write) and stalls before its
+    HTTP submit; its lease runs out; W2 takes over, reconciles (draft present after the
+    window, nothing listed) and resubmits; W1 resumes and submits too."""
+    from bot.account.simulator import SimulatorConfig
+
+    sim = SimulatorConfig(publish_delay_seconds=3.0, seed=1, draft_removal=removal)
+    async with publish_rig(sqlite_url, cover_file, sim_config=sim) as rig:
+        queued = await queue_for_later(rig, "僵住的工人")
+        assert await stager(rig).run_once() == 1
+        await make_due(rig, queued.id)
+        w1 = rig.worker("w1")
+        publisher1 = w1.publishers["acc0"]
+        gate = asyncio.Event()
+        real_submit = publisher1.api.freepublish_submit
+
+        async def stalled_submit(media_id: str) -> Any:
+            await gate.wait()  # the process is stopped (GC pause, SIGSTOP, VM suspend)
+            return await real_submit(media_id)
+
+        publisher1.api = _Proxy(publisher1.api, freepublish_submit=stalled_submit)  # type: ignore[assignment]
+        [claimed] = await w1._claim(1)
+        stale = claimed
+        task = asyncio.create_task(publisher1.advance(stale))  # no keeper: it is stalled too
+        for _ in range(200):
+            if (await rig.get(queued.id)).stage is PublishStage.SUBMITTING:
+                break
+            await asyncio.sleep(0.02)
+        async with rig.engine.begin() as conn:  # the stalled holder's lease runs out
+            await post_store.update_fields(
+                conn, queued.id, now=utc_now(), lease_expires_at=utc_now() - timedelta(seconds=1)
+            )
+        w2 = rig.worker("w2")
+        for _ in range(100):
+            await w2.run_once()
+            if (await rig.get(queued.id)).stage is PublishStage.SUBMITTED:
+                break
+            await asyncio.sleep(0.1)
+        gate.set()  # W1 resumes while W2's job runs
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 10)
+        final = await settle(rig, queued.id)
+        await asyncio.sleep(3.5)
+        state = await rig.sim_state()
+        calls = Counter(state["call_counts"])
+        published = [a["title"] for a in state["published"]]
+        assert calls["freepublish/submit"] == 1 and published.count("僵住的工人") <= 1, (
+            f"submits={calls['freepublish/submit']}, published={published}, post={final.status}"
+        )
