@@ -131,12 +131,15 @@ class Drafting:
         """Render, re-host and check each article; raises ContentRejectedError naming every
         failing article when any check fails."""
         from bot.content import checks, render
+        from bot.engine import offload
 
         articles: list[Article] = []
         findings: list[Finding] = []
         several = len(groups) > 1
         for index, group in enumerate(groups):
-            rendered = render.render_post(
+            # Rendering is CPU work a template or a catalogue sets the size of: off the loop.
+            rendered = await offload.run(
+                render.render_post,
                 column.template,
                 templates_dir=self.config.templates_dir,
                 context=self._context(column, group, chosen, index, len(groups)),
@@ -186,6 +189,7 @@ class Drafting:
         if not 0 <= article < len(articles):
             raise UserError(f"post {post_id} has no article {article + 1}")
         from bot.content import checks, render
+        from bot.engine import offload
 
         if checks.has_surrogates(title, digest, markdown):  # nothing past here can encode it
             broken = [
@@ -204,7 +208,8 @@ class Drafting:
                 title=title.strip(),
                 digest=digest.strip(),
                 markdown=markdown,
-                content_html=render.render_markdown(markdown),
+                # An editor's markdown sets the amount of work: rendered off the loop.
+                content_html=await offload.run(render.render_markdown, markdown),
                 **changes,
             ),
             self._traditional_allowed(post.column),

@@ -1,0 +1,66 @@
+"""Rendering runs off the event loop: drafting renders each article's template, and an edit
+renders the editor's Markdown, through the offload pool, with arguments that pickle (so the
+work really goes to a worker process, not a thread that holds the loop's GIL). An editor's
+Markdown of 30,000 nested tags once held the whole service for over a minute (security
+re-review N6)."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.engine import offload
+from bot.engine.offload import Offload
+from tests.integration.test_multi_article_drafting import (
+    COLUMN,
+    Rig,
+    _catalogue,
+    _resources,
+    engine,  # noqa: F401 (a fixture)
+)
+
+
+class SpyOffload(Offload):
+    """Runs work inline and records, for each call, the function and whether its payload
+    pickles (what the process pool needs)."""
+
+    def __init__(self) -> None:
+        super().__init__(mode="inline")
+        self.calls: list[tuple[str, bool]] = []
+
+    async def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            picklable = True
+        except (pickle.PicklingError, TypeError, AttributeError):
+            picklable = False
+        self.calls.append((fn.__qualname__, picklable))
+        return fn(*args, **kwargs)
+
+
+@pytest.fixture
+def spy() -> Iterator[SpyOffload]:
+    recorder = SpyOffload()
+    previous = offload.use(recorder)
+    yield recorder
+    offload.use(previous)
+
+
+async def test_drafting_and_editing_render_in_the_offload_pool(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    spy: SpyOffload,
+) -> None:
+    await _catalogue(engine, _resources(tmp_path))
+    rig = Rig(engine, tmp_path, articles_per_post=3)
+    post = (await rig.drafting.draft(COLUMN)).post
+    assert spy.calls.count(("render_post", True)) == 3  # one per article, each picklable
+
+    spy.calls.clear()
+    await rig.drafting.edit(post.id, title="改过的标题", digest="", markdown="新的正文", article=1)
+    assert ("render_markdown", True) in spy.calls
