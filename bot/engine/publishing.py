@@ -607,6 +607,10 @@ class PostPublisher(PostRecords):
                 post, article_id="", article_url="", source="mass/get", note=note
             )
         if status == "SEND_FAIL":
+            # Proven not sent: a retry is a new send. It must not carry this send's
+            # clientmsgid (the platform would answer 45065 with the failed msg_id, adopted
+            # as "already sent") nor its time (the 23-hour rule runs from the new send).
+            post = await self._record(post, clientmsgid="", submitted_at=None)
             return await self._fail(post, PermanentError(f"mass send ended as {status}"))
         delay = poll_delay(
             post.polls,
@@ -665,13 +669,18 @@ class PostPublisher(PostRecords):
             others = await post_store.articles_of_others(
                 conn, post.account, post.title, besides=post.id
             )
-        article_id, read = await reconcile.search_published(self.api, post, now=now, others=others)
+            rivals = await post_store.in_flight_siblings(
+                conn, post.account, post.title, besides=post.id
+            )
+        article_id, read, contested = await reconcile.search_published(
+            self.api, post, now=now, others=others, rivals=rivals
+        )
         draft = "not checked"  # the box proves nothing while a job may run
-        if not article_id and age >= window:
+        if not article_id and not contested and age >= window:
             present = await reconcile.draft_present(self.api, post.draft_media_id)
             draft = "present" if present else "gone"
         evidence = reconcile.Evidence(
-            age, window, article_id=article_id, listed_items=read, draft=draft
+            age, window, article_id=article_id, listed_items=read, draft=draft, contested=contested
         )
         verdict = evidence.verdict()
         if verdict == reconcile.PUBLISHED:

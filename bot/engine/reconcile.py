@@ -1,7 +1,10 @@
 """What the platform can tell about a post whose submit answer was lost, and what that proves.
 
-Matching is by title, author and source link, the fields the platform keeps as sent, for every
-article of the push.
+Matching is by title, author, source link and digest, the fields the platform keeps as sent,
+and by the body's visible text (the platform rewrites markup, strips scripts and escapes
+differently, so tags, entities and white space are left out of the comparison), for every
+article of the push. A draft or article with another body is another push: an older preview
+draft, a stale draft made ahead, or a same-titled sibling post's article (a weekly series).
 
 What holds under every way the platform may behave (platform-fidelity.md §1 #1):
 
@@ -21,7 +24,9 @@ A list item's ``url`` is the draft's temporary link; the lasting link comes from
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import html
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,12 +61,17 @@ class Evidence:
     article_id: str = ""  # found in the published list
     listed_items: int = 0  # published-list items read
     draft: str = "not checked"  # "present", "gone" or "not checked"
+    # A listed article that matches this post and also another post still in flight (its
+    # article not yet recorded): it may be either's, so it proves nothing for this one.
+    contested: str = ""
 
     def verdict(self) -> str:
         if self.article_id:
             return PUBLISHED
         if self.age_seconds < self.window_seconds:
             return WAIT
+        if self.contested:
+            return ATTENTION
         return RESUBMIT if self.draft == "present" else ATTENTION
 
     def describe(self) -> str:
@@ -71,6 +81,11 @@ class Evidence:
             if self.article_id
             else f"not among the {self.listed_items} newest published items"
         )
+        if self.contested:
+            listed = (
+                f"article {self.contested} in the published list matches it and another post "
+                "still in flight with the same articles"
+            )
         return (
             f"submit {self.age_seconds:.0f}s ago (window {self.window_seconds:.0f}s); "
             f"{listed}; draft {self.draft}"
@@ -86,17 +101,35 @@ def recheck_seconds(age: float, window: float) -> float:
     return min(delay, until_window) if until_window > 0 else floor
 
 
+_UNSEEN = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+# White space, control characters (the platform drops them) and zero-width characters.
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]+")
+
+
+def body_text(content: str) -> str:
+    """A body's visible text, as comparable between what we sent and what the platform
+    returns: scripts, styles, comments and tags taken out, entities decoded, no white space
+    or control characters."""
+    text = _TAG.sub("", _UNSEEN.sub("", content))
+    return _SPACE.sub("", html.unescape(text))
+
+
 def same_article(news_item: dict[str, Any], article: Post | Article) -> bool:
     """Title, author, source link and digest as sent, control characters taken out (the
     digest only where the listing gives it; a post with an empty digest gets one made by the
-    platform)."""
+    platform), and the body's visible text (``body_text``). A listing without the body
+    proves nothing."""
     digest = news_item.get("digest")
     mine = clean_line(article.digest)
+    content = news_item.get("content")
     return (
         str(news_item.get("title", "")) == clean_line(article.title)
         and str(news_item.get("author", "")) == clean_line(article.author)
         and str(news_item.get("content_source_url", "")) == clean_line(article.content_source_url)
         and (digest is None or not mine or str(digest) == mine)
+        and isinstance(content, str)
+        and body_text(content) == body_text(article.content_html)
     )
 
 
@@ -112,10 +145,12 @@ def same_push(item: dict[str, Any], post: Post) -> bool:
 
 
 async def find_draft(api: AccountClient, post: Post) -> str:
-    """The media_id of a draft in the newest 20 that matches the post, or ""."""
-    listing = await api.draft_batchget(0, 20, no_content=True)
+    """The media_id of a draft in the newest 20 that matches the post, bodies included, or
+    "" (a draft with another body, such as a preview of a text the reviewer refused, is
+    never taken)."""
+    listing = await api.draft_batchget(0, 20, no_content=False)
     for item in listing.get("item") or []:
-        if same_push(item, post):
+        if isinstance(item, dict) and same_push(item, post):
             return str(item.get("media_id", ""))
     return ""
 
@@ -141,16 +176,21 @@ async def search_published(
     now: datetime,
     max_pages: int = 3,
     others: Collection[str] = (),
-) -> tuple[str, int]:
-    """(article_id or "", items read): a published article that matches the post and is not
-    older than its submit. Pages back (20 items a call, at most ``max_pages`` calls of the 100
-    a day) until a whole page is older than the submit; an item without a readable time may
-    be new, so it never ends the search early. Articles in ``others`` belong to other posts
-    with the same title and are never taken for this one."""
+    rivals: Sequence[Post] = (),
+) -> tuple[str, int, str]:
+    """(article_id or "", items read, contested article_id or ""): a published article that
+    matches the post, bodies included, and is not older than its submit. Pages back (20 items
+    a call, at most ``max_pages`` calls of the 100 a day) until a whole page is older than the
+    submit; an item without a readable time may be new, so it never ends the search early.
+    Articles in ``others`` belong to other posts with the same title and are never taken for
+    this one. ``rivals`` are other posts in flight whose article is not recorded yet: an
+    article that matches one of them as well may be theirs, so it is returned as contested,
+    never as this post's."""
     since = ((post.submitted_at or now) - CLOCK_SLACK).timestamp()
     read = 0
+    contested = ""
     for page in range(max_pages):
-        listing = await api.freepublish_batchget(page * PAGE, PAGE, no_content=True)
+        listing = await api.freepublish_batchget(page * PAGE, PAGE, no_content=False)
         items = [i for i in listing.get("item") or [] if isinstance(i, dict)]
         read += len(items)
         times = [update_time(i) for i in items]
@@ -159,19 +199,22 @@ async def search_published(
             if article_id in others:
                 continue
             if (updated is None or updated >= since) and same_push(item, post):
-                return article_id, read
+                if any(same_push(item, rival) for rival in rivals):
+                    contested = contested or article_id
+                    continue
+                return article_id, read, ""
         # The list is not promised newest first, so stop only when a whole page is older.
         older = [t is not None and t < since for t in times]
         if len(items) < PAGE or (older and all(older)):
             break
-    return "", read
+    return "", read, contested
 
 
 async def find_published(
     api: AccountClient, post: Post, *, now: datetime, max_pages: int = 3
 ) -> str | None:
     """The article_id of a published article that matches the post, or None."""
-    article_id, _ = await search_published(api, post, now=now, max_pages=max_pages)
+    article_id, _, _ = await search_published(api, post, now=now, max_pages=max_pages)
     return article_id or None
 
 

@@ -741,6 +741,31 @@ async def articles_of_others(
     return {str(article_id) for (article_id,) in rows}
 
 
+async def in_flight_siblings(
+    conn: AsyncConnection, account: str, title: str, *, besides: int
+) -> list[Post]:
+    """Other posts of ``account`` titled ``title`` whose submit may have made an article they
+    have not recorded yet (submitting, submitted or unclear): an article found under that
+    title may be theirs."""
+    rows = await conn.execute(
+        sa.select(posts.c.id).where(
+            posts.c.account == account,
+            posts.c.title == title,
+            posts.c.id != besides,
+            posts.c.status == PostStatus.PUBLISHING.value,
+            posts.c.article_id == "",
+            posts.c.stage.in_(
+                [
+                    PublishStage.SUBMITTING.value,
+                    PublishStage.SUBMITTED.value,
+                    PublishStage.UNKNOWN.value,
+                ]
+            ),
+        )
+    )
+    return [await get(conn, post_id) for (post_id,) in rows]
+
+
 async def find_by_msg_id(conn: AsyncConnection, account: str, msg_id: str) -> Post | None:
     row = (
         await conn.execute(

@@ -73,14 +73,15 @@ async def test_the_cover_is_uploaded_once_per_account(sqlite_url: str, cover_fil
 
 
 async def _draft_on_platform(rig: Rig, title: str) -> tuple[str, str]:
-    """A cover and a draft made on the platform directly, as a crashed worker left them."""
+    """A cover and a draft made on the platform directly, as a crashed worker left them: the
+    post's own articles (``rig.add_post``'s body), so reconciliation can recognise them."""
     client = rig.clients["acc0"]
     media_id, _ = await client.add_material(rig.cover.read_bytes(), "c.jpg", "image")
     article = {
         "title": title,
         "author": "团区委",
         "digest": "摘要",
-        "content": "<p>正文</p>",
+        "content": f"<p>{title} 的正文</p>",
         "content_source_url": "https://www.xuexi.cn/",
         "thumb_media_id": media_id,
     }
