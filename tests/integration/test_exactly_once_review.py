@@ -155,3 +155,42 @@ async def test_an_unclear_submit_never_adopts_a_sibling_posts_article(
             f"X {final_x.status} article {final_x.article_id}, Y {final_y.status} article "
             f"{final_y.article_id}; the platform published {len(state['published'])} article(s)"
         )
+
+
+async def test_an_unclear_submit_never_adopts_an_identical_siblings_article(
+    sqlite_url: str, cover_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, but X's articles equal Y's in every field the platform lists, the body too:
+    the published article matches both, and Y (in flight, its article not recorded yet) may
+    own it, so X never takes it. X waits; once Y records its article X is judged on its own
+    (resubmitted when its draft proves it never went out, or shown to a person)."""
+    from bot.account.errors import ApiUnknownOutcomeError
+    from tests.integration.publish_harness import FAST
+
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        rig.config = replace(
+            rig.config, publisher=replace(FAST, poll_first_seconds=4.0, poll_max_seconds=4.0)
+        )
+        y = await rig.add_post("每周课程")
+        x = await rig.add_post("每周课程")
+        client = rig.clients["acc0"]
+        real = client.freepublish_submit
+        calls = {"n": 0}
+
+        async def second_lost(media_id: str) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise ApiUnknownOutcomeError("connection reset", endpoint="freepublish/submit")
+            return await real(media_id)
+
+        monkeypatch.setattr(client, "freepublish_submit", second_lost)
+        final_x = await settle(rig, x.id, seconds=15)
+        final_y = await settle(rig, y.id, seconds=15)
+        state = await rig.sim_state()
+        assert final_y.status is PostStatus.PUBLISHED
+        assert final_x.article_id != final_y.article_id or not final_x.article_id, (
+            f"X and Y both claim article {final_y.article_id}; the platform published "
+            f"{len(state['published'])} article(s)"
+        )
+        assert final_x.status is PostStatus.PUBLISHED or final_x.needs_attention, final_x
+        assert len(state["published"]) == (2 if final_x.status is PostStatus.PUBLISHED else 1)
