@@ -320,14 +320,19 @@ class Drafting:
         CPU work); the findings are returned, not raised. ``allowed``: the column's names in
         Traditional characters."""
         from bot.content import checks
+        from bot.content.checks.limits import CONTENT_BYTES
         from bot.content.images import rehost_images
         from bot.engine import offload
 
-        html = await rehost_images(
-            article.content_html,
-            upload=lambda data, name: self._upload(account, data, name),
-            load=self.load_image,
-        )
+        html = article.content_html
+        # As many characters as the byte limit is over it whatever they are: the checks will
+        # refuse it, so neither upload its images nor scan it on the loop (security re-check N9).
+        if len(html) < CONTENT_BYTES:
+            html = await rehost_images(
+                html,
+                upload=lambda data, name: self._upload(account, data, name),
+                load=self.load_image,
+            )
         findings = await offload.run(
             checks.check_post,
             article.title,
@@ -344,8 +349,9 @@ class Drafting:
         fixed = article.replace(
             title=checks.fix_invisible(article.title, single_line=True),
             digest=checks.fix_invisible(article.digest, single_line=True),
-            markdown=checks.fix_invisible(article.markdown),
-            content_html=checks.fix_invisible(html),
+            # The body may be long: its scan runs off the loop.
+            markdown=await offload.run(checks.fix_invisible, article.markdown),
+            content_html=await offload.run(checks.fix_invisible, html),
         )
         return fixed, findings
 

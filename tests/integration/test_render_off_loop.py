@@ -20,6 +20,7 @@ from tests.integration.test_multi_article_drafting import (
     COLUMN,
     Rig,
     _catalogue,
+    _cover,
     _resources,
     engine,  # noqa: F401 (a fixture)
 )
@@ -64,3 +65,24 @@ async def test_drafting_and_editing_render_in_the_offload_pool(
     spy.calls.clear()
     await rig.drafting.edit(post.id, title="改过的标题", digest="", markdown="新的正文", article=1)
     assert ("render_markdown", True) in spy.calls
+
+
+async def test_a_body_over_the_byte_limit_uploads_nothing_before_it_is_refused(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    spy: SpyOffload,
+) -> None:
+    from bot.content.checks.limits import CONTENT_BYTES
+    from bot.domain.errors import ContentRejectedError
+
+    await _catalogue(engine, _resources(tmp_path))
+    rig = Rig(engine, tmp_path)
+    post = (await rig.drafting.draft(COLUMN)).post
+    uploads = list(rig.uploads)
+    image = f"![]({_cover(tmp_path, 9)})\n\n"
+    with pytest.raises(ContentRejectedError) as refused:
+        await rig.drafting.edit(
+            post.id, title="太长的正文", digest="", markdown=image + "正" * CONTENT_BYTES
+        )
+    assert "content.too_large" in {f.code for f in refused.value.findings}
+    assert rig.uploads == uploads  # its image was not re-hosted for a post that is refused

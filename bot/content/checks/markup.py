@@ -41,7 +41,9 @@ _LEFTOVER = (
     (re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]"), "a '#' heading marker"),
     (re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)"), "a [text](link)"),
     (re.compile(r"~~[^~\s][^~\n]{0,80}~~"), "'~~' strike-through marks"),
-    (re.compile(r"(?m)^\s*[-*+] \[[ xX]\] "), "a '- [ ]' task box"),
+    # [ \t]*, not \s*: under (?m) \s* crosses line ends, so each of N blank lines would scan
+    # every blank line after it (quadratic: a 98 KB edit held a worker for minutes).
+    (re.compile(r"(?m)^[ \t]*[-*+] \[[ xX]\] "), "a '- [ ]' task box"),
 )
 # Syntax other WeChat editors render and we do not: refused, so it never shows as text.
 _UNSUPPORTED = (
@@ -49,7 +51,7 @@ _UNSUPPORTED = (
     (re.compile(r"(?m)^:::"), "a ':::' container", "改用引用（> …）"),
     (re.compile(r"\[TOC\]|\[\[toc\]\]", re.I), "a [TOC] marker", "删除目录标记"),
     (re.compile(r"\$\$[^$]+\$\$|\$\$"), "'$$' maths", "把公式做成图片"),
-    (re.compile(r"(?m)^\s*\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]", re.I),
+    (re.compile(r"(?m)^[ \t]*\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]", re.I),
      "a '[!NOTE]' alert", "删除提示标记，保留引用"),
 )  # fmt: skip
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]{1,30}\]:?")
