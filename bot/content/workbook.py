@@ -41,7 +41,9 @@ def first_sheet(path: Path) -> Iterator[tuple[str, Rows]]:
         reason = exc.strerror or type(exc).__name__
         message = msg("{path}: cannot read: {reason}", path=str(path), reason=msg(reason))
         raise ImportFileError(message, path=str(path)) from None
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
+    # SyntaxError: the XML parsers' errors (ElementTree's ParseError, lxml's) for a part that
+    # is cut off or names an undefined entity.
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError) as exc:
         message = msg(
             "{path}: not an Excel workbook (.xlsx) that can be read ({reason}); an old .xls "
             "or a password-protected workbook cannot be: save it as .xlsx without a password",

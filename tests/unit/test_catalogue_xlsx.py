@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -176,3 +178,32 @@ def test_a_remarks_column_is_read_past(tmp_path: Path) -> None:
     js = tmp_path / "c.json"
     js.write_text(json.dumps([{"id": "a", "kind": "平台", "title": "甲", "备注": "x"}]), "utf-8")
     assert read_catalogue(js, kinds=KINDS)[0].id == "a"
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (lambda xml: xml[: len(xml) // 2], "that can be read"),  # cut off mid-element
+        (lambda xml: b'<?xml version="1.0"?><workbook>&undefined;</workbook>', "that can be read"),
+        (
+            lambda xml: (
+                b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaa">'
+                b'<!ENTITY b "&a;&a;&a;&a;">]><workbook>&b;</workbook>'
+            ),
+            "the workbook has no sheet",
+        ),
+    ],
+)
+def test_a_workbook_with_broken_xml_is_refused_not_a_crash(
+    tmp_path: Path, damage: Callable[[bytes], bytes], expected: str
+) -> None:
+    """Broken XML inside the zip (security re-check N7): openpyxl's parse error while it opens
+    the file is a user's bad file, one line, never an HTTP 500."""
+    good = workbook(tmp_path / "good.xlsx", [CHINESE_HEADER[:3], ["a", "平台", "甲"]])
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, damage(data) if item.filename == "xl/workbook.xml" else data)
+    message = str(error(bad))
+    assert expected in message and "\n" not in message
