@@ -274,15 +274,13 @@ async def _correct_links(
     urls = urls[first:]
     await post_store.update_fields(conn, post.id, now=now, article_url=urls[0])
     await post_store.record_article_results(conn, post.id, article_urls=urls)
-    await log.append(
+    await _log_post(
         conn,
-        at=now,
-        step="sync",
-        outcome="info",
-        post_id=post.id,
-        account=state.account,
-        column=post.column,
-        detail="the stored link was the published list's temporary one; "
+        state,
+        post,
+        now,
+        "info",
+        "the stored link was the published list's temporary one; "
         + (f"now the lasting {urls[0]}" if urls[0] else "cleared (no lasting link known)"),
     )
     state.corrected += 1
@@ -310,15 +308,13 @@ async def _mark_if_deleted(
         await _mark_deleted(conn, state, post, now, "marked is_deleted in the published list")
     elif deleted:
         numbers = ", ".join(str(i) for i in deleted)
-        await log.append(
+        await _log_post(
             conn,
-            at=now,
-            step="sync",
-            outcome="info",
-            post_id=post.id,
-            account=state.account,
-            column=post.column,
-            detail=f"article {numbers} of {len(articles)} deleted on the platform "
+            state,
+            post,
+            now,
+            "info",
+            f"article {numbers} of {len(articles)} deleted on the platform "
             f"(article {post.article_id}); the others are still online",
         )
 
@@ -331,15 +327,8 @@ async def _mark_deleted(
     why: str,
 ) -> None:
     await post_store.update_fields(conn, post.id, now=now, error=DELETED_ON_PLATFORM)
-    await log.append(
-        conn,
-        at=now,
-        step="sync",
-        outcome="error",
-        post_id=post.id,
-        account=state.account,
-        column=post.column,
-        detail=f"{DELETED_ON_PLATFORM}: article {post.article_id} {why}",
+    await _log_post(
+        conn, state, post, now, "error", f"{DELETED_ON_PLATFORM}: article {post.article_id} {why}"
     )
     state.deleted += 1
 
@@ -375,15 +364,13 @@ async def _adopt(
         conn, post.id, now=now, article_id=article_id, article_url=urls[0]
     )
     await post_store.record_article_results(conn, post.id, article_urls=urls)
-    await log.append(
+    await _log_post(
         conn,
-        at=now,
-        step="sync",
-        outcome="info",
-        post_id=post.id,
-        account=state.account,
-        column=post.column,
-        detail=f"found in the platform's published list by title (article {article_id})",
+        state,
+        post,
+        now,
+        "info",
+        f"found in the platform's published list by title (article {article_id})",
     )
     state.adopted += 1
     await _mark_if_deleted(conn, state, post._replace(article_id=article_id), articles, now)
@@ -471,3 +458,24 @@ def _int(value: Any) -> int:
 def _timestamp(value: Any) -> datetime | None:
     seconds = _int(value)
     return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+
+
+async def _log_post(
+    conn: AsyncConnection,
+    state: AccountSync,
+    post: report_store.SyncPost,
+    now: datetime,
+    outcome: str,
+    detail: str,
+) -> None:
+    """One log row of what sync found about a stored post."""
+    await log.append(
+        conn,
+        at=now,
+        step="sync",
+        outcome=outcome,
+        post_id=post.id,
+        account=state.account,
+        column=post.column,
+        detail=detail,
+    )
