@@ -27,7 +27,7 @@ from bot.store import accounts as account_store
 from bot.store import db
 from bot.store import posts as post_store
 from tests.conftest import FakeClock
-from tests.integration.publish_harness import FAST, Rig, make_config
+from tests.integration.publish_harness import FAST, Rig, make_config, queued_post
 
 
 @dataclass
@@ -67,20 +67,13 @@ class Clocked(Rig):
         column: str = "col0",
         delivery: Delivery = Delivery.PUBLISH,
     ) -> Post:
-        new = post_store.NewPost(
-            column=column,
+        new = queued_post(
+            title,
+            cover=self.cover,
+            due=self.clock(),
             account=account,
-            title=title,
-            author="团区委",
-            digest="摘要",
-            markdown="",
-            content_html=f"<p>{title} 的正文</p>",
-            content_source_url="https://www.xuexi.cn/",
-            cover=str(self.cover),
-            delivery=delivery.value,
-            status=PostStatus.QUEUED,
-            resources=[],
-            scheduled_for=self.clock(),
+            column=column,
+            delivery=delivery,
         )
         async with self.engine.begin() as conn:
             post_id = await post_store.create(conn, new, now=self.clock())

@@ -117,20 +117,13 @@ class Rig:
             )
             for i, more_title in enumerate(more_titles, start=2)
         ]
-        new = post_store.NewPost(
-            column=column,
+        new = queued_post(
+            title,
+            cover=self.cover,
+            due=utc_now(),
             account=account,
-            title=title,
-            author="团区委",
-            digest="摘要",
-            markdown="",
-            content_html=f"<p>{title} 的正文</p>",
-            content_source_url="https://www.xuexi.cn/",
-            cover=str(self.cover),
-            delivery=delivery.value,
-            status=PostStatus.QUEUED,
-            resources=[],
-            scheduled_for=utc_now(),
+            column=column,
+            delivery=delivery,
             more_articles=more,
         )
         async with self.engine.begin() as conn:
@@ -191,3 +184,34 @@ async def publish_rig(
         await session.close()
         await engine.dispose()
         await sim.stop()
+
+
+def queued_post(
+    title: str,
+    *,
+    cover: Path,
+    due: datetime,
+    account: str = "acc0",
+    column: str = "col0",
+    author: str = "团区委",
+    delivery: Delivery = Delivery.PUBLISH,
+    more_articles: Sequence[Article] = (),
+) -> post_store.NewPost:
+    """The test rigs' queued post, due at ``due``: its body names its title, so that
+    reconciliation (which compares bodies) can tell two posts apart."""
+    return post_store.NewPost(
+        column=column,
+        account=account,
+        title=title,
+        author=author,
+        digest="摘要",
+        markdown="",
+        content_html=f"<p>{title} 的正文</p>",
+        content_source_url="https://www.xuexi.cn/",
+        cover=str(cover),
+        delivery=delivery.value,
+        status=PostStatus.QUEUED,
+        resources=[],
+        scheduled_for=due,
+        more_articles=list(more_articles),
+    )

@@ -29,7 +29,7 @@ from bot.store import events as event_store
 from bot.store import posts as post_store
 from bot.web.callback import event_record
 from tests.conftest import FakeClock
-from tests.integration.publish_harness import make_config
+from tests.integration.publish_harness import make_config, queued_post
 
 SETTINGS = PublisherConfig(
     concurrency=1,
@@ -60,20 +60,8 @@ class VariantRig:
     async def add_post(
         self, title: str, *, author: str = "团区委", delivery: Delivery = Delivery.PUBLISH
     ) -> Post:
-        new = post_store.NewPost(
-            column="col0",
-            account="acc0",
-            title=title,
-            author=author,
-            digest="摘要",
-            markdown="",
-            content_html=f"<p>{title} 的正文</p>",
-            content_source_url="https://www.xuexi.cn/",
-            cover=str(self.cover),
-            delivery=delivery.value,
-            status=PostStatus.QUEUED,
-            resources=[],
-            scheduled_for=self.clock(),
+        new = queued_post(
+            title, cover=self.cover, due=self.clock(), author=author, delivery=delivery
         )
         async with self.engine.begin() as conn:
             post_id = await post_store.create(conn, new, now=self.clock())
