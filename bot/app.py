@@ -43,6 +43,7 @@ def utc_now() -> datetime:
 class Services:
     config: Config
     engine: AsyncEngine
+    health_engine: AsyncEngine  # the health check's own connection (see views.auth.healthz)
     clock: Clock
     session: aiohttp.ClientSession
     clients: dict[str, AccountClient]
@@ -140,6 +141,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     owner = owner or process_owner()
     engine = db.open_engine(config.database_url)
+    health_engine = db.open_engine(config.database_url, pool_size=1)
     session = aiohttp.ClientSession()
     try:
         tokens = DatabaseTokenStore(engine, clock)
@@ -204,6 +206,7 @@ async def open_services(
         yield Services(
             config=config,
             engine=engine,
+            health_engine=health_engine,
             clock=clock,
             session=session,
             clients=clients,
@@ -217,6 +220,7 @@ async def open_services(
     finally:
         await session.close()
         await engine.dispose()
+        await health_engine.dispose()
 
 
 def _schedules_from_files(config: Config) -> Callable[[str], bool]:

@@ -50,19 +50,25 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def open_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Create the engine; for SQLite also the directory of the file. Raises ConfigError.
 
-    PostgreSQL keeps ``pool_size`` connections and opens as many again at a peak: at a slot
+    The pool keeps ``pool_size`` connections and opens as many again at a peak: at a slot
     every account's post is in flight at once, each needing a connection for a moment
-    between its calls; two processes at twice that stay well inside PostgreSQL's default of
-    100 connections."""
+    between its calls; two processes at twice that (and the health check's one each) stay
+    well inside PostgreSQL's default of 100 connections."""
     try:
         parsed = make_url(url)
     except SQLAlchemyError as exc:
         raise ConfigError(f"database.url: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
+        pooling: dict[str, Any] = {}
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = SQLiteEngine(create_async_engine(url, connect_args={"timeout": 30}).sync_engine)
+            # Connections are kept, not opened per use: each is a thread and a file opened
+            # with its pragmas, and a burst closing and reopening its overflow at every step
+            # kept the loop's process busy doing just that.
+            pooling = {"pool_size": pool_size, "max_overflow": pool_size}
+        sync_engine = create_async_engine(url, connect_args={"timeout": 30}, **pooling).sync_engine
+        engine = SQLiteEngine(sync_engine)
         _make_sqlite_serial(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -83,13 +89,33 @@ class SQLiteEngine(AsyncEngine):
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.writer_turn(), super().begin() as conn:
+            yield conn
+
+    def writer_turn(self) -> asyncio.Lock:
+        """This process's turn to write (held by ``begin``)."""
         loop = asyncio.get_running_loop()
         writer = self._writers.get(loop)
         if writer is None:
             self._writers = {k: v for k, v in self._writers.items() if not k.is_closed()}
             writer = self._writers[loop] = asyncio.Lock()
-        async with writer, super().begin() as conn:
-            yield conn
+        return writer
+
+
+# aiosqlite's connection: ``await execute(sql, params)`` returns a cursor; no SQLAlchemy.
+DriverConnection = Any
+
+
+@contextlib.asynccontextmanager
+async def writing_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
+    """SQLite only: the driver's own connection in its autocommit state, in this process's
+    turn to write, for statements SQLAlchemy's transactions cannot hold (ATTACH and DETACH
+    must run outside one). The caller begins and ends its own transaction."""
+    if not isinstance(engine, SQLiteEngine):
+        raise TypeError("writing_connection is for SQLite engines")
+    async with engine.writer_turn(), engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        yield raw.driver_connection
 
 
 def _make_sqlite_serial(engine: AsyncEngine) -> None:
@@ -165,7 +191,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 # The newest migration; a test checks it against Alembic's own idea of the head.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 def head_revision() -> str | None:

@@ -569,15 +569,15 @@ async def test_6_healthz_answers_while_an_upload_is_checked_and_rows_are_limited
     rig: WebRig, threads: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entered, release, left = threading.Event(), threading.Event(), threading.Event()
-    original = importing.validate_file
+    original = importing.stage_file
 
-    def slow_validate(*args: Any) -> int:
+    def slow_stage(*args: Any) -> int:
         entered.set()
         release.wait(5)  # on the loop this would hold every other request for 5 s
         left.set()
         return original(*args)
 
-    monkeypatch.setattr(importing, "validate_file", slow_validate)
+    monkeypatch.setattr(importing, "stage_file", slow_stage)
     rows = "".join(f"r{i},platform,Title {i},\n" for i in range(20))
     upload = asyncio.create_task(_upload(rig, "id,kind,title,cover\n" + rows, "ok.csv"))
     assert await asyncio.to_thread(entered.wait, 5)
@@ -593,10 +593,13 @@ async def test_6_healthz_answers_while_an_upload_is_checked_and_rows_are_limited
     assert status == 422
     assert "more than 10 rows" in outcome[0]["error"]
     monkeypatch.setattr(importing, "MAX_ROWS", 100)
-    monkeypatch.setattr(importing, "MAX_CATALOGUE", 30)  # 20 held, 20 more could be new
+    monkeypatch.setattr(importing, "MAX_CATALOGUE", 30)  # 20 held
     status, outcome = await _upload(rig, "id,kind,title,cover\n" + rows, "again.csv")
+    assert (status, outcome[0]["updated"]) == (200, 20)  # the same ids: nothing new
+    more = "".join(f"n{i},platform,New {i},\n" for i in range(11))
+    status, outcome = await _upload(rig, "id,kind,title,cover\n" + more, "more.csv")
     assert status == 422
-    assert "at most 30 resources" in outcome[0]["error"]
+    assert "at most 30 resources; it has 20 and this file adds 11 new" in outcome[0]["error"]
 
 
 # --- 7. a date in year 9999 broke the queue for everyone --------------------------------------

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.domain.errors import TransientError, UserError
+from bot.domain.models import PostStatus
 from bot.store import db
 from bot.web import auth, forms, users
 from bot.web.keys import IDENTITY, SERVICES
@@ -89,10 +90,11 @@ async def healthz(request: web.Request) -> web.Response:
 
     services = request.app[SERVICES]
     try:
-        async with db.reading(services.engine) as conn:
-            await conn.execute(sa.text("SELECT 1"))
-            failed = (await post_store.count_by_status(conn)).get("failed", 0)
-            attention = await post_store.list_posts(conn, needs_attention=True, limit=1)
+        # Its own connection: a burst that holds every pooled connection must not make the
+        # service look dead. Three index probes, each a round trip that proves the database.
+        async with db.reading(services.health_engine) as conn:
+            failed = await post_store.count_with_status(conn, PostStatus.FAILED)
+            attention = await post_store.any_need_attention(conn)
             parked = await account_store.parked_accounts(conn, services.clock())
     except (OSError, sa.exc.SQLAlchemyError) as exc:
         raise TransientError("the database does not answer") from exc
