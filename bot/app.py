@@ -30,6 +30,7 @@ from bot.engine.shared_state import DatabaseCallRecorder, DatabaseTokenStore
 from bot.engine.staging import Stager, stager_owner
 from bot.engine.worker import Worker
 from bot.store import db
+from bot.store.health import HealthProbe
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -43,7 +44,7 @@ def utc_now() -> datetime:
 class Services:
     config: Config
     engine: AsyncEngine
-    health_engine: AsyncEngine  # the health check's own connection (see views.auth.healthz)
+    health: HealthProbe  # the health check's own connection (bot.store.health)
     clock: Clock
     session: aiohttp.ClientSession
     clients: dict[str, AccountClient]
@@ -141,7 +142,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     owner = owner or process_owner()
     engine = db.open_engine(config.database_url)
-    health_engine = db.open_engine(config.database_url, pool_size=1)
+    health = HealthProbe(config.database_url, fallback=engine)
     session = aiohttp.ClientSession()
     try:
         tokens = DatabaseTokenStore(engine, clock)
@@ -206,7 +207,7 @@ async def open_services(
         yield Services(
             config=config,
             engine=engine,
-            health_engine=health_engine,
+            health=health,
             clock=clock,
             session=session,
             clients=clients,
@@ -220,7 +221,7 @@ async def open_services(
     finally:
         await session.close()
         await engine.dispose()
-        await health_engine.dispose()
+        await health.close()
 
 
 def _schedules_from_files(config: Config) -> Callable[[str], bool]:

@@ -781,18 +781,6 @@ async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
-async def count_with_status(conn: AsyncConnection, status: PostStatus) -> int:
-    """How many posts are in ``status`` (a range of the status index, not a scan of every post)."""
-    query = sa.select(sa.func.count()).where(posts.c.status == status.value)
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def any_need_attention(conn: AsyncConnection) -> bool:
-    """Whether some post waits for a person (one probe of the attention index)."""
-    query = sa.select(posts.c.id).where(posts.c.needs_attention.is_(True)).limit(1)
-    return (await conn.execute(query)).first() is not None
-
-
 async def mass_sends_since(conn: AsyncConnection, account: str, since: datetime) -> int:
     """Mass sends of an account accepted by the platform since ``since`` (for its allowance)."""
     query = sa.select(sa.func.count()).where(

@@ -6,8 +6,6 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.domain.errors import TransientError, UserError
-from bot.domain.models import PostStatus
-from bot.store import db
 from bot.web import auth, forms, users
 from bot.web.keys import IDENTITY, SERVICES
 from bot.web.render import flash, local_target, redirect, render, translate
@@ -85,24 +83,17 @@ async def healthz(request: web.Request) -> web.Response:
     """200 after a database round trip: ``{"status": "ok"}``, or ``"degraded"`` with the
     ``problems`` a person should look at (failed posts, posts that need a person, a parked
     account): the service runs, its work does not. 503 when the database does not answer."""
-    from bot.store import accounts as account_store
-    from bot.store import posts as post_store
-
     services = request.app[SERVICES]
     try:
-        # Its own connection: a burst that holds every pooled connection must not make the
-        # service look dead. Three index probes, each a round trip that proves the database.
-        async with db.reading(services.health_engine) as conn:
-            failed = await post_store.count_with_status(conn, PostStatus.FAILED)
-            attention = await post_store.any_need_attention(conn)
-            parked = await account_store.parked_accounts(conn, services.clock())
+        health = await services.health.read(services.clock())
     except (OSError, sa.exc.SQLAlchemyError) as exc:
         raise TransientError("the database does not answer") from exc
+    failed, attention, parked = health.failed, health.attention, health.parked
     problems = [f"{failed} failed post(s)"] if failed else []
     if attention:
         problems.append("posts need a person (see the dashboard)")
     problems += [
-        f"account {name} parked until {until.isoformat()}" for name, (until, _) in parked.items()
+        f"account {name} parked until {until.isoformat()}" for name, until in parked.items()
     ]
     if problems:
         return web.json_response({"status": "degraded", "problems": problems})
