@@ -1,9 +1,11 @@
 """Opening the database and migrating its schema.
 
-SQLite (the default) runs in WAL mode with every transaction ``BEGIN IMMEDIATE``: one writer at
-a time, so a read-then-write transaction never fails half way on a lock upgrade. Reads that
-never write (``reading``) begin ``DEFERRED`` and so never wait for the writer. PostgreSQL is
-the shared engine for several processes.
+SQLite (the default) runs in WAL mode. Every ``engine.begin()`` transaction is ``BEGIN
+IMMEDIATE``: one writer at a time, so a read-then-write transaction never fails half way on a
+lock upgrade. ``engine.connect()`` blocks never commit, so they only read: they begin
+``DEFERRED`` and never wait for the writer or for each other (they once took the write lock
+too, and a burst's hundred reads queued behind each other in SQLite's busy handler).
+PostgreSQL is the shared engine for several processes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ _UPGRADE_LOCK = 0x626F7401  # the advisory lock key schema upgrades take on Post
 
 
 READ_ONLY = "bot_read_only"
+_WRITER = "bot_writer"  # set by SQLiteEngine.begin: this transaction writes
 
 
 @contextlib.asynccontextmanager
@@ -89,8 +92,10 @@ class SQLiteEngine(AsyncEngine):
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        async with self.writer_turn(), super().begin() as conn:
-            yield conn
+        async with self.writer_turn(), self.connect() as conn:
+            await conn.execution_options(**{_WRITER: True})
+            async with conn.begin():
+                yield conn
 
     def writer_turn(self) -> asyncio.Lock:
         """This process's turn to write (held by ``begin``)."""
@@ -132,11 +137,12 @@ def _make_sqlite_serial(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(READ_ONLY):
-            # A read in WAL mode sees a snapshot and never waits for the writer.
-            conn.exec_driver_sql("BEGIN DEFERRED")
-        else:
+        if conn.get_execution_options().get(_WRITER):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            # A read in WAL mode sees a snapshot and never waits for the writer (nor for
+            # other readers). ``connect()`` blocks never commit, so they only ever read.
+            conn.exec_driver_sql("BEGIN DEFERRED")
 
 
 def _alembic_config(connection: Connection) -> AlembicConfig:

@@ -9,6 +9,7 @@ apart so a report can say where each figure comes from.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -232,12 +233,12 @@ async def published_times(
 ) -> list[tuple[str, datetime, int]]:
     """(column, published_at, articles) of every post published in the window, for per-week
     charts."""
-    rows = await conn.execute(
+    query = (
         sa.select(posts.c.column_name, posts.c.published_at, article_count())
         .where(_published_in(start, end, column))
         .order_by(posts.c.published_at)
     )
-    return [(c, at, int(n)) for c, at, n in rows]
+    return [(c, at, int(n)) async for c, at, n in _in_slices(conn, query)]
 
 
 async def published_per_day(
@@ -258,12 +259,23 @@ async def published_per_day(
         .where(_published_in(start, end, None))
         .subquery()
     )
-    rows = await conn.execute(
-        sa.select(inner.c.col, inner.c.day, sa.func.count(), sa.func.sum(inner.c.n)).group_by(
-            inner.c.col, inner.c.day
-        )
+    query = sa.select(inner.c.col, inner.c.day, sa.func.count(), sa.func.sum(inner.c.n)).group_by(
+        inner.c.col, inner.c.day
     )
-    return [(c, str(d)[:10], int(n), int(a or 0)) for c, d, n, a in rows]
+    return [(c, str(d)[:10], int(n), int(a or 0)) async for c, d, n, a in _in_slices(conn, query)]
+
+
+SLICE = 2000  # rows turned into Python objects per turn of the event loop
+
+
+async def _in_slices(conn: AsyncConnection, query: sa.Select[Any]) -> AsyncIterator[Any]:
+    """The rows of ``query``, fetched ``SLICE`` at a time: a year of a hundred columns is tens
+    of thousands of rows, and converting them in one go held the loop for a fifth of a second
+    while every other request waited."""
+    result = await conn.stream(query)
+    async for part in result.partitions(SLICE):
+        for row in part:
+            yield row
 
 
 async def column_has_posts(conn: AsyncConnection, column: str) -> bool:

@@ -95,3 +95,25 @@ async def test_a_database_that_cannot_be_read_is_an_error_not_a_hang(tmp_path: P
     finally:
         await probe.close()
         await engine.dispose()
+
+
+async def test_reads_through_connect_do_not_wait_for_the_writer(sqlite_url: str) -> None:
+    """On SQLite a plain ``connect()`` read begins DEFERRED: it reads its snapshot while a
+    writer holds the lock, instead of queueing behind it (BEGIN IMMEDIATE) for as long as
+    the write lasts."""
+    engine = db.open_engine(sqlite_url)
+    await db.upgrade(engine)
+    try:
+        async with engine.begin() as writer:
+            await writer.execute(posts.insert(), [_post("queued")])
+            async with asyncio.timeout(2), engine.connect() as reader:
+                seen = (
+                    await reader.execute(sa.select(sa.func.count()).select_from(posts))
+                ).scalar()
+            assert seen == 0  # the snapshot before the writer's uncommitted row
+        async with engine.connect() as reader:
+            assert (
+                await reader.execute(sa.select(sa.func.count()).select_from(posts))
+            ).scalar() == 1
+    finally:
+        await engine.dispose()
