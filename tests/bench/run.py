@@ -349,6 +349,20 @@ def loop_figures(r: dict[str, Any]) -> list[Figure]:
             "≤ 1000 ms",
             bool(r["max_met"]),
         ),
+        Figure(
+            "loop.page_p99_ms",
+            "same, an editor's queue page (`GET /api/posts?limit=20`) p99",
+            r["page_ms"]["p99"],
+            "ms",
+        ),
+        Figure(
+            "loop.page_max_ms",
+            "same, the queue page's slowest answer",
+            r["page_ms"]["max"],
+            "ms",
+            "≤ 1000 ms",
+            bool(r["page_max_met"]),
+        ),
     ]
 
 
