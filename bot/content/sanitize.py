@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import nh3
 
 from bot.domain.errors import ContentRejectedError
+from bot.domain.links import is_platform_article_url
 
 UPLOADED_IMAGE_PREFIXES = ("http://mmbiz.qpic.cn/", "https://mmbiz.qpic.cn/")
-WEIXIN_ARTICLE_HOST = "mp.weixin.qq.com"
 
 ALLOWED_TAGS = frozenset(
     {
@@ -72,11 +72,7 @@ def is_http_url(url: str) -> bool:
 
 def is_weixin_link(href: str) -> bool:
     """Links to WeChat articles are the ones the platform keeps clickable."""
-    try:
-        host = urlsplit(href.strip()).hostname or ""
-    except ValueError:
-        return False
-    return is_http_url(href) and host.lower() == WEIXIN_ARTICLE_HOST
+    return is_platform_article_url(href.strip())
 
 
 def is_uploaded_image(src: str, prefixes: Sequence[str] = UPLOADED_IMAGE_PREFIXES) -> bool:

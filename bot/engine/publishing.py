@@ -17,7 +17,6 @@ import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,6 +35,7 @@ from bot.domain.errors import (
     UnknownOutcomeError,
     UserError,
 )
+from bot.domain.links import is_platform_article_url
 from bot.domain.models import Article, Delivery, Post, PostStatus, PublishStage
 from bot.engine import offload, reconcile
 from bot.engine.post_records import PostRecords, StepResult
@@ -56,7 +56,6 @@ Clock = Callable[[], datetime]
 
 # publish_status values of freepublish/get and PUBLISHJOBFINISH (wechat-api.md §4.2)
 PUBLISH_OK = 0
-PLATFORM_ARTICLE_HOST = "mp.weixin.qq.com"
 PUBLISH_RUNNING = 1
 PUBLISH_FAILURES = {
     2: "the originality (原创) check failed",
@@ -926,9 +925,4 @@ def _event_settles(event: dict[str, Any]) -> bool:
         return False
     items = (event.get("article_detail") or {}).get("item") or []
     urls = [str(item.get("article_url", "")) for item in items if isinstance(item, dict)]
-    return bool(urls) and all(_on_platform(url) for url in urls)
-
-
-def _on_platform(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and parts.hostname == PLATFORM_ARTICLE_HOST
+    return bool(urls) and all(is_platform_article_url(url) for url in urls)

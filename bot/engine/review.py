@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import ConflictError, ForbiddenError, UserError
+from bot.domain.links import PLATFORM_ARTICLE_HOST, is_platform_article_url
 from bot.domain.models import Post, PostStatus, PublishStage
 from bot.store import log
 from bot.store import posts as post_store
@@ -158,7 +159,13 @@ class ReviewActions:
         self, post_id: int, *, published: bool, actor: str = "", article_url: str = ""
     ) -> Post:
         """A person checked the account for a post that needs attention: it was published
-        (record it) or it was not (submit again)."""
+        (record it) or it was not (submit again). Raises UserError for an ``article_url``
+        that is not an article on mp.weixin.qq.com."""
+        if article_url and not is_platform_article_url(article_url):
+            raise UserError(
+                f"article_url: {article_url[:80]!r} is not a link to an article on "
+                f"{PLATFORM_ARTICLE_HOST} (https://{PLATFORM_ARTICLE_HOST}/s/…)"
+            )
         async with self.engine.begin() as conn:
             post = await post_store.get(conn, post_id)
             if not post.needs_attention:

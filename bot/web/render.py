@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from bot.domain.links import is_platform_article_url
 from bot.i18n import translate_sentence
 from bot.web import auth
 from bot.web.keys import IDENTITY, LANG, SERVICES, SESSION, TEMPLATES, TRANSLATE
@@ -32,6 +33,7 @@ def build_environment(timezone: str) -> jinja2.Environment:
     env.filters["dts"] = lambda value: _local(value, tz, "%Y-%m-%d %H:%M:%S")
     env.filters["input_dt"] = lambda value: _local(value, tz, "%Y-%m-%dT%H:%M")
     env.filters["http_url"] = http_url
+    env.filters["article_url"] = article_url
     env.globals["timezone"] = timezone
     return env
 
@@ -39,6 +41,12 @@ def build_environment(timezone: str) -> jinja2.Environment:
 def http_url(value: str | None) -> str:
     """Only http(s) links are rendered as links; anything else (javascript:, data:) is not."""
     return value if value and value.startswith(("http://", "https://")) else "#"
+
+
+def article_url(value: str | None) -> str:
+    """A post's link to its published article: only one every browser reads as an article on
+    mp.weixin.qq.com is rendered as a link (a pushed or typed link is never trusted for it)."""
+    return value if value and is_platform_article_url(value) else "#"
 
 
 # An ISO 8601 time with its offset, as the engine writes them into log details.

@@ -33,6 +33,9 @@ ZH: dict[str, str] = {
     "post {id} is {status}; it cannot become {target}": "文章 {id} 的状态是{status}，不能变为{target}",
     "post {id} is {status}; it can no longer be edited": "文章 {id} 的状态是{status}，不能再编辑",
     "post {id} does not need attention": "文章 {id} 不需要人工处理",
+    "article_url: {url} is not a link to an article on {host} (https://{host}/s/…)": (
+        "文章链接 {url} 不是 {host} 上的文章链接（应为 https://{host}/s/…）"
+    ),
     "post {id} moved on while being published": "文章 {id} 在发布过程中状态已变化",
     "this needs the {role} role; you are {yours}": "这需要{role}角色，你的角色是{yours}",
     "password: at least {n} characters": "密码：至少 {n} 个字符",
