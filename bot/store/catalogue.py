@@ -79,6 +79,16 @@ _COUNT_NEW = "SELECT count(*) FROM staging.staged WHERE id NOT IN (SELECT id FRO
 async def _upsert_attached(
     engine: AsyncEngine, staging: Path, now: datetime, max_total: int
 ) -> tuple[int, int]:
+    # Shielded: the driver runs a statement it was given even when its caller is cancelled,
+    # so a cancel between ATTACH and DETACH would hand the pool a connection with the staged
+    # file still attached (every later import on it failing). The whole exchange finishes
+    # once started; a cancelled caller just stops waiting for its answer.
+    return await asyncio.shield(_attached_transaction(engine, staging, now, max_total))
+
+
+async def _attached_transaction(
+    engine: AsyncEngine, staging: Path, now: datetime, max_total: int
+) -> tuple[int, int]:
     stamp = resources.c.updated_at.type.bind_processor(engine.dialect)
     stored_now = stamp(now) if stamp else now
     async with db.writing_connection(engine) as driver:
@@ -93,9 +103,9 @@ async def _upsert_attached(
                 staged = await _scalar(driver, "SELECT count(*) FROM staging.staged")
                 await driver.execute(_COPY_STAGED, {"now": stored_now})
                 await driver.execute("COMMIT")
-            except BaseException:
-                await driver.execute("ROLLBACK")
-                raise
+            finally:
+                if driver.in_transaction:  # refused or failed before COMMIT took
+                    await driver.execute("ROLLBACK")
         finally:
             await driver.execute("DETACH DATABASE staging")
     return created, staged - created
