@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.errors import NotFoundError, UserError
 from bot.store import users as user_store
 from bot.store.users import User
+from bot.web.hashing import lane
 from bot.web.sessions import MAX_AGE
 
 ROLES = ("editor", "reviewer", "admin")
@@ -81,7 +82,7 @@ async def create_user(
     name = _check_name(name)
     check_role(role)
     check_password(password)
-    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    password_hash = await lane.run(_hasher.hash, password)
     async with engine.begin() as conn:
         return await user_store.insert_user(
             conn, name=name, role=role, password_hash=password_hash, now=now
@@ -109,6 +110,13 @@ async def authenticate_password(
     ``MAX_ADDRESS_FAILURES`` times); slows the check down as failures add up (see the module
     docstring)."""
     name = name.strip()[:100]
+    with lane.admitted():  # a flood is refused here, before it costs anything (see hashing)
+        return await _authenticate(engine, name, password, address=address, now=now)
+
+
+async def _authenticate(
+    engine: AsyncEngine, name: str, password: str, *, address: str, now: datetime
+) -> User | None:
     # The attempt is written as a failure before the password is looked at, in the same
     # transaction as the count: concurrent guesses each see the ones before them.
     async with engine.begin() as conn:
@@ -128,13 +136,13 @@ async def authenticate_password(
     pause = slowdown(failures)
     if pause:
         await sleep(pause)
-    ok = await asyncio.to_thread(_verify, found.password_hash if found else _dummy_hash(), password)
+    ok = await lane.run(_verify, found.password_hash if found else None, password)
     ok = ok and found is not None
     async with engine.begin() as conn:
         if ok:
             await user_store.mark_attempt_ok(conn, attempt_id)
         if ok and found is not None and _hasher.check_needs_rehash(found.password_hash):
-            new_hash = await asyncio.to_thread(_hasher.hash, password)
+            new_hash = await lane.run(_hasher.hash, password)
             await user_store.set_password_hash(conn, found.user.id, new_hash)
         await user_store.prune_attempts(conn, before=now - 4 * WINDOW)
     return found.user if ok and found is not None else None
@@ -154,7 +162,11 @@ def slowdown(failures: user_store.Failures) -> float:
 sleep = asyncio.sleep
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> bool:
+    """None: an unknown name, checked against a dummy hash so it takes as long."""
+    if password_hash is None:
+        _verify(_dummy_hash(), password)
+        return False
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -247,7 +259,7 @@ async def set_password(engine: AsyncEngine, name: str, password: str) -> int:
     """Sets user ``name``'s password (``bot user passwd``) and ends every login of theirs;
     returns how many were ended. Raises UserError, NotFoundError."""
     check_password(password)
-    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    password_hash = await lane.run(_hasher.hash, password)
     async with engine.begin() as conn:
         user = await user_store.by_name(conn, name.strip())
         if user is None:
@@ -288,13 +300,13 @@ async def change_password(
         found = await user_store.credentials(conn, user.name)
     if found is None or found.user.id != user.id:
         raise NotFoundError("this user no longer exists")
-    if not await asyncio.to_thread(_verify, found.password_hash, current[:MAX_PASSWORD]):
+    if not await lane.run(_verify, found.password_hash, current[:MAX_PASSWORD]):
         async with engine.begin() as conn:
             await user_store.record_attempt(
                 conn, user_name=user.name, address=address, ok=False, now=when
             )
         raise UserError("the current password is wrong")
-    password_hash = await asyncio.to_thread(_hasher.hash, new)
+    password_hash = await lane.run(_hasher.hash, new)
     async with engine.begin() as conn:
         await user_store.set_password_hash(conn, user.id, password_hash)
         await user_store.delete_sessions(conn, user.id)

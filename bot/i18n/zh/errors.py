@@ -33,6 +33,11 @@ ZH: dict[str, str] = {
     "post {id} is {status}; it cannot become {target}": "文章 {id} 的状态是{status}，不能变为{target}",
     "post {id} is {status}; it can no longer be edited": "文章 {id} 的状态是{status}，不能再编辑",
     "post {id} does not need attention": "文章 {id} 不需要人工处理",
+    "too many logins at once; try again in a few seconds": "同时登录的人太多，请几秒后再试",
+    "too many failed logins from your address; try again in {n} minutes": (
+        "你的地址登录失败次数过多，请 {n} 分钟后再试"
+    ),
+    "too many wrong passwords; try again in {n} minutes": "密码错误次数过多，请 {n} 分钟后再试",
     "article_url: {url} is not a link to an article on {host} (https://{host}/s/…)": (
         "文章链接 {url} 不是 {host} 上的文章链接（应为 https://{host}/s/…）"
     ),

@@ -7,7 +7,8 @@ from aiohttp import web
 
 from bot.domain.errors import TransientError, UserError
 from bot.web import auth, forms, users
-from bot.web.keys import IDENTITY, SERVICES
+from bot.web.hashing import LoginsBusyError
+from bot.web.keys import IDENTITY, LANG, SERVICES
 from bot.web.render import flash, local_target, redirect, render, translate
 
 
@@ -31,8 +32,9 @@ async def login(request: web.Request) -> web.Response:
             address=auth.client_address(request),
             now=services.clock(),
         )
-    except users.TooManyAttemptsError as exc:
-        return render(request, "login.html", status=429, next=target, name=name, error=str(exc))
+    except (users.TooManyAttemptsError, LoginsBusyError) as exc:
+        error = exc.in_language(request.get(LANG, "zh"))
+        return render(request, "login.html", status=429, next=target, name=name, error=error)
     if user is None:
         return render(
             request,

@@ -1,0 +1,87 @@
+"""Security review 3, S2: a flood of anonymous logins (each inside every per-address limit)
+ran an Argon2 hash apiece on the loop's shared thread pool and took the CPUs the publisher
+needs. Hashes now run one at a time on a thread of their own at a lower priority, and logins
+beyond a few waiting are refused at once, before any database work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from bot.store.tables import login_attempts
+from bot.web import hashing, users
+from tests.integration.web_rig import (
+    PASSWORD,
+    WebRig,
+    rig_fixture,  # noqa: F401 (a fixture)
+    template_fixture,  # noqa: F401 (a fixture)
+)
+
+
+async def _login(rig: WebRig, name: str, password: str) -> tuple[int, str]:
+    token = await rig.csrf()
+    response = await rig.client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
+    return response.status, await response.text()
+
+
+async def _attempts(rig: WebRig) -> int:
+    async with rig.services.engine.connect() as conn:
+        return int(
+            (
+                await conn.execute(sa.select(sa.func.count()).select_from(login_attempts))
+            ).scalar_one()
+        )
+
+
+async def test_logins_beyond_the_waiting_few_are_refused_at_once_and_the_service_answers(
+    rig: WebRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lane = hashing.PasswordLane(max_waiting=2)
+    monkeypatch.setattr(users, "lane", lane)
+    release, hashing_started = threading.Event(), threading.Event()
+    real_verify = users._verify
+
+    def slow_verify(password_hash: str | None, password: str) -> bool:
+        hashing_started.set()
+        release.wait(10)  # a hash that takes as long as the test wants
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(users, "_verify", slow_verify)
+    before = await _attempts(rig)
+    waiting = [asyncio.create_task(_login(rig, f"stranger{i}", "guess")) for i in range(2)]
+    assert await asyncio.to_thread(hashing_started.wait, 5)
+    for _ in range(500):  # both admitted: one hashing, one queued behind it
+        if lane.waiting == 2:
+            break
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    status, page = await _login(rig, "editor", PASSWORD)
+    assert status == 429
+    assert "同时登录的人太多" in page  # the zh admin's words
+    assert time.perf_counter() - started < 2  # refused at once, not queued
+    assert await _attempts(rig) == before + 2  # the refused login cost the database nothing
+    health = await rig.client.get("/healthz")
+    assert health.status == 200
+    release.set()
+    assert [s for s, _ in await asyncio.gather(*waiting)] == [401, 401]
+    assert lane.waiting == 0
+    assert (await _login(rig, "editor", PASSWORD))[0] == 303  # the flood over, logins work
+
+
+async def test_the_hashing_thread_runs_at_a_lower_priority() -> None:
+    lane = hashing.PasswordLane()
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    own = niceness()
+    assert await lane.run(niceness) >= min(19, own + hashing.NICENESS) or own >= 19
