@@ -32,6 +32,7 @@ from bot.store import posts as post_store
 
 if TYPE_CHECKING:
     from bot.content.checks import Finding
+    from bot.content.sanitize import Attrs
 
 # The rendering stack (markdown-it, nh3, Pillow, OpenCC: about 8 MB) is imported on first use,
 # inside the methods below: a service that is only publishing what was drafted earlier, or
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 EDITABLE = (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED)
 Uploader = Callable[[str, bytes, str], Awaitable[str]]  # (account, data, filename) -> url
+Offloaded = Callable[..., Awaitable[Any]]  # offload.run or offload.run_limited
 
 
 @dataclass(frozen=True)
@@ -208,11 +210,13 @@ class Drafting:
                 title=title.strip(),
                 digest=digest.strip(),
                 markdown=markdown,
-                # An editor's markdown sets the amount of work: rendered off the loop.
-                content_html=await offload.run(render.render_markdown, markdown),
+                # An editor's markdown sets the amount of work: rendered in the editors' lane,
+                # off the loop, within its time limit.
+                content_html=await offload.run_limited(render.render_markdown, markdown),
                 **changes,
             ),
             self._traditional_allowed(post.column),
+            lane=offload.run_limited,
         )
         articles[article] = edited
         if len(articles) > 1:
@@ -314,46 +318,74 @@ class Drafting:
             return False
 
     async def _finish_article(
-        self, account: str, article: Article, allowed: Sequence[str] = ()
+        self,
+        account: str,
+        article: Article,
+        allowed: Sequence[str] = (),
+        *,
+        lane: Offloaded | None = None,
     ) -> tuple[Article, list[Finding]]:
-        """Re-host the article's images, then check it (off the event loop: the checks are
-        CPU work); the findings are returned, not raised. ``allowed``: the column's names in
-        Traditional characters."""
+        """Re-host the article's images, then check it; the findings are returned, not
+        raised. ``allowed``: the column's names in Traditional characters. ``lane``: where
+        the CPU work runs (``offload.run`` unless given: an edit gives ``run_limited``)."""
         from bot.content import checks
-        from bot.content.checks.limits import CONTENT_BYTES
-        from bot.content.images import rehost_images
         from bot.engine import offload
 
-        html = article.content_html
-        # As many characters as the byte limit is over it whatever they are: the checks will
-        # refuse it, so neither upload its images nor scan it on the loop (security re-check N9).
-        if len(html) < CONTENT_BYTES:
-            html = await rehost_images(
-                html,
-                upload=lambda data, name: self._upload(account, data, name),
-                load=self.load_image,
-            )
-        findings = await offload.run(
-            checks.check_post,
-            article.title,
-            article.author,
-            article.digest,
-            html,
-            article.content_source_url,
-            markdown=article.markdown,
-            limits=self._limits(account),
-            allowed_traditional=tuple(allowed),
+        offloaded = lane or offload.run
+        html = await self._rehost_images(account, article.content_html, offloaded)
+        findings, markdown, html = await offloaded(
+            _checked_article, article, html, self._limits(account), tuple(allowed)
         )
         findings += checks.check_cover(article.cover)
-        # What the checks report as ``fixed`` is fixed in what is stored and sent.
         fixed = article.replace(
             title=checks.fix_invisible(article.title, single_line=True),
             digest=checks.fix_invisible(article.digest, single_line=True),
-            # The body may be long: its scan runs off the loop.
-            markdown=await offload.run(checks.fix_invisible, article.markdown),
-            content_html=await offload.run(checks.fix_invisible, html),
+            markdown=markdown,
+            content_html=html,
         )
         return fixed, findings
+
+    async def _rehost_images(self, account: str, html: str, offloaded: Offloaded) -> str:
+        """``html`` with every ``<img>`` re-hosted on the platform (``rehost_images`` in
+        bot/content/images.py, split so that its parsing, sanitising and image conversion run
+        off the loop and only the loading and uploading, which are network I/O, on it).
+        Raises what loading and uploading raise, ContentRejectedError for an unusable image.
+
+        An article the checks will refuse for its length whatever its images become is
+        returned as it is: nothing is uploaded for it (security re-checks N9 and S4)."""
+        from bot.content.checks.limits import CONTENT_BYTES, CONTENT_CHARS
+        from bot.content.sanitize import is_uploaded_image, will_be_rehosted
+
+        if len(html) >= CONTENT_BYTES:
+            return html  # over the limit whatever the characters: not even scanned
+        if len(html) >= CONTENT_CHARS:
+            # Images only add to the length (each a tag): without any it is the shortest
+            # this article can become.
+            shortest = await offloaded(_with_hosted_images, html, {})
+            if len(shortest) >= CONTENT_CHARS:
+                return html
+        hosted: dict[str, str] = {}
+        for src in await offloaded(_image_sources, html):
+            if is_uploaded_image(src):
+                hosted[src] = src
+            elif will_be_rehosted(src):
+                hosted[src] = await self._rehost_one(account, src, offloaded)
+        return await offloaded(_with_hosted_images, html, hosted)
+
+    async def _rehost_one(self, account: str, src: str, offloaded: Offloaded) -> str:
+        """The platform URL of the image ``src`` names, converted and uploaded once."""
+        from bot.content.images import BODY_IMAGE_BYTES, prepare_image
+        from bot.content.render import image_ref
+
+        ref = image_ref(src)
+        data = await self.load_image(ref)
+        try:
+            encoded, image_format = await offloaded(prepare_image, data, max_bytes=BODY_IMAGE_BYTES)
+        except ContentRejectedError as exc:
+            raise ContentRejectedError(f"image {ref}: {exc.message}") from None
+        extension = "jpg" if image_format == "jpeg" else "png"
+        name = f"image-{hashlib.sha256(encoded).hexdigest()[:16]}.{extension}"
+        return await self._upload(account, encoded, name)
 
     async def _refuse_recent(self, column: ColumnConfig, chosen: Sequence[Resource]) -> None:
         """A resource named again within the column's cooldown is a duplicate: a script
@@ -459,6 +491,53 @@ class Drafting:
                 conn, account, digest, "content", media_id="", url=url, now=self.clock()
             )
         return url
+
+
+# --- the CPU parts of finishing an article: plain functions for the offload workers -------
+
+
+def _checked_article(
+    article: Article, html: str, limits: PlatformLimits, allowed: tuple[str, ...]
+) -> tuple[list[Finding], str, str]:
+    """The article's findings (``html``: its re-hosted body), and its markdown and html with
+    what the checks report as ``fixed`` fixed, as stored and sent."""
+    from bot.content import checks
+
+    findings = checks.check_post(
+        article.title,
+        article.author,
+        article.digest,
+        html,
+        article.content_source_url,
+        markdown=article.markdown,
+        limits=limits,
+        allowed_traditional=allowed,
+    )
+    return findings, checks.fix_invisible(article.markdown), checks.fix_invisible(html)
+
+
+def _image_sources(html: str) -> list[str]:
+    """Each distinct ``<img>`` src of ``html``, in order."""
+    from bot.content.sanitize import start_tags
+
+    return list(dict.fromkeys(a.get("src", "") for tag, a, _ in start_tags(html) if tag == "img"))
+
+
+def _with_hosted_images(html: str, hosted: dict[str, str]) -> str:
+    """``html`` sanitised, each ``<img>`` src swapped for its platform URL in ``hosted``; an
+    image ``hosted`` does not name is removed."""
+    from bot.content.sanitize import rewrite_start_tags, sanitize_html
+
+    def swap(tag: str, attrs: Attrs, ancestors: Sequence[str]) -> Attrs | None:
+        if tag != "img":
+            return attrs
+        src = next((value for name, value in attrs if name == "src"), None)
+        if src is None or src not in hosted:
+            return None
+        return [(name, hosted[src] if name == "src" else value) for name, value in attrs]
+
+    platform_urls = set(hosted.values())
+    return sanitize_html(rewrite_start_tags(html, swap), img_src_allowed=platform_urls.__contains__)
 
 
 def _refuse_errors(what: str, findings: Sequence[Finding]) -> None:

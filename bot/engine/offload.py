@@ -7,6 +7,14 @@ The workers run at a lower CPU priority than the service, so the loop is schedul
 both want the CPU. Work that cannot be pickled (a closure, a lambda, an open file) runs in a
 thread instead, which keeps the loop answering but shares its CPU.
 
+``await offload.run_limited(fn, *args)`` is for work a person's input sets the size of and
+waits for (an edit's render, re-hosting and checks): it runs in a lane of its own, one worker
+process apart from the pool, one job at a time (the others wait their turn), and a job that
+runs past ``limited_seconds`` has its worker killed and replaced and raises TooSlowError. So
+however slow an editor's text is to check, the publisher's checks, reports and scheduled
+drafting, which use the pool, always find their workers; and the editor learns within the
+limit that the text was refused.
+
 ``fn`` must be a plain function: it gets copies of its arguments and returns a copy of its
 result; it must not touch the database or the network (those are the loop's job).
 """
@@ -24,9 +32,12 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
-from bot.domain.errors import TransientError
+from bot.domain.errors import TransientError, UserError
+from bot.i18n import Text
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +47,43 @@ T = TypeVar("T")
 MAX_WORKERS = 4
 WORKER_NICENESS = 5  # below the service's own priority, so the loop is served first
 MODES = ("process", "thread", "inline")
+# An edit's slowest step on a real post (a long article with a dozen images) takes well under
+# a second; text that needs twenty is built to be slow, and the editor learns it in time.
+LIMITED_SECONDS = 20.0
+
+
+class TooSlowError(UserError):
+    """Work a person's text set the size of ran past its time limit and was stopped."""
+
+    http_status = 422
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            Text(
+                "checking this text took over {seconds} s and was stopped; split or simplify it",
+                {"seconds": f"{seconds:g}"},
+            ),
+            seconds=seconds,
+        )
 
 
 class Offload:
     """Runs functions off the event loop. ``mode`` is "process" (the default), "thread" or
     "inline" (runs on the caller's thread: for a CLI that has nothing else to serve)."""
 
-    def __init__(self, *, mode: str = "process", workers: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        mode: str = "process",
+        workers: int | None = None,
+        limited_seconds: float = LIMITED_SECONDS,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"offload mode {mode!r} is not one of {', '.join(MODES)}")
         self.mode = mode
         self.workers = workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+        self.limited_seconds = limited_seconds
+        self._lane = _Lane()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         # One per event loop (an Offload outlives a loop in tests): bulk work's lane.
@@ -86,6 +123,27 @@ class Offload:
         async with lane:
             return await self.run(fn, *args, **kwargs)
 
+    async def run_limited(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args, **kwargs)`` in the interactive lane (see the module docstring), at most
+        ``limited_seconds``, counted from when its turn comes. Raises TooSlowError (its worker
+        is killed and replaced), TransientError when the worker died on its own, and what
+        ``fn`` raises. Only the process mode can stop work: in the thread and inline modes
+        (tests, the CLI) and for work that cannot be pickled this is ``run``, without a limit."""
+        if self.mode != "process":
+            return await self.run(fn, *args, **kwargs)
+        try:
+            payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        status, value = await self._lane.run(payload, self.limited_seconds)
+        if status == "ok":
+            result: T = value
+            return result
+        if status == "raised":
+            raise value
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise TransientError(f"a worker process stopped while running {name}")
+
     async def warm(self) -> None:
         """Start the worker processes now (and let each import what work needs), so the
         first request that offloads does not pay for it."""
@@ -93,8 +151,11 @@ class Offload:
             return
         loop = asyncio.get_running_loop()
         pool = self._executor()
+        lane_job = pickle.dumps((_warm_up, (), {}), protocol=pickle.HIGHEST_PROTOCOL)
         await asyncio.gather(
             *(loop.run_in_executor(pool, _warm_up) for _ in range(self.workers)),
+            # The lane's worker too: its first edit's time limit would count the imports.
+            self._lane.run(lane_job, seconds=max(60.0, self.limited_seconds)),
             return_exceptions=True,
         )
 
@@ -105,6 +166,7 @@ class Offload:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        self._lane.close()
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:
@@ -125,6 +187,132 @@ class Offload:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+class _Lane:
+    """One worker process that runs one job at a time and can be killed in the middle of one.
+
+    Why not a one-worker ProcessPoolExecutor: Python 3.11 has no public way to stop a job a
+    pool is running, and killing the pool's process (through its private ``_processes``)
+    breaks the whole pool, whose recovery is shaped for failures, not for a routine limit.
+    A Process and a Pipe of our own are a few lines, and killing is ``Process.kill``.
+
+    Sending and receiving block, so each job's exchange runs on a thread of its own, never
+    on the loop nor in the loop's default thread pool (logins hash passwords there). Each
+    exchange keeps the process and pipe it started with: when a job is killed, the next job
+    starts a fresh worker at once, while the old exchange sees the end of its pipe, closes it
+    and reaps its process."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._worker: tuple[BaseProcess, Connection] | None = None
+        # One per event loop (an Offload outlives a loop in tests): the jobs' turns.
+        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
+        """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError."""
+        loop = asyncio.get_running_loop()
+        async with self._turn(loop):
+            answer: asyncio.Future[tuple[str, Any]] = loop.create_future()
+            threading.Thread(
+                target=self._exchange,
+                args=(payload, loop, answer),
+                name="offload-lane",
+                daemon=True,
+            ).start()
+            try:
+                async with asyncio.timeout(seconds):
+                    return await asyncio.shield(answer)
+            except TimeoutError:
+                self._kill()
+                raise TooSlowError(seconds) from None
+            except asyncio.CancelledError:
+                self._kill()  # nobody waits for the result any more: free the lane now
+                raise
+
+    def close(self) -> None:
+        """Stops the worker (a job still running is lost); the next job starts a new one."""
+        self._kill()
+
+    def _turn(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        turn = self._turns.get(loop)
+        if turn is None:
+            self._turns = {k: v for k, v in self._turns.items() if not k.is_closed()}
+            turn = self._turns[loop] = asyncio.Lock()
+        return turn
+
+    def _exchange(
+        self,
+        payload: bytes,
+        loop: asyncio.AbstractEventLoop,
+        answer: asyncio.Future[tuple[str, Any]],
+    ) -> None:
+        process, conn = self._current()
+        try:
+            conn.send_bytes(payload)
+            outcome: tuple[str, Any] = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):  # killed for its time, or died on its own
+            outcome = ("died", None)
+            self._forget(process)
+            conn.close()
+            process.join(timeout=5)
+        except Exception as exc:  # an answer that does not unpickle here
+            outcome = ("raised", exc)
+
+        def deliver() -> None:
+            if not answer.done():
+                answer.set_result(outcome)
+
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(deliver)
+
+    def _current(self) -> tuple[BaseProcess, Connection]:
+        with self._guard:
+            if self._worker is None:
+                context = multiprocessing.get_context("spawn")  # not fork: see _executor
+                ours, theirs = context.Pipe()
+                process = context.Process(
+                    target=_serve_lane, args=(theirs,), name="offload-lane", daemon=True
+                )
+                process.start()
+                theirs.close()
+                self._worker = (process, ours)
+            return self._worker
+
+    def _forget(self, process: BaseProcess) -> None:
+        with self._guard:
+            if self._worker is not None and self._worker[0] is process:
+                self._worker = None
+
+    def _kill(self) -> None:
+        with self._guard:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            with contextlib.suppress(OSError, ValueError):  # already gone
+                worker[0].kill()
+
+
+def _serve_lane(conn: Connection) -> None:
+    """A lane worker's life: run each job sent and send back its outcome, until the pipe
+    closes."""
+    _lower_priority()
+    while True:
+        try:
+            payload = conn.recv_bytes()
+        except EOFError:
+            return
+        outcome: tuple[str, Any]
+        try:
+            fn, args, kwargs = pickle.loads(payload)
+            outcome = ("ok", fn(*args, **kwargs))
+        except Exception as exc:
+            outcome = ("raised", exc)
+        try:
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # a result or an exception that cannot cross processes
+            failure = TypeError(f"the outcome could not be sent back: {type(exc).__name__}: {exc}")
+            data = pickle.dumps(("raised", failure), protocol=pickle.HIGHEST_PROTOCOL)
+        conn.send_bytes(data)
+
+
 def _call(payload: bytes) -> Any:
     fn, args, kwargs = pickle.loads(payload)
     return fn(*args, **kwargs)
@@ -132,6 +320,9 @@ def _call(payload: bytes) -> Any:
 
 def _warm_up() -> None:
     # The modules offloaded work lives in, imported once per worker ahead of the first job.
+    import bot.content.checks
+    import bot.content.render
+    import bot.engine.drafting
     import bot.engine.importing
     import bot.engine.reporting  # noqa: F401
 
@@ -152,6 +343,11 @@ _default = Offload()
 async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)`` on the process-wide Offload (see the module docstring)."""
     return await _default.run(fn, *args, **kwargs)
+
+
+async def run_limited(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``Offload.run_limited`` on the process-wide Offload."""
+    return await _default.run_limited(fn, *args, **kwargs)
 
 
 async def run_bulk(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

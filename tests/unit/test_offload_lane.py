@@ -1,0 +1,105 @@
+"""The interactive lane (``Offload.run_limited``): results and errors come back whole, a job
+past its time limit has its worker process killed and replaced, a worker that dies is
+replaced, and the refusal reads in both languages."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.domain.errors import ContentRejectedError, TransientError, UserError
+from bot.engine.offload import Offload, TooSlowError
+
+
+def refuse(message: str) -> None:
+    raise ContentRejectedError(message, findings=["one", "two"])
+
+
+def die() -> None:
+    os._exit(3)
+
+
+def sleep_then_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def lane() -> Iterator[Offload]:
+    value = Offload(workers=1, limited_seconds=2.0)
+    yield value
+    value.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def _gone(pid: int) -> bool:
+    for _ in range(50):
+        if not _alive(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_results_and_errors_come_back_from_another_process(lane: Offload) -> None:
+    # A fresh worker imports its modules within the limit only when warmed first.
+    await lane.warm()
+    assert await lane.run_limited(sleep_then_pid, 0) != os.getpid()
+    assert await lane.run_limited(sorted, [3, 1, 2]) == [1, 2, 3]
+    with pytest.raises(ContentRejectedError) as caught:
+        await lane.run_limited(refuse, "too long")
+    assert caught.value.findings == ["one", "two"]
+
+
+async def test_a_job_past_its_limit_is_stopped_and_its_worker_replaced(lane: Offload) -> None:
+    await lane.warm()
+    before = await lane.run_limited(sleep_then_pid, 0)
+    started = time.monotonic()
+    with pytest.raises(TooSlowError) as caught:
+        await lane.run_limited(sleep_then_pid, 30)
+    assert time.monotonic() - started < 3.5
+    assert isinstance(caught.value, UserError) and caught.value.http_status == 422
+    assert await _gone(before), "the slow job's worker process was killed"
+    await lane.warm()  # a new worker imports its modules first
+    after = await lane.run_limited(sleep_then_pid, 0)
+    assert after != before
+
+
+async def test_jobs_wait_their_turn_and_each_gets_the_whole_limit(lane: Offload) -> None:
+    await lane.warm()
+    started = time.monotonic()
+    pids = await asyncio.gather(*(lane.run_limited(sleep_then_pid, 0.8) for _ in range(3)))
+    assert time.monotonic() - started >= 2.4  # one at a time, none stopped though 3 x 0.8 > 2
+    assert len(set(pids)) == 1
+
+
+async def test_a_worker_that_dies_is_reported_and_replaced(lane: Offload) -> None:
+    await lane.warm()
+    before = await lane.run_limited(sleep_then_pid, 0)
+    with pytest.raises(TransientError, match="die"):
+        await lane.run_limited(die)
+    await lane.warm()
+    assert await lane.run_limited(sleep_then_pid, 0) not in (before, os.getpid())
+
+
+async def test_without_processes_there_is_no_limit_to_enforce() -> None:
+    inline = Offload(mode="inline", limited_seconds=0.1)
+    assert await inline.run_limited(sleep_then_pid, 0.3) == os.getpid()
+
+
+def test_the_refusal_names_the_limit_in_both_languages() -> None:
+    error = TooSlowError(20.0)
+    assert error.message == (
+        "checking this text took over 20 s and was stopped; split or simplify it"
+    )
+    assert error.in_language("zh") == "检查这段正文超过 20 秒，已停止；请拆分或简化正文"
