@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.domain.errors import ConfigError, TransientError
+from bot.store.sqlite_trips import use_one_trip_cursors
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -126,6 +127,7 @@ async def writing_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnect
 def _make_sqlite_serial(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        use_one_trip_cursors(dbapi_connection)
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
