@@ -311,8 +311,8 @@ async def posts_per_week(
     offset = _fixed_offset_minutes(tz, period)
     async with db.reading(engine) as conn:
         if offset is not None:  # the database counts per local day: few rows whatever the size
-            days = await store.published_per_day(conn, start, end, offset)
-            return await offload.run(count_days_per_week, days, period)
+            weeks = await store.published_per_week(conn, start, end, offset)
+            return await offload.run(count_days_per_week, weeks, period)
         rows = await store.published_times(conn, start, end)
     return await offload.run(count_per_week, rows, period, timezone)
 
@@ -333,7 +333,8 @@ def _fixed_offset_minutes(tz: ZoneInfo, period: Period) -> int | None:
 def count_days_per_week(
     days: Sequence[tuple[str, str, int, int]], period: Period
 ) -> list[dict[str, Any]]:
-    """``posts_per_week`` from (column, local day, posts, articles) rows (pure)."""
+    """``posts_per_week`` from (column, a local day of its week, posts, articles) rows (pure;
+    two rows of one week and column add up)."""
     counts: dict[tuple[str, str], int] = {}
     articles: dict[tuple[str, str], int] = {}
     for column, day, n, a in days:

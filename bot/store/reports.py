@@ -241,19 +241,24 @@ async def published_times(
     return [(c, at, int(n)) async for c, at, n in _in_slices(conn, query)]
 
 
-async def published_per_day(
+async def published_per_week(
     conn: AsyncConnection, start: datetime, end: datetime, offset_minutes: int
 ) -> list[tuple[str, str, int, int]]:
-    """(column, local day "YYYY-MM-DD", posts, articles) for the window, the local day being
-    UTC plus ``offset_minutes`` (a zone without daylight saving in the period): counted by
-    the database, so a year of a hundred accounts is a few thousand rows, not every post."""
+    """(column, a local day of the week "YYYY-MM-DD", posts, articles) for every ISO week of
+    the window with posts, the local time being UTC plus ``offset_minutes`` (a zone without
+    daylight saving in the period): counted by the database, so a year of a hundred columns
+    is 5,300 rows (it was 36,500 when counted per day, each converted on the event loop)."""
     if conn.dialect.name == "sqlite":
-        day = sa.func.date(posts.c.published_at, f"{offset_minutes:+d} minutes")
+        # The Thursday of the local day's Monday-to-Sunday week: three days back, then the
+        # next Thursday on or after (ISO weeks are named by their Thursday's year).
+        day = sa.func.date(
+            posts.c.published_at, f"{offset_minutes:+d} minutes", "-3 days", "weekday 4"
+        )
     else:
         shift: sa.ColumnElement[Any] = sa.literal_column(
             f"interval '{int(offset_minutes)} minutes'"
         )
-        day = sa.func.date(posts.c.published_at + shift)
+        day = sa.func.date(sa.func.date_trunc("week", posts.c.published_at + shift))  # Monday
     inner = (
         sa.select(posts.c.column_name.label("col"), day.label("day"), article_count().label("n"))
         .where(_published_in(start, end, None))

@@ -1,9 +1,10 @@
-"""The weekly chart counted by the database per local day (zones without daylight saving)
+"""The weekly chart counted by the database per local week (zones without daylight saving)
 agrees with counting every post in Python, on SQLite and PostgreSQL, at the edges of days
 and ISO weeks; a zone with daylight saving takes the per-post path."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,13 @@ async def test_per_day_counting_agrees_with_per_post_counting(database_url: str)
         moments = [edge + timedelta(minutes=m) for m in (-61, -1, 0, 1, 59)]
         moments += [
             datetime(2025, 1, 1, 0, 0, tzinfo=UTC) + timedelta(hours=7 * i) for i in range(40)
+        ]
+        # Counted per week by the database now: a spread over the period (inside both zones' windows),
+        # every minute of a week equally likely; the ISO year turns inside it (2024-12-30 is 2025-W01).
+        spread = random.Random(7)
+        moments += [
+            datetime(2024, 12, 1, 0, 0, tzinfo=UTC) + timedelta(minutes=spread.randrange(128_700))
+            for _ in range(300)
         ]
         async with engine.begin() as conn:
             await conn.execute(
