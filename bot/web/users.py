@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,8 @@ from bot.store import users as user_store
 from bot.store.users import User
 from bot.web.hashing import lane
 from bot.web.sessions import MAX_AGE
+
+logger = logging.getLogger(__name__)
 
 ROLES = ("editor", "reviewer", "admin")
 MIN_PASSWORD = 8
@@ -184,9 +187,29 @@ async def user_for_token(engine: AsyncEngine, token: str, *, now: datetime) -> U
         return None
     user, last_used = found
     if last_used is None or now - last_used >= TOKEN_TOUCH_EVERY:
+        _touch_later(engine, digest, now)
+    return user
+
+
+# Touches in flight (a task nobody holds may be collected before it runs).
+_touches: set[asyncio.Task[None]] = set()
+
+
+def _touch_later(engine: AsyncEngine, digest: str, now: datetime) -> None:
+    """Record the token's use without making the request wait: the write queues behind
+    every other writer (an import's last statement, a burst's steps), and the request that
+    happened to be the minute's first would wait for all of them."""
+    task = asyncio.get_running_loop().create_task(_touch(engine, digest, now))
+    _touches.add(task)
+    task.add_done_callback(_touches.discard)
+
+
+async def _touch(engine: AsyncEngine, digest: str, now: datetime) -> None:
+    try:
         async with engine.begin() as conn:
             await user_store.touch_token(conn, digest, now=now)
-    return user
+    except Exception:  # bookkeeping: a token's last use may be a minute old, never fatal
+        logger.warning("could not record an API token's use", exc_info=True)
 
 
 async def user_by_id(engine: AsyncEngine, user_id: int) -> User | None:

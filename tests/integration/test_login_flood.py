@@ -1,7 +1,8 @@
 """Security review 3, S2: a flood of anonymous logins (each inside every per-address limit)
 ran an Argon2 hash apiece on the loop's shared thread pool and took the CPUs the publisher
 needs. Hashes now run one at a time on a thread of their own at a lower priority, and logins
-beyond a few waiting are refused at once, before any database work."""
+beyond a few waiting are refused at once, before any database work. An API token's use is
+recorded without holding its request."""
 
 from __future__ import annotations
 
@@ -85,3 +86,27 @@ async def test_the_hashing_thread_runs_at_a_lower_priority() -> None:
 
     own = niceness()
     assert await lane.run(niceness) >= min(19, own + hashing.NICENESS) or own >= 19
+
+
+async def test_a_tokens_use_is_recorded_without_making_its_request_wait(rig: WebRig) -> None:
+    """The minute's first request of an API token records its use, a write that queues behind
+    every other writer: it must not hold the request (a page probe waited 1.8 s behind an
+    import's last statement)."""
+    from bot.store.tables import api_tokens
+
+    engine = rig.services.engine
+    async with engine.begin() as conn:  # never used: this request is the one that records it
+        await conn.execute(api_tokens.update().values(last_used_at=None))
+    writer = engine.writer_turn()  # type: ignore[attr-defined]
+    async with writer:  # another writer holds the database for as long as the test likes
+        started = time.perf_counter()
+        answer = await rig.client.get("/api/me", headers=rig.bearer("editor"))
+        assert answer.status == 200
+        assert time.perf_counter() - started < 2
+    for _ in range(100):  # once the writer is done, the use is recorded
+        async with engine.connect() as conn:
+            used = (await conn.execute(sa.select(api_tokens.c.last_used_at))).scalars().all()
+        if any(used):
+            break
+        await asyncio.sleep(0.05)
+    assert any(used)
