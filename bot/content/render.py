@@ -35,10 +35,12 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from bot.account.limits import DEFAULT_LIMITS
+from bot.content.checks.limits import markdown_too_long
 from bot.content.sanitize import (
     Attrs,
     is_weixin_link,
@@ -293,12 +295,25 @@ def make_digest(text: str, limit: int = DIGEST_LIMIT) -> str:
 def render_markdown(markdown: str, theme: Theme | None = None) -> str:
     """Markdown (as an editor edits it) → the sanitised HTML the platform receives, before
     images are re-hosted. Raw HTML (a template's, or an editor's) is kept and sanitised, so
-    a post drafted from a template renders the same after an edit."""
+    a post drafted from a template renders the same after an edit.
+
+    Raises ContentRejectedError (finding ``markdown.too_long``) for Markdown over
+    ``MARKDOWN_CHARS`` characters, before any parsing: every path that renders an article
+    (drafting, an edit, ``bot check``) passes here."""
+    check_markdown_size(markdown)
     # markdown-it keeps its own "references" (link definitions) in env: use another key.
     outside_links = _References()
     body = _markdown_parser().render(markdown, {"outside_links": outside_links})
     html = f"<section {ROOT_MARKER}>{body}{outside_links.html()}</section>"
     return sanitize_html(apply_theme(html, theme or default_theme()))
+
+
+def check_markdown_size(markdown: str) -> None:
+    """Raises ContentRejectedError, with the finding naming the length and the limit, when
+    ``markdown`` is over ``MARKDOWN_CHARS`` characters."""
+    finding = markdown_too_long(markdown)
+    if finding is not None:
+        raise ContentRejectedError(finding.message, [finding])
 
 
 def _images_beside_template(html: str, template: Path) -> str:
@@ -359,7 +374,6 @@ class _References:
 @functools.cache
 def _markdown_parser() -> MarkdownIt:
     from mdit_py_plugins.footnote import footnote_plugin
-    from mdit_py_plugins.tasklists import tasklists_plugin
 
     # Raw HTML a template writes is kept and then cleaned by the sanitiser like everything
     # else (catalogue values are escaped, so they never become HTML); the checks name what
@@ -370,8 +384,8 @@ def _markdown_parser() -> MarkdownIt:
         .enable("table")
         .enable("strikethrough")
         .use(footnote_plugin)
-        .use(tasklists_plugin)
     )
+    md.core.ruler.after("inline", "task_boxes", _task_boxes)
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     md.add_render_rule("footnote_block_open", _render_footnote_block_open)
     md.add_render_rule("footnote_block_close", _render_nothing)
@@ -508,6 +522,34 @@ def _render_paragraph_open(
 
 
 _TASK_BOX = re.compile(r'^<input class="task-list-item-checkbox"[^>]*>$')
+_TASK_MARK = re.compile(r"\[[ xX]][ \t\n\v\f\r]+")
+_BOXES = {
+    "[ ] ": '<input class="task-list-item-checkbox" disabled="disabled" type="checkbox">',
+    "[x] ": '<input class="task-list-item-checkbox" checked="checked" disabled="disabled" '
+    'type="checkbox">',
+}
+
+
+def _task_boxes(state: StateCore) -> None:
+    """A list item starting ``[ ]`` or ``[x]`` gets a box before its text (drawn ☐ / ☑ by
+    ``_render_html_inline``), as mdit_py_plugins' ``tasklists`` does. That plugin also
+    searched back from every item for its list, to set a class the platform drops: O(n²) in
+    the items (100,000 characters of ``- [ ] a`` took 48 s to render)."""
+    tokens = state.tokens
+    for i in range(2, len(tokens) - 1):
+        inline = tokens[i]
+        if (
+            inline.type == "inline"
+            and tokens[i - 1].type == "paragraph_open"
+            and tokens[i - 2].type == "list_item_open"
+            and inline.children
+            and _TASK_MARK.match(inline.content)
+        ):
+            box = Token("html_inline", "", 0)
+            box.content = _BOXES.get(inline.content[:4].replace("X", "x"), "")
+            inline.children.insert(0, box)
+            inline.children[1].content = inline.children[1].content[3:]
+            inline.content = inline.content[3:]
 
 
 def _render_html_inline(

@@ -16,7 +16,7 @@ from typing import Any
 from bot.config import ColumnConfig, Config
 from bot.content.checks import Finding, check_body, check_cover, check_text, has_surrogates
 from bot.content.checks.findings import Text, whole
-from bot.domain.errors import BotError
+from bot.domain.errors import BotError, ContentRejectedError
 from bot.domain.models import BUILTIN_KINDS, Resource
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -108,7 +108,11 @@ def _markdown_file(path: Path) -> list[FileFinding]:
     markdown = markdown.replace("\r\n", "\n")
     from bot.content import render
 
-    findings = check_body(markdown, render.render_markdown(markdown))
+    try:
+        html = render.render_markdown(markdown)
+    except ContentRejectedError as exc:  # over the Markdown limit: said per file, not rendered
+        return [_at(path, 1, None, f) for f in exc.findings if isinstance(f, Finding)]
+    findings = check_body(markdown, html)
     return [_at(path, f.line or 1, None, f) for f in findings]
 
 

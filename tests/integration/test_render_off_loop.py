@@ -72,7 +72,7 @@ async def test_a_body_over_the_byte_limit_uploads_nothing_before_it_is_refused(
     tmp_path: Path,
     spy: SpyOffload,
 ) -> None:
-    from bot.content.checks.limits import CONTENT_BYTES
+    from bot.content.checks.limits import MARKDOWN_CHARS
     from bot.domain.errors import ContentRejectedError
 
     await _catalogue(engine, _resources(tmp_path))
@@ -80,9 +80,10 @@ async def test_a_body_over_the_byte_limit_uploads_nothing_before_it_is_refused(
     post = (await rig.drafting.draft(COLUMN)).post
     uploads = list(rig.uploads)
     image = f"![]({_cover(tmp_path, 9)})\n\n"
+    # Under the Markdown limit, over the byte limit once rendered (each heading's styles).
+    headings = "# 正\n" * 12_000
+    assert len(image + headings) <= MARKDOWN_CHARS
     with pytest.raises(ContentRejectedError) as refused:
-        await rig.drafting.edit(
-            post.id, title="太长的正文", digest="", markdown=image + "正" * CONTENT_BYTES
-        )
+        await rig.drafting.edit(post.id, title="太长的正文", digest="", markdown=image + headings)
     assert "content.too_large" in {f.code for f in refused.value.findings}
     assert rig.uploads == uploads  # its image was not re-hosted for a post that is refused

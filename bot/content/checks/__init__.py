@@ -45,6 +45,7 @@ from bot.content.checks.findings import (
     capped,
     describe,
     finding_dict,
+    line_starts,
     place,
 )
 from bot.content.checks.invisible import fix_invisible
@@ -101,6 +102,8 @@ _MAY_HOLD_ERROR = re.compile(
 )
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>\n]*)?/?>")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A body with one of these is refused as it stands: its other checks wait for a shorter one.
+_BODY_REFUSED = frozenset({"markdown.too_long", "content.too_long", "content.too_large"})
 _CODE_SPANS = re.compile(r"(?ms)^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$|`[^`\n]+`")
 
 
@@ -138,7 +141,8 @@ def check_text(
         *(style.check(masked) if style_checks else ()),
     ]
     hits.sort(key=lambda hit: (hit.start, hit.code))
-    return capped(place(text, field, hit, article) for hit in hits)
+    starts = line_starts(text) if len(hits) > 1 else None
+    return capped(place(text, field, hit, article, starts) for hit in hits)
 
 
 def check_post(
@@ -157,22 +161,37 @@ def check_post(
 ) -> list[Finding]:
     """Every check on one article. Text checks run on ``markdown`` when given (positions
     then point into what the editor edits), else on the HTML's visible text. ``limits``: the
-    account's platform limits."""
+    account's platform limits. A body over a limit (``markdown.too_long``,
+    ``content.too_long``, ``content.too_large``) is not checked further: some of the body's
+    checks cost O(n²) on a long run of ``[`` (the Markdown parser's link labels), and the
+    editor must shorten it first anyway."""
     options = {"simplified_only": simplified_only, "allowed_traditional": allowed_traditional}
     findings = checks_limits.check(title, author, digest, html, content_source_url, limits)
+    too_long = checks_limits.markdown_too_long(markdown)
+    if too_long is not None:
+        findings.append(too_long)
     for text, field in ((title, "title"), (author, "author"), (digest, "digest")):
         findings += check_text(text, field, **options)  # type: ignore[arg-type]
-    if markdown:
-        findings += check_text(markdown, "markdown", **options)  # type: ignore[arg-type]
-        findings += links.check_markdown(markdown)
-        findings += markup.check_markdown_html(markdown)
-    else:
-        findings += check_text(text_content(html), "content", **options)  # type: ignore[arg-type]
-    findings += markup.check_html(html)
-    findings += links.check_html(html, uploaded_image_prefixes)
+    if not any(f.code in _BODY_REFUSED for f in findings):
+        findings += _check_body_text(markdown, html, options, uploaded_image_prefixes)
     findings += links.check_source_url(content_source_url)
     if article is not None:
         findings = [dataclasses.replace(f, article=article) for f in findings]
+    return findings
+
+
+def _check_body_text(
+    markdown: str, html: str, options: dict[str, object], uploaded_image_prefixes: Sequence[str]
+) -> list[Finding]:
+    """The body's checks: its text (the Markdown when given), links, images and markup."""
+    if markdown:
+        findings = check_text(markdown, "markdown", **options)  # type: ignore[arg-type]
+        findings += links.check_markdown(markdown)
+        findings += markup.check_markdown_html(markdown)
+    else:
+        findings = check_text(text_content(html), "content", **options)  # type: ignore[arg-type]
+    findings += markup.check_html(html)
+    findings += links.check_html(html, uploaded_image_prefixes)
     return findings
 
 
@@ -195,7 +214,10 @@ def import_problem(text: str) -> Finding | None:
 def check_body(markdown: str, html: str, *, article: int | None = None) -> list[Finding]:
     """The checks on a post's body alone (a Markdown file given to ``bot check``): the text,
     its links, Markdown left unrendered and the content limits. Images are not uploaded
-    yet, so they are not checked here."""
+    yet, so they are not checked here. Markdown over the limit gets that finding alone."""
+    too_long = checks_limits.markdown_too_long(markdown)
+    if too_long is not None:
+        return [dataclasses.replace(too_long, article=article)]
     findings = check_text(markdown, "markdown", article=article)
     findings += links.check_markdown(markdown)
     findings += markup.check_markdown_html(markdown)

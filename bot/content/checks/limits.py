@@ -3,7 +3,11 @@ account's (``bot.account.limits``, which gives the evidence for each): by defaul
 over 32 characters or 64 UTF-8 bytes, an author over 8 characters and a digest over 120 are
 errors, each naming the errcode the platform would answer. Content is measured on the HTML as
 sent: under 20,000 characters and under 1,000,000 UTF-8 bytes. ``content_source_url`` at
-most 1,024 UTF-8 bytes."""
+most 1,024 UTF-8 bytes.
+
+An article's Markdown is refused over ``MARKDOWN_CHARS`` before it is rendered or checked:
+the parser's link labels cost O(n²) on a run of ``[`` (a library's, so bounded, not fixed), and
+no body that fits the platform's 20,000 characters of HTML comes near it."""
 
 from __future__ import annotations
 
@@ -22,6 +26,12 @@ DIGEST_CHARS = DEFAULT_LIMITS.digest_chars
 CONTENT_CHARS = 20_000
 CONTENT_BYTES = 1_000_000
 SOURCE_URL_BYTES = 1024
+# Markdown is shorter than its HTML (no inline styles), so twice and a half the platform's
+# HTML limit leaves room for comments, link definitions and blank lines. At this size the
+# worst input measured (50,000 ``![``) costs 2.1 s of one worker in render and checks, and
+# 19,800 ``![`` (just under the HTML limit, so fully checked) 3.5 s; 100,000 took 63 s
+# (tests/bench/content_patterns.py --markdown).
+MARKDOWN_CHARS = 50_000
 MAX_ARTICLES = 8  # articles in one draft (draft/add)
 
 CODES = {
@@ -40,6 +50,9 @@ CODES = {
         f"正文（发送的 HTML）达到 {CONTENT_CHARS} 个字符")),
     "content.too_large": ("error", Text(
         f"the content is {CONTENT_BYTES} bytes or more", f"正文达到 {CONTENT_BYTES} 字节")),
+    "markdown.too_long": ("error", Text(
+        f"the body's Markdown is over {MARKDOWN_CHARS} characters: it is not rendered or checked",
+        f"正文 Markdown 超过 {MARKDOWN_CHARS} 个字符：不予渲染和检查")),
     "source_url.too_long": ("error", Text(
         f"the source link is over {SOURCE_URL_BYTES} bytes",
         f"原文链接超过 {SOURCE_URL_BYTES} 字节")),
@@ -48,6 +61,19 @@ CODES = {
     "push.same_title": ("warning", Text(
         "two articles of one push with the same title", "同一次推送中两篇文章标题相同")),
 }  # fmt: skip
+
+
+def markdown_too_long(markdown: str) -> Finding | None:
+    """The finding refusing a body whose Markdown is over ``MARKDOWN_CHARS`` characters, or
+    None. Cheap: callers ask before rendering or checking, which cost more than linear time."""
+    if len(markdown) <= MARKDOWN_CHARS:
+        return None
+    message = Text(
+        f"the body's Markdown is {len(markdown)} characters, over the limit of {MARKDOWN_CHARS}",
+        f"正文 Markdown 有 {len(markdown)} 个字符，超过上限 {MARKDOWN_CHARS}",
+    )
+    fix = Text("split the post or shorten it", "请拆分或缩短正文")
+    return whole("error", "markdown.too_long", "markdown", message, fix=fix)
 
 
 def check_push(titles: Sequence[str]) -> list[Finding]:

@@ -55,10 +55,36 @@ _UNSUPPORTED = (
      "a '[!NOTE]' alert", "删除提示标记，保留引用"),
 )  # fmt: skip
 _FOOTNOTE = re.compile(r"\[\^[^\]\s]{1,30}\]:?")
+_CODE_OPENING = re.compile(r"<(pre|code)\b")
+
+
+def without_code(html: str) -> str:
+    """``html`` without its ``<pre>`` and ``<code>`` elements (each up to its first closing
+    tag), in linear time: ``re.sub(r"<(pre|code)\b[^>]*>.*?</\1>", …)`` searched to the end of
+    the text from every opening tag that is never closed, O(n²) on a run of them."""
+    out: list[str] = []
+    position, tag_end = 0, -1
+    never_closed: set[str] = set()
+    while (opening := _CODE_OPENING.search(html, position)) is not None:
+        name = opening.group(1)
+        if tag_end < opening.end():  # the next ">" is found once for a run of openers
+            tag_end = html.find(">", opening.end())
+            if tag_end < 0:
+                break  # no ">" after it: no later tag can be whole either
+        close = -1 if name in never_closed else html.find(f"</{name}>", tag_end + 1)
+        if close < 0:  # kept, and so is every later one of its name
+            never_closed.add(name)
+            out.append(html[position : opening.end()])
+            position = opening.end()
+            continue
+        out.append(html[position : opening.start()])
+        position = close + len(name) + 3
+    out.append(html[position:])
+    return "".join(out)
 
 
 def check_html(html: str) -> list[Finding]:
-    text = text_content(re.sub(r"<(pre|code)\b[^>]*>.*?</\1>", "", html, flags=re.S))
+    text = text_content(without_code(html))
     out = []
     footnote = _FOOTNOTE.search(text)
     if footnote:

@@ -5,6 +5,7 @@ Every one is an error: readers would see it."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
@@ -55,15 +56,25 @@ def check(text: str) -> Iterator[Hit]:
         )
         fix = Text("fill it in or delete it", "填入内容或删除")
         yield Hit("error", "template.unfilled", *match.span(), message, fix)
-    taken: list[tuple[int, int]] = []
-    for pattern in (_BRACKETED, _MARKERS):
-        for match in pattern.finditer(text):
-            if any(s <= match.start() < e for s, e in taken):
-                continue
-            taken.append(match.span())
-            message = Text(
-                f"a placeholder left in the text: {match.group()[:40]!r}",
-                f"文中残留占位符“{match.group()[:40]}”",
-            )
-            fix = Text("write what belongs there", "填入实际内容")
-            yield Hit("error", "placeholder.marker", *match.span(), message, fix)
+    # A marker inside a bracketed placeholder is the same finding. Bracketed spans come in
+    # order and never overlap, so the one that may hold a marker is found by bisection (a
+    # scan of every span per marker was O(n²): 50,000 characters of "- [ ] a" took 20 s).
+    bracketed: list[tuple[int, int]] = []
+    for match in _BRACKETED.finditer(text):
+        bracketed.append(match.span())
+        yield _placeholder(match)
+    starts = [start for start, _ in bracketed]
+    for match in _MARKERS.finditer(text):
+        before = bisect.bisect_right(starts, match.start()) - 1
+        if before >= 0 and match.start() < bracketed[before][1]:
+            continue
+        yield _placeholder(match)
+
+
+def _placeholder(match: re.Match[str]) -> Hit:
+    message = Text(
+        f"a placeholder left in the text: {match.group()[:40]!r}",
+        f"文中残留占位符“{match.group()[:40]}”",
+    )
+    fix = Text("write what belongs there", "填入实际内容")
+    return Hit("error", "placeholder.marker", *match.span(), message, fix)
