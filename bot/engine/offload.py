@@ -50,6 +50,9 @@ MODES = ("process", "thread", "inline")
 # An edit's slowest step on a real post (a long article with a dozen images) takes well under
 # a second; text that needs twenty is built to be slow, and the editor learns it in time.
 LIMITED_SECONDS = 20.0
+# Jobs waiting for the lane beyond the one it runs: a few editors saving at once wait their
+# turn; a flood of slow texts is refused at once instead of queueing for minutes.
+LANE_WAITING = 4
 
 
 class TooSlowError(UserError):
@@ -64,6 +67,17 @@ class TooSlowError(UserError):
                 {"seconds": f"{seconds:g}"},
             ),
             seconds=seconds,
+        )
+
+
+class LaneBusyError(UserError):
+    """Too many texts are waiting to be checked; try again in a moment."""
+
+    http_status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            Text("too many texts are waiting to be checked; try again in a moment", {})
         )
 
 
@@ -201,32 +215,50 @@ class _Lane:
     starts a fresh worker at once, while the old exchange sees the end of its pipe, closes it
     and reaps its process."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_waiting: int = LANE_WAITING) -> None:
         self._guard = threading.Lock()
         self._worker: tuple[BaseProcess, Connection] | None = None
         # One per event loop (an Offload outlives a loop in tests): the jobs' turns.
         self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self.max_waiting = max_waiting
+        self.waiting = 0  # jobs waiting for their turn (touched on the loop only)
 
     async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
-        """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError."""
+        """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError, and
+        LaneBusyError when ``max_waiting`` jobs already wait."""
         loop = asyncio.get_running_loop()
-        async with self._turn(loop):
-            answer: asyncio.Future[tuple[str, Any]] = loop.create_future()
-            threading.Thread(
-                target=self._exchange,
-                args=(payload, loop, answer),
-                name="offload-lane",
-                daemon=True,
-            ).start()
-            try:
-                async with asyncio.timeout(seconds):
-                    return await asyncio.shield(answer)
-            except TimeoutError:
-                self._kill()
-                raise TooSlowError(seconds) from None
-            except asyncio.CancelledError:
-                self._kill()  # nobody waits for the result any more: free the lane now
-                raise
+        turn = self._turn(loop)
+        if turn.locked() and self.waiting >= self.max_waiting:
+            raise LaneBusyError
+        self.waiting += 1
+        try:
+            await turn.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            return await self._run_turn(loop, payload, seconds)
+        finally:
+            turn.release()
+
+    async def _run_turn(
+        self, loop: asyncio.AbstractEventLoop, payload: bytes, seconds: float
+    ) -> tuple[str, Any]:
+        answer: asyncio.Future[tuple[str, Any]] = loop.create_future()
+        threading.Thread(
+            target=self._exchange,
+            args=(payload, loop, answer),
+            name="offload-lane",
+            daemon=True,
+        ).start()
+        try:
+            async with asyncio.timeout(seconds):
+                return await asyncio.shield(answer)
+        except TimeoutError:
+            self._kill()
+            raise TooSlowError(seconds) from None
+        except asyncio.CancelledError:
+            self._kill()  # nobody waits for the result any more: free the lane now
+            raise
 
     def close(self) -> None:
         """Stops the worker (a job still running is lost); the next job starts a new one."""

@@ -103,3 +103,26 @@ def test_the_refusal_names_the_limit_in_both_languages() -> None:
         "checking this text took over 20 s and was stopped; split or simplify it"
     )
     assert error.in_language("zh") == "检查这段正文超过 20 秒，已停止；请拆分或简化正文"
+
+
+async def test_beyond_a_few_waiting_jobs_the_lane_refuses_at_once() -> None:
+    from bot.engine.offload import LaneBusyError
+
+    lane = Offload(workers=1, limited_seconds=5.0)
+    lane._lane.max_waiting = 2
+    try:
+        running = asyncio.create_task(lane.run_limited(sleep_then_pid, 1.0))
+        await asyncio.sleep(0.2)  # the first has the lane
+        queued = [asyncio.create_task(lane.run_limited(sleep_then_pid, 0.0)) for _ in range(2)]
+        await asyncio.sleep(0)
+        started = time.perf_counter()
+        with pytest.raises(LaneBusyError) as refused:
+            await lane.run_limited(sleep_then_pid, 0.0)
+        assert time.perf_counter() - started < 0.5  # at once, not after the queue
+        assert refused.value.http_status == 429
+        assert refused.value.in_language("zh") == "等待检查的正文太多，请稍后再试"
+        pids = await asyncio.gather(running, *queued)  # the waiting ones still run in turn
+        assert len(set(pids)) == 1
+        assert await lane.run_limited(sleep_then_pid, 0.0) == pids[0]  # the queue drained
+    finally:
+        lane.close()

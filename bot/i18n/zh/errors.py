@@ -28,6 +28,9 @@ ZH: dict[str, str] = {
     "no schedule named {name}: no scheduler in this process": "没有名为 {name} 的发布计划：本进程没有运行调度器",
     "--column: no column named {name} (configured: {known})": "--column：没有名为 {name} 的栏目（已配置：{known}）",
     "post {id} changed while you edited it; reload and retry": "文章 {id} 在你编辑时被改动了，请刷新后重试",
+    "too many texts are waiting to be checked; try again in a moment": (
+        "等待检查的正文太多，请稍后再试"
+    ),
     "checking this text took over {seconds} s and was stopped; split or simplify it": (
         "检查这段正文超过 {seconds} 秒，已停止；请拆分或简化正文"
     ),
