@@ -18,7 +18,7 @@ import ipaddress
 import socket
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import aiohttp
 import yarl
@@ -50,6 +50,7 @@ Resolver = Callable[[str], Awaitable[Sequence[str]]]
 AddressPolicy = Callable[[IPAddress], bool]
 Upload = Callable[[bytes, str], Awaitable[str]]  # (data, filename) -> platform URL
 Load = Callable[[str], Awaitable[bytes]]  # image ref (URL or local path) -> bytes
+Run = Callable[..., Awaitable[Any]]  # runs fn(*args) somewhere: offload.run, or directly
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -373,21 +374,35 @@ def _fraction(value: float) -> str:
 # --- re-hosting -------------------------------------------------------------------------------
 
 
-async def rehost_images(html: str, *, upload: Upload, load: Load) -> str:
+async def rehost_images(html: str, *, upload: Upload, load: Load, run: Run | None = None) -> str:
     """``html`` with every ``<img>`` re-hosted: each distinct src is loaded (``load`` gets a
     URL or a local path), converted to JPEG/PNG under 1 MB without metadata, uploaded once
     (``upload`` returns the platform URL) and the src rewritten. Images already on the
-    platform stay; an image that cannot be re-hosted (data:, file:) is removed.
+    platform stay; an image that cannot be re-hosted (data:, file:) is removed. ``run`` runs
+    the CPU parts (parsing, sanitising, converting): the service passes an offloader, so only
+    loading and uploading, which are network I/O, stay on its event loop.
 
     Raises what ``load`` and ``upload`` raise, and ContentRejectedError naming the image
     when its data is not a usable image."""
-    sources = [attrs.get("src", "") for tag, attrs, _ in start_tags(html) if tag == "img"]
+    call = run or _direct
     hosted: dict[str, str] = {}
-    for src in dict.fromkeys(sources):
+    for src in await call(image_sources, html):
         if is_uploaded_image(src):
             hosted[src] = src
         elif will_be_rehosted(src):
-            hosted[src] = await _rehost_one(src, upload, load)
+            hosted[src] = await _rehost_one(src, upload, load, call)
+    result: str = await call(with_hosted_images, html, hosted)
+    return result
+
+
+def image_sources(html: str) -> list[str]:
+    """Each distinct ``<img>`` src of ``html``, in order."""
+    return list(dict.fromkeys(a.get("src", "") for tag, a, _ in start_tags(html) if tag == "img"))
+
+
+def with_hosted_images(html: str, hosted: dict[str, str]) -> str:
+    """``html`` sanitised, each ``<img>`` src swapped for its platform URL in ``hosted``; an
+    image ``hosted`` does not name is removed."""
 
     def swap(tag: str, attrs: Attrs, ancestors: Sequence[str]) -> Attrs | None:
         if tag != "img":
@@ -401,13 +416,17 @@ async def rehost_images(html: str, *, upload: Upload, load: Load) -> str:
     return sanitize_html(rewrite_start_tags(html, swap), img_src_allowed=platform_urls.__contains__)
 
 
-async def _rehost_one(src: str, upload: Upload, load: Load) -> str:
+async def _rehost_one(src: str, upload: Upload, load: Load, call: Run) -> str:
     ref = image_ref(src)
     data = await load(ref)
     try:
-        encoded, image_format = prepare_image(data, max_bytes=BODY_IMAGE_BYTES)
+        encoded, image_format = await call(prepare_image, data, max_bytes=BODY_IMAGE_BYTES)
     except ContentRejectedError as exc:
         raise ContentRejectedError(f"image {ref}: {exc.message}") from None
     extension = "jpg" if image_format == "jpeg" else "png"
     name = f"image-{hashlib.sha256(encoded).hexdigest()[:16]}.{extension}"
     return await upload(encoded, name)
+
+
+async def _direct(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)

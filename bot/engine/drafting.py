@@ -32,7 +32,6 @@ from bot.store import posts as post_store
 
 if TYPE_CHECKING:
     from bot.content.checks import Finding
-    from bot.content.sanitize import Attrs
 
 # The rendering stack (markdown-it, nh3, Pillow, OpenCC: about 8 MB) is imported on first use,
 # inside the methods below: a service that is only publishing what was drafted earlier, or
@@ -346,46 +345,30 @@ class Drafting:
         return fixed, findings
 
     async def _rehost_images(self, account: str, html: str, offloaded: Offloaded) -> str:
-        """``html`` with every ``<img>`` re-hosted on the platform (``rehost_images`` in
-        bot/content/images.py, split so that its parsing, sanitising and image conversion run
-        off the loop and only the loading and uploading, which are network I/O, on it).
-        Raises what loading and uploading raise, ContentRejectedError for an unusable image.
+        """``html`` with every ``<img>`` re-hosted on the platform (``rehost_images``, its
+        parsing, sanitising and image conversion run by ``offloaded``, off the loop: only the
+        loading and uploading, which are network I/O, stay on it). Raises what loading and
+        uploading raise, ContentRejectedError for an unusable image.
 
         An article the checks will refuse for its length whatever its images become is
         returned as it is: nothing is uploaded for it (security re-checks N9 and S4)."""
         from bot.content.checks.limits import CONTENT_BYTES, CONTENT_CHARS
-        from bot.content.sanitize import is_uploaded_image, will_be_rehosted
+        from bot.content.images import rehost_images, with_hosted_images
 
         if len(html) >= CONTENT_BYTES:
             return html  # over the limit whatever the characters: not even scanned
         if len(html) >= CONTENT_CHARS:
             # Images only add to the length (each a tag): without any it is the shortest
             # this article can become.
-            shortest = await offloaded(_with_hosted_images, html, {})
+            shortest = await offloaded(with_hosted_images, html, {})
             if len(shortest) >= CONTENT_CHARS:
                 return html
-        hosted: dict[str, str] = {}
-        for src in await offloaded(_image_sources, html):
-            if is_uploaded_image(src):
-                hosted[src] = src
-            elif will_be_rehosted(src):
-                hosted[src] = await self._rehost_one(account, src, offloaded)
-        return await offloaded(_with_hosted_images, html, hosted)
-
-    async def _rehost_one(self, account: str, src: str, offloaded: Offloaded) -> str:
-        """The platform URL of the image ``src`` names, converted and uploaded once."""
-        from bot.content.images import BODY_IMAGE_BYTES, prepare_image
-        from bot.content.render import image_ref
-
-        ref = image_ref(src)
-        data = await self.load_image(ref)
-        try:
-            encoded, image_format = await offloaded(prepare_image, data, max_bytes=BODY_IMAGE_BYTES)
-        except ContentRejectedError as exc:
-            raise ContentRejectedError(f"image {ref}: {exc.message}") from None
-        extension = "jpg" if image_format == "jpeg" else "png"
-        name = f"image-{hashlib.sha256(encoded).hexdigest()[:16]}.{extension}"
-        return await self._upload(account, encoded, name)
+        return await rehost_images(
+            html,
+            upload=lambda data, name: self._upload(account, data, name),
+            load=self.load_image,
+            run=offloaded,
+        )
 
     async def _refuse_recent(self, column: ColumnConfig, chosen: Sequence[Resource]) -> None:
         """A resource named again within the column's cooldown is a duplicate: a script
@@ -514,30 +497,6 @@ def _checked_article(
         allowed_traditional=allowed,
     )
     return findings, checks.fix_invisible(article.markdown), checks.fix_invisible(html)
-
-
-def _image_sources(html: str) -> list[str]:
-    """Each distinct ``<img>`` src of ``html``, in order."""
-    from bot.content.sanitize import start_tags
-
-    return list(dict.fromkeys(a.get("src", "") for tag, a, _ in start_tags(html) if tag == "img"))
-
-
-def _with_hosted_images(html: str, hosted: dict[str, str]) -> str:
-    """``html`` sanitised, each ``<img>`` src swapped for its platform URL in ``hosted``; an
-    image ``hosted`` does not name is removed."""
-    from bot.content.sanitize import rewrite_start_tags, sanitize_html
-
-    def swap(tag: str, attrs: Attrs, ancestors: Sequence[str]) -> Attrs | None:
-        if tag != "img":
-            return attrs
-        src = next((value for name, value in attrs if name == "src"), None)
-        if src is None or src not in hosted:
-            return None
-        return [(name, hosted[src] if name == "src" else value) for name, value in attrs]
-
-    platform_urls = set(hosted.values())
-    return sanitize_html(rewrite_start_tags(html, swap), img_src_allowed=platform_urls.__contains__)
 
 
 def _refuse_errors(what: str, findings: Sequence[Finding]) -> None:
