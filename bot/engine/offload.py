@@ -24,13 +24,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -71,14 +72,33 @@ class TooSlowError(UserError):
 
 
 class LaneBusyError(UserError):
-    """Too many texts are waiting to be checked; try again in a moment."""
+    """Too many texts are waiting to be checked, or this person's previous one still is."""
 
     http_status = 429
 
-    def __init__(self) -> None:
-        super().__init__(
-            Text("too many texts are waiting to be checked; try again in a moment", {})
+    def __init__(self, *, own: bool = False) -> None:
+        sentence = (
+            "your previous text is still being checked; try again when it is done"
+            if own
+            else "too many texts are waiting to be checked; try again in a moment"
         )
+        super().__init__(Text(sentence, {}))
+
+
+# Whose work ``run_limited`` is doing (a user name; "" for nobody in particular).
+_lane_owner: contextvars.ContextVar[str] = contextvars.ContextVar("lane_owner", default="")
+
+
+@contextlib.contextmanager
+def owned_by(owner: str) -> Iterator[None]:
+    """Within this block, ``run_limited`` runs ``owner``'s work: one job of theirs at a time in
+    the lane (a second, meanwhile, is refused with LaneBusyError), so one person cannot fill
+    its queue for everyone."""
+    token = _lane_owner.set(owner)
+    try:
+        yield
+    finally:
+        _lane_owner.reset(token)
 
 
 class Offload:
@@ -222,23 +242,32 @@ class _Lane:
         self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self.max_waiting = max_waiting
         self.waiting = 0  # jobs waiting for their turn (touched on the loop only)
+        self._owners: set[str] = set()  # whose jobs wait or run (see owned_by)
 
     async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
         """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError, and
         LaneBusyError when ``max_waiting`` jobs already wait."""
         loop = asyncio.get_running_loop()
         turn = self._turn(loop)
+        owner = _lane_owner.get()
+        if owner and owner in self._owners:
+            raise LaneBusyError(own=True)
         if turn.locked() and self.waiting >= self.max_waiting:
             raise LaneBusyError
-        self.waiting += 1
+        if owner:
+            self._owners.add(owner)
         try:
-            await turn.acquire()
+            self.waiting += 1
+            try:
+                await turn.acquire()
+            finally:
+                self.waiting -= 1
+            try:
+                return await self._run_turn(loop, payload, seconds)
+            finally:
+                turn.release()
         finally:
-            self.waiting -= 1
-        try:
-            return await self._run_turn(loop, payload, seconds)
-        finally:
-            turn.release()
+            self._owners.discard(owner)
 
     async def _run_turn(
         self, loop: asyncio.AbstractEventLoop, payload: bytes, seconds: float

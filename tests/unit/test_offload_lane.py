@@ -126,3 +126,26 @@ async def test_beyond_a_few_waiting_jobs_the_lane_refuses_at_once() -> None:
         assert await lane.run_limited(sleep_then_pid, 0.0) == pids[0]  # the queue drained
     finally:
         lane.close()
+
+
+async def test_one_job_of_a_persons_at_a_time() -> None:
+    from bot.engine.offload import LaneBusyError, owned_by
+
+    lane = Offload(workers=1, limited_seconds=5.0)
+
+    async def as_(owner: str, seconds: float) -> int:
+        with owned_by(owner):
+            return await lane.run_limited(sleep_then_pid, seconds)
+
+    try:
+        first = asyncio.create_task(as_("api:mallory", 1.0))
+        await asyncio.sleep(0.2)
+        with pytest.raises(LaneBusyError) as refused:  # the same person again, meanwhile
+            await as_("api:mallory", 0.0)
+        assert refused.value.in_language("zh") == "你上一段正文还在检查中，请等它完成后再试"
+        other = asyncio.create_task(as_("web:alice", 0.0))  # someone else waits their turn
+        await first
+        await other
+        assert await as_("api:mallory", 0.0)  # done: the person's next text is taken
+    finally:
+        lane.close()
