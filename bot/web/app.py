@@ -48,6 +48,7 @@ def build_web_app(services: Services, *, scheduler: SchedulerView | None = None)
         ],
     )
     app.on_response_prepare.append(hide_server)
+    app.on_cleanup.append(_settle_background_writes)
     app[SERVICES] = services
     app[SCHEDULER] = scheduler if scheduler is not None else _default_scheduler(services)
     app[TEMPLATES] = build_environment(config.report_timezone)
@@ -65,6 +66,13 @@ def build_web_app(services: Services, *, scheduler: SchedulerView | None = None)
     access[("GET", static.canonical)] = Access(None)
     app[ACCESS] = access
     return app
+
+
+async def _settle_background_writes(_app: web.Application) -> None:
+    """API tokens' uses recorded in the background finish before the database closes."""
+    from bot.web.users import settle_touches
+
+    await settle_touches()
 
 
 def _default_scheduler(services: Services) -> SchedulerView | None:

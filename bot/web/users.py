@@ -204,6 +204,14 @@ def _touch_later(engine: AsyncEngine, digest: str, now: datetime) -> None:
     task.add_done_callback(_touches.discard)
 
 
+async def settle_touches() -> None:
+    """Wait for the uses being recorded (before the database closes)."""
+    loop = asyncio.get_running_loop()
+    pending = [task for task in _touches if task.get_loop() is loop]
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 async def _touch(engine: AsyncEngine, digest: str, now: datetime) -> None:
     try:
         async with engine.begin() as conn:
