@@ -504,7 +504,7 @@ class Receiver:
         self.pushes.append((dict(request.query), await request.text()))
         action = self.behaviour.pop(0) if self.behaviour else "ok"
         if action == "slow":
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(3.0)
         if action == "fail":
             return web.Response(status=500)
         return web.Response(text="success")
@@ -616,7 +616,11 @@ async def test_pushes_are_retried_three_times_in_total(
 ) -> None:
     receiver = await receiver_factory(behaviour)
     api = await make_api(
-        callback_url=receiver.url, callback_token="t", callback_timeout_seconds=0.3
+        # A timeout well above a quick answer's time on a loaded machine (0.3 s was not: an
+        # "ok" attempt ran out too), well below the slow attempt's 3 s.
+        callback_url=receiver.url,
+        callback_token="t",
+        callback_timeout_seconds=1.0,
     )
     await api.post("freepublish/submit", {"media_id": await api.draft()})
 
