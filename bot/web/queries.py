@@ -16,6 +16,7 @@ from bot.store import catalogue as catalogue_store
 from bot.store import log as log_store
 from bot.store import posts as post_store
 from bot.web import forms
+from bot.web.gate import Gate
 from bot.web.keys import SchedulerView
 
 PAGE_SIZE = 50
@@ -58,7 +59,8 @@ async def catalogue(services: Services, values: Mapping[str, Any]) -> list[Resou
         raise UserError(f"kind: {kind!r} is not one of {', '.join(services.config.kinds)}")
     limit = forms.integer(values, "limit", default=PAGE_SIZE, low=1, high=1000) or PAGE_SIZE
     offset = forms.integer(values, "offset", default=0, low=0, high=10_000_000) or 0
-    async with services.engine.connect() as conn:
+    # A search or a far page reads through the catalogue: through the gate (see bot.web.gate).
+    async with CATALOGUE_READS.entered(), services.engine.connect() as conn:
         return await catalogue_store.list_resources(
             conn,
             kinds=[kind] if kind else [],
@@ -66,6 +68,9 @@ async def catalogue(services: Services, values: Mapping[str, Any]) -> list[Resou
             limit=limit,
             offset=offset,
         )
+
+
+CATALOGUE_READS = Gate("catalogue searches", at_once=4, waiting=32)
 
 
 def _bound(

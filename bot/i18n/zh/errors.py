@@ -43,6 +43,7 @@ ZH: dict[str, str] = {
     "post {id} is {status}; it can no longer be edited": "文章 {id} 的状态是{status}，不能再编辑",
     "post {id} does not need attention": "文章 {id} 不需要人工处理",
     "too many logins at once; try again in a few seconds": "同时登录的人太多，请几秒后再试",
+    "too many catalogue searches at once; try again in a moment": "同时搜索资源目录的请求太多，请稍后再试",
     "too many failed logins from your address; try again in {n} minutes": (
         "你的地址登录失败次数过多，请 {n} 分钟后再试"
     ),
