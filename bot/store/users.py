@@ -255,6 +255,32 @@ async def failures_since(
     return Failures(*(int(n or 0) for n in row))
 
 
-async def prune_attempts(conn: AsyncConnection, *, before: datetime) -> int:
-    result = await conn.execute(login_attempts.delete().where(login_attempts.c.at < before))
+async def prune_attempts(
+    conn: AsyncConnection, *, before: datetime, successes_before: datetime | None = None
+) -> int:
+    """Forget attempts older than ``before``; successful ones are kept until
+    ``successes_before`` (they say where a person logs in from, see ``logged_in_from``)."""
+    old = login_attempts.c.at < before
+    if successes_before is not None:
+        old = sa.and_(
+            old, sa.or_(login_attempts.c.ok.is_(False), login_attempts.c.at < successes_before)
+        )
+    result = await conn.execute(login_attempts.delete().where(old))
     return int(result.rowcount)
+
+
+async def logged_in_from(
+    conn: AsyncConnection, *, user_name: str, address: str, since: datetime
+) -> bool:
+    """Whether ``user_name`` logged in successfully from ``address`` since ``since``."""
+    query = (
+        sa.select(login_attempts.c.id)
+        .where(
+            login_attempts.c.user_name == user_name,
+            login_attempts.c.address == address,
+            login_attempts.c.ok.is_(True),
+            login_attempts.c.at >= since,
+        )
+        .limit(1)
+    )
+    return (await conn.execute(query)).first() is not None

@@ -7,7 +7,8 @@ login 112 s, and a post went out 75 s late (security review 3, S2). Here hashes 
 time on a thread of their own whose CPU priority is lowered (Argon2's threads inherit it), and
 when ``MAX_WAITING`` logins already wait for it, the next one is refused at once (429),
 before it costs the database or the CPU anything. A flood then delays logins, not the
-publisher, the callback or the people already logged in.
+publisher, the callback or the people already logged in; and people logging in from where they
+did before have a queue and a thread of their own, which a flood from elsewhere cannot fill.
 """
 
 from __future__ import annotations
@@ -35,25 +36,14 @@ class LoginsBusyError(UserError):
     http_status = 429
 
 
-class PasswordLane:
-    """``with lane.admitted(): ... await lane.run(fn, *args)``."""
+class HashQueue:
+    """One thread that hashes, and how many logins may wait for it."""
 
-    def __init__(self, max_waiting: int = MAX_WAITING) -> None:
-        self.max_waiting = max_waiting
+    def __init__(self, name: str, max_waiting: int) -> None:
+        self.name, self.max_waiting = name, max_waiting
         self.waiting = 0  # only touched on the event loop
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def admitted(self) -> Iterator[None]:
-        """A place in the queue for one login, or LoginsBusyError when it is full."""
-        if self.waiting >= self.max_waiting:
-            raise LoginsBusyError("too many logins at once; try again in a few seconds")
-        self.waiting += 1
-        try:
-            yield
-        finally:
-            self.waiting -= 1
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -63,9 +53,43 @@ class PasswordLane:
         with self._lock:
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
-                    1, thread_name_prefix="password", initializer=_lower_priority
+                    1, thread_name_prefix=self.name, initializer=_lower_priority
                 )
             return self._executor
+
+
+class PasswordLane:
+    """``with lane.admitted(known=...) as queue: ... await queue.run(fn, *args)``.
+
+    Logins from a place the person logged in from before (``known``) have a queue of their
+    own: a flood from other addresses, however many, fills only the other one, so people
+    keep logging in from where they usually do (security re-check 4, F1). A login from a new
+    place may be refused while a flood lasts."""
+
+    def __init__(self, max_waiting: int = MAX_WAITING) -> None:
+        self.anyone = HashQueue("password", max_waiting)
+        self.known = HashQueue("password-known", max_waiting)
+
+    @property
+    def waiting(self) -> int:
+        return self.anyone.waiting + self.known.waiting
+
+    @contextlib.contextmanager
+    def admitted(self, *, known: bool = False) -> Iterator[HashQueue]:
+        """A place in a queue for one login, or LoginsBusyError when it is full."""
+        queue = self.known if known else self.anyone
+        if queue.waiting >= queue.max_waiting:
+            raise LoginsBusyError("too many logins at once; try again in a few seconds")
+        queue.waiting += 1
+        try:
+            yield queue
+        finally:
+            queue.waiting -= 1
+
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Hash outside a login (creating a user, changing a password): the common queue's
+        thread, without a place in its queue."""
+        return await self.anyone.run(fn, *args, **kwargs)
 
 
 def _lower_priority() -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.errors import NotFoundError, UserError
 from bot.store import users as user_store
 from bot.store.users import User
-from bot.web.hashing import lane
+from bot.web.hashing import HashQueue, lane
 from bot.web.sessions import MAX_AGE
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ GLOBAL_SLOWDOWN_AFTER = 50
 SLOWDOWN_FIRST = 0.5  # seconds; doubles with each further failure, up to SLOWDOWN_MAX
 SLOWDOWN_MAX = 5.0
 WINDOW = timedelta(minutes=15)
+# A successful login is remembered this long: while logins are flooded, a person logging in
+# from where they did within it has a queue of their own (bot.web.hashing).
+KNOWN_PLACE = timedelta(days=30)
 SESSION_LIFETIME = MAX_AGE  # a login lasts this long, however active
 TOKEN_PREFIX = "bot_"
 # Token use is recorded at most this often, so API traffic does not turn into a write per call.
@@ -113,12 +116,23 @@ async def authenticate_password(
     ``MAX_ADDRESS_FAILURES`` times); slows the check down as failures add up (see the module
     docstring)."""
     name = name.strip()[:100]
-    with lane.admitted():  # a flood is refused here, before it costs anything (see hashing)
-        return await _authenticate(engine, name, password, address=address, now=now)
+    async with engine.connect() as conn:  # a place this person logs in from: its own queue
+        known = await user_store.logged_in_from(
+            conn, user_name=name, address=address, since=now - KNOWN_PLACE
+        )
+    # A flood is refused here, before it costs a hash or a write (see bot.web.hashing).
+    with lane.admitted(known=known) as queue:
+        return await _authenticate(engine, name, password, address=address, now=now, queue=queue)
 
 
 async def _authenticate(
-    engine: AsyncEngine, name: str, password: str, *, address: str, now: datetime
+    engine: AsyncEngine,
+    name: str,
+    password: str,
+    *,
+    address: str,
+    now: datetime,
+    queue: HashQueue,
 ) -> User | None:
     # The attempt is written as a failure before the password is looked at, in the same
     # transaction as the count: concurrent guesses each see the ones before them.
@@ -139,15 +153,17 @@ async def _authenticate(
     pause = slowdown(failures)
     if pause:
         await sleep(pause)
-    ok = await lane.run(_verify, found.password_hash if found else None, password)
+    ok = await queue.run(_verify, found.password_hash if found else None, password)
     ok = ok and found is not None
     async with engine.begin() as conn:
         if ok:
             await user_store.mark_attempt_ok(conn, attempt_id)
         if ok and found is not None and _hasher.check_needs_rehash(found.password_hash):
-            new_hash = await lane.run(_hasher.hash, password)
+            new_hash = await queue.run(_hasher.hash, password)
             await user_store.set_password_hash(conn, found.user.id, new_hash)
-        await user_store.prune_attempts(conn, before=now - 4 * WINDOW)
+        await user_store.prune_attempts(
+            conn, before=now - 4 * WINDOW, successes_before=now - KNOWN_PLACE
+        )
     return found.user if ok and found is not None else None
 
 

@@ -78,6 +78,36 @@ async def test_logins_beyond_the_waiting_few_are_refused_at_once_and_the_service
     assert (await _login(rig, "editor", PASSWORD))[0] == 303  # the flood over, logins work
 
 
+async def test_a_person_logging_in_from_a_known_place_gets_in_during_a_flood(
+    rig: WebRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security re-check 4, F1: the flood's queue is full, yet someone who logged in from this
+    address before has a queue of their own; someone from a new place is refused."""
+    await rig.login("editor")  # the editor's usual place (the test client's address)
+    rig.client.session.cookie_jar.clear()
+    lane = hashing.PasswordLane(max_waiting=1)
+    monkeypatch.setattr(users, "lane", lane)
+    release, started = threading.Event(), threading.Event()
+    real_verify = users._verify
+
+    def slow_verify(password_hash: str | None, password: str) -> bool:
+        if password == "guess":  # only the flood's hashes are slow
+            started.set()
+            release.wait(10)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(users, "_verify", slow_verify)
+    flood = asyncio.create_task(_login(rig, "stranger", "guess"))
+    assert await asyncio.to_thread(started.wait, 5)
+    assert lane.anyone.waiting == 1  # the common queue is full
+    assert (await _login(rig, "reviewer", PASSWORD))[0] == 429  # never logged in from here
+    status, _ = await _login(rig, "editor", PASSWORD)
+    assert status == 303  # from where the editor logged in before: in at once
+    rig.client.session.cookie_jar.clear()
+    release.set()
+    assert (await flood)[0] == 401
+
+
 async def test_the_hashing_thread_runs_at_a_lower_priority() -> None:
     lane = hashing.PasswordLane()
 
