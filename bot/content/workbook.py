@@ -100,21 +100,56 @@ def _read_rows(path: Path, values: Iterator[tuple[object, ...]]) -> Rows:
     """The rows as text; a sheet that breaks while read is the file's error, not ours."""
     from xml.etree.ElementTree import ParseError
 
-    number = 0
-    while True:
-        try:
-            row = next(values)
-        except StopIteration:
-            return
-        except (ParseError, SyntaxError, ValueError, IndexError, TypeError, KeyError) as exc:
-            message = msg(
-                "{path}: not an Excel workbook (.xlsx) that can be read ({reason})",
-                path=str(path),
-                reason=type(exc).__name__,
-            )
-            raise ImportFileError(message, path=str(path)) from None
-        number += 1
-        yield number, [cell_text(value) for value in row]
+    number = blank_run = 0
+    try:
+        while True:
+            try:
+                row = next(values)
+            except StopIteration:
+                return
+            except (ParseError, SyntaxError, ValueError, IndexError, TypeError, KeyError) as exc:
+                message = msg(
+                    "{path}: not an Excel workbook (.xlsx) that can be read ({reason})",
+                    path=str(path),
+                    reason=type(exc).__name__,
+                )
+                raise ImportFileError(message, path=str(path)) from None
+            number += 1
+            cells = [cell_text(value) for value in row]
+            blank_run = blank_run + 1 if not any(cell.strip() for cell in cells) else 0
+            _refuse_endless(path, number, blank_run)
+            yield number, cells
+    finally:
+        close = getattr(values, "close", None)
+        if close is not None:
+            close()  # the sheet's reader holds its part of the file open until closed
+
+
+# A sheet is read row by row up to its last cell: one stray cell at row 1,048,576 made a
+# 1 KB workbook walk a million empty rows (security re-checks 3 and 4, S5).
+MAX_SHEET_ROWS = 250_000  # a catalogue file has at most 200,000 resources, blank rows aside
+MAX_BLANK_RUN = 10_000
+
+
+def _refuse_endless(path: Path, number: int, blank_run: int) -> None:
+    if number > MAX_SHEET_ROWS:
+        message = msg(
+            "{path}: the sheet goes on past row {n}; a catalogue file holds at most 200,000 "
+            "resources (split it into several files)",
+            path=str(path),
+            n=MAX_SHEET_ROWS,
+        )
+        raise ImportFileError(message, path=str(path), line=number)
+    if blank_run > MAX_BLANK_RUN:
+        start = number - blank_run + 1
+        message = msg(
+            "{path}: rows {start} to {end} are empty and the sheet goes on; delete the empty "
+            "rows and whatever stands below them",
+            path=str(path),
+            start=start,
+            end=number,
+        )
+        raise ImportFileError(message, path=str(path), line=start)
 
 
 def cell_text(value: object) -> str:

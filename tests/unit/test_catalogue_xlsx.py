@@ -207,3 +207,28 @@ def test_a_workbook_with_broken_xml_is_refused_not_a_crash(
             target.writestr(item, damage(data) if item.filename == "xl/workbook.xml" else data)
     message = str(error(bad))
     assert expected in message and "\n" not in message
+
+
+def test_a_stray_cell_far_below_is_refused_without_walking_a_million_rows(
+    tmp_path: Path,
+) -> None:
+    """Security re-checks 3 and 4, S5: one cell at XFD1048576 made a 1 KB workbook walk every
+    empty row up to it (26–70 s of the import lane)."""
+    path = workbook(tmp_path / "目录.xlsx", [CHINESE_HEADER, ["zhtj", "平台", "智慧团建"]])
+    book = __import__("openpyxl").load_workbook(path)
+    book.worksheets[0]["XFD1048576"] = "x"
+    book.save(path)
+    refused = error(path)
+    assert "rows 3 to 10003 are empty and the sheet goes on" in refused.message
+    assert "第 3 行到第 10003 行都是空行" in refused.in_language("zh")
+
+
+def test_a_sheet_longer_than_any_catalogue_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.content import workbook as workbook_module
+
+    monkeypatch.setattr(workbook_module, "MAX_SHEET_ROWS", 30)
+    rows = [CHINESE_HEADER] + [[f"r{i}", "平台", f"资源{i}"] for i in range(40)]
+    refused = error(workbook(tmp_path / "长.xlsx", rows))
+    assert "the sheet goes on past row 30" in refused.message

@@ -22,6 +22,12 @@ ZH: dict[str, str] = {
         "{path}：不是可读取的 Excel 工作簿（.xlsx）（{reason}）"
     ),
     "{path}: the file is nested too deeply": "{path}：文件嵌套层数过多",
+    "{path}: the sheet goes on past row {n}; a catalogue file holds at most 200,000 resources (split it into several files)": (
+        "{path}：工作表超过了第 {n} 行；一个目录文件最多 200,000 条资源（请拆成几个文件）"
+    ),
+    "{path}: rows {start} to {end} are empty and the sheet goes on; delete the empty rows and whatever stands below them": (
+        "{path}：第 {start} 行到第 {end} 行都是空行，下面还有内容；请删除这些空行及其下方的内容"
+    ),
     "{value}: a local cover must be in the catalogue's folder, the media "
     "directory or the templates directory": "{value}：本地封面必须位于目录文件所在文件夹、媒体目录或模板目录中",
 }
