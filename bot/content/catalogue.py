@@ -42,7 +42,9 @@ nearly always a mistyped header whose data would otherwise be silently dropped.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import ipaddress
 import json
 import re
 import tomllib
@@ -326,6 +328,24 @@ class _RowChecker:
             raise self.fail("kind", message)
         return value
 
+    def _public(self, url: str) -> str:
+        """A cover URL whose host is written as an address on this machine or its network
+        is refused here, not when a post drafts it (security re-checks 3 and 4, S6): drafting
+        would refuse to fetch it anyway. A name that resolves to such an address is caught
+        there, when it is fetched."""
+        host = (urlsplit(url).hostname or "").rstrip(".").lower() if url else ""
+        if not host:
+            return url
+        local = host == "localhost" or host.endswith(".localhost")
+        with contextlib.suppress(ValueError):
+            from bot.content.images import is_public_address
+
+            local = local or not is_public_address(ipaddress.ip_address(host))
+        if local:
+            message = msg("URL {value} names a host that is not public", value=repr(url))
+            raise self.fail("cover", message)
+        return url
+
     def url(self, name: str, value: str) -> str:
         if not value:
             return ""
@@ -352,7 +372,7 @@ class _RowChecker:
     def cover(self) -> str:
         value = self.text("cover")
         if not value or _URL_LIKE.match(value):
-            return self.url("cover", value)
+            return self._public(self.url("cover", value))
         if not self.cover_dirs:
             message = msg(
                 "{value} is a file name; a catalogue sent to the service may only give an "

@@ -653,3 +653,32 @@ def test_sample_summaries_are_plain_simplified_chinese() -> None:
             assert to_simplified.convert(text) == text, text
             assert not annotation.search(text), text
             assert not re.search("[A-Za-z]", text), text
+
+
+@pytest.mark.parametrize(
+    "cover",
+    [
+        "http://127.0.0.1:18401/x.png",
+        "http://[::1]/x.png",
+        "http://localhost/x.png",
+        "https://cdn.localhost./x.png",
+        "http://10.1.2.3/x.png",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:127.0.0.1]/x.png",
+    ],
+)
+def test_a_cover_url_naming_a_local_host_is_refused_at_import(tmp_path: Path, cover: str) -> None:
+    """Security re-checks 3 and 4, S6: such a row was imported, then made every automatic
+    draft of its column fail when the service refused to fetch its cover."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"id,kind,title,cover\nr1,platform,T,{cover}\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"c.csv:2: field 'cover'.*not public"):
+        read_catalogue(path, kinds=BUILTIN_KINDS)
+
+
+def test_a_cover_url_on_a_public_host_is_taken(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "id,kind,title,cover\nr1,platform,T,https://img.example.org/x.png\n", encoding="utf-8"
+    )
+    assert read_catalogue(path, kinds=BUILTIN_KINDS)[0].cover == "https://img.example.org/x.png"

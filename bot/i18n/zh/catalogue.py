@@ -75,6 +75,7 @@ ZH: dict[str, str] = {
     "{value} is not an absolute http(s) URL": "{value} 不是完整的 http(s) 链接",
     "URL scheme {scheme} not allowed (http or https only)": "不允许链接协议 {scheme}（只能用 http 或 https）",
     "URL {value} has no host": "链接 {value} 没有域名",
+    "URL {value} names a host that is not public": "链接 {value} 的主机不是公网地址",
     "{value} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image": "{value} 不是 JPEG、PNG、GIF、BMP、WebP 或 TIFF 图片",
     "cover file not found: {path}": "找不到封面文件：{path}",
     "true/false": "真/假值",
