@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -116,4 +117,30 @@ async def test_reads_through_connect_do_not_wait_for_the_writer(sqlite_url: str)
                 await reader.execute(sa.select(sa.func.count()).select_from(posts))
             ).scalar() == 1
     finally:
+        await engine.dispose()
+
+
+async def test_probes_arriving_together_share_one_read(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.open_engine(sqlite_url)
+    await db.upgrade(engine)
+    probe = HealthProbe(sqlite_url, fallback=engine)
+    reads = 0
+    real = probe._read_sqlite
+
+    def counted(now: datetime) -> Any:
+        nonlocal reads
+        reads += 1
+        return real(now)
+
+    monkeypatch.setattr(probe, "_read_sqlite", counted)
+    try:
+        answers = await asyncio.gather(*(probe.read(NOW) for _ in range(200)))
+        assert len(answers) == 200 and all(a.failed == 0 for a in answers)
+        assert reads == 1  # one read answered them all
+        await probe.read(NOW)
+        assert reads == 2  # a later probe reads afresh
+    finally:
+        await probe.close()
         await engine.dispose()
