@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler
 from bot.domain.errors import UserError
 
 MAX_UPLOAD = 20 * 1024 * 1024
-MAX_BODY = 1024 * 1024  # a post's markdown is at most 100,000 characters: 300 KB of UTF-8
+MAX_BODY = 1024 * 1024  # a post's markdown is at most 50,000 characters: 150 KB of UTF-8
 MAX_LOGIN_BODY = 16 * 1024
 UPLOAD_PATHS = frozenset({"/api/catalogue/import", "/catalogue/import"})
 
