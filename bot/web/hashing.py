@@ -42,6 +42,7 @@ class HashQueue:
     def __init__(self, name: str, max_waiting: int) -> None:
         self.name, self.max_waiting = name, max_waiting
         self.waiting = 0  # only touched on the event loop
+        self.names: set[str] = set()  # whose logins wait (the known queue: one each)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -75,16 +76,22 @@ class PasswordLane:
         return self.anyone.waiting + self.known.waiting
 
     @contextlib.contextmanager
-    def admitted(self, *, known: bool = False) -> Iterator[HashQueue]:
-        """A place in a queue for one login, or LoginsBusyError when it is full."""
+    def admitted(self, *, known: bool = False, name: str = "") -> Iterator[HashQueue]:
+        """A place in a queue for one login, or LoginsBusyError when it is full. In the
+        known queue a name holds one place at a time: one account logging in again and again
+        with its own password cannot fill it for everyone (security re-check 5, N1)."""
         queue = self.known if known else self.anyone
-        if queue.waiting >= queue.max_waiting:
+        if queue.waiting >= queue.max_waiting or (known and name in queue.names):
             raise LoginsBusyError("too many logins at once; try again in a few seconds")
         queue.waiting += 1
+        if known:
+            queue.names.add(name)
         try:
             yield queue
         finally:
             queue.waiting -= 1
+            if known:
+                queue.names.discard(name)
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Hash outside a login (creating a user, changing a password): the common queue's

@@ -121,7 +121,7 @@ async def authenticate_password(
             conn, user_name=name, address=address, since=now - KNOWN_PLACE
         )
     # A flood is refused here, before it costs a hash or a write (see bot.web.hashing).
-    with lane.admitted(known=known) as queue:
+    with lane.admitted(known=known, name=name) as queue:
         return await _authenticate(engine, name, password, address=address, now=now, queue=queue)
 
 

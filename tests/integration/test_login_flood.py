@@ -140,3 +140,16 @@ async def test_a_tokens_use_is_recorded_without_making_its_request_wait(rig: Web
             break
         await asyncio.sleep(0.05)
     assert any(used)
+
+
+def test_in_the_known_queue_a_name_holds_one_place_at_a_time() -> None:
+    """Security re-check 5, N1: an account logging in again and again from its usual place
+    filled the known queue for everyone."""
+    lane = hashing.PasswordLane(max_waiting=8)
+    with lane.admitted(known=True, name="editor"):
+        with pytest.raises(hashing.LoginsBusyError), lane.admitted(known=True, name="editor"):
+            pass
+        with lane.admitted(known=True, name="reviewer"):  # someone else still gets in
+            assert lane.known.waiting == 2
+    with lane.admitted(known=True, name="editor"):  # the first one done: in again
+        assert lane.known.names == {"editor"}
