@@ -16,9 +16,10 @@ from aiohttp import web
 
 from bot.app import Services
 from bot.domain.errors import ImportFileError, UserError
+from bot.engine import offload
 from bot.engine.importing import import_file
 from bot.web import forms
-from bot.web.auth import wants_json
+from bot.web.auth import actor, wants_json
 from bot.web.keys import LANG
 
 # What a file name may not hold here: path separators, control characters and what Windows
@@ -53,7 +54,8 @@ async def import_upload(services: Services, request: web.Request) -> list[Outcom
     if not uploads:
         raise UserError("no file was sent (a multipart field with a filename)")
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="bot-import-") as tmp:
+    # One file of a person's in the import lane at a time (bot.engine.offload.run_bulk).
+    with offload.owned_by(actor(request)), tempfile.TemporaryDirectory(prefix="bot-import-") as tmp:
         for i, upload in enumerate(uploads):
             name = clean_name(upload.filename)
             path = Path(tmp) / str(i) / name  # two uploads may share a name

@@ -149,3 +149,24 @@ async def test_one_job_of_a_persons_at_a_time() -> None:
         assert await as_("api:mallory", 0.0)  # done: the person's next text is taken
     finally:
         lane.close()
+
+
+async def test_the_import_lane_takes_one_file_of_a_persons_at_a_time() -> None:
+    """Security re-check 5, N3: six slow workbooks from one editor held an admin's import."""
+    from bot.engine.offload import BulkBusyError, owned_by
+
+    lane = Offload(mode="thread", workers=2)  # the bulk lane: one job at a time here
+
+    async def import_as(owner: str, seconds: float) -> int:
+        with owned_by(owner):
+            return await lane.run_bulk(sleep_then_pid, seconds)
+
+    first = asyncio.create_task(import_as("web:mallory", 0.5))
+    await asyncio.sleep(0.1)
+    with pytest.raises(BulkBusyError) as refused:
+        await import_as("web:mallory", 0.0)
+    assert refused.value.http_status == 429
+    assert refused.value.in_language("zh") == "你上一个文件还在导入中，请等它完成后再试"
+    assert await import_as("web:alice", 0.0)  # someone else's file waits its turn, then runs
+    await first
+    assert await import_as("web:mallory", 0.0)  # done: the next file is taken

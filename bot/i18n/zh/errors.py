@@ -28,6 +28,12 @@ ZH: dict[str, str] = {
     "no schedule named {name}: no scheduler in this process": "没有名为 {name} 的发布计划：本进程没有运行调度器",
     "--column: no column named {name} (configured: {known})": "--column：没有名为 {name} 的栏目（已配置：{known}）",
     "post {id} changed while you edited it; reload and retry": "文章 {id} 在你编辑时被改动了，请刷新后重试",
+    "your previous file is still being imported; try again when it is done": (
+        "你上一个文件还在导入中，请等它完成后再试"
+    ),
+    "too many files are waiting to be imported; try again in a moment": (
+        "等待导入的文件太多，请稍后再试"
+    ),
     "your previous text is still being checked; try again when it is done": (
         "你上一段正文还在检查中，请等它完成后再试"
     ),
