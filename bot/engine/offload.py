@@ -31,7 +31,7 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -137,10 +137,8 @@ class Offload:
         self._lane = _Lane()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._bulk_owners: set[str] = set()  # whose imports wait or run (see owned_by)
-        self._bulk_waiting = 0
-        # One per event loop (an Offload outlives a loop in tests): bulk work's lane.
-        self._bulk: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        # Bulk work's lane: all workers but one, so the publisher always finds one free.
+        self._bulk = _Turns(max(1, self.workers - 1), BULK_WAITING, BulkBusyError)
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` off the loop; its exceptions are raised here unchanged.
@@ -168,32 +166,10 @@ class Offload:
         """``run`` for work a user's upload sets the size of (imports): at most all workers
         but one run such work at once, so the publisher's checks, reports and drafts always
         find a worker free however many uploads arrive."""
-        loop = asyncio.get_running_loop()
-        lane = self._bulk.get(loop)
-        if lane is None:
-            self._bulk = {k: v for k, v in self._bulk.items() if not k.is_closed()}
-            lane = self._bulk[loop] = asyncio.Semaphore(max(1, self.workers - 1))
-        # As the editors' lane: one file of a person's at a time, a few waiting, then 429
-        # (six slow workbooks from one editor held an admin's import 47 s; re-check 5, N3).
-        owner = _lane_owner.get()
-        if owner and owner in self._bulk_owners:
-            raise BulkBusyError(own=True)
-        if lane.locked() and self._bulk_waiting >= BULK_WAITING:
-            raise BulkBusyError
-        if owner:
-            self._bulk_owners.add(owner)
-        try:
-            self._bulk_waiting += 1
-            try:
-                await lane.acquire()
-            finally:
-                self._bulk_waiting -= 1
-            try:
-                return await self.run(fn, *args, **kwargs)
-            finally:
-                lane.release()
-        finally:
-            self._bulk_owners.discard(owner)
+        # One file of a person's at a time, a few waiting, then 429 (six slow workbooks
+        # from one editor held an admin's import 47 s; re-check 5, N3).
+        async with self._bulk.taken():
+            return await self.run(fn, *args, **kwargs)
 
     async def run_limited(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` in the interactive lane (see the module docstring), at most
@@ -259,6 +235,50 @@ class Offload:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+class _Turns:
+    """Turns at one kind of work: ``at_once`` run, ``max_waiting`` more wait, one job of a
+    person's at a time (see ``owned_by``); beyond that ``busy`` is raised at once, so a flood
+    is refused instead of queueing for minutes (security re-checks 4 and 5, F2 and N3)."""
+
+    def __init__(self, at_once: int, max_waiting: int, busy: Callable[..., UserError]) -> None:
+        self.at_once, self.max_waiting, self.busy = at_once, max_waiting, busy
+        self.waiting = 0  # jobs waiting for their turn (touched on the loop only)
+        self._owners: set[str] = set()  # whose jobs wait or run
+        # One per event loop (an Offload outlives a loop in tests).
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    @contextlib.asynccontextmanager
+    async def taken(self) -> AsyncIterator[None]:
+        slots = self._here()
+        owner = _lane_owner.get()
+        if owner and owner in self._owners:
+            raise self.busy(own=True)
+        if slots.locked() and self.waiting >= self.max_waiting:
+            raise self.busy()
+        if owner:
+            self._owners.add(owner)
+        try:
+            self.waiting += 1
+            try:
+                await slots.acquire()
+            finally:
+                self.waiting -= 1
+            try:
+                yield
+            finally:
+                slots.release()
+        finally:
+            self._owners.discard(owner)
+
+    def _here(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            self._slots = {k: v for k, v in self._slots.items() if not k.is_closed()}
+            slots = self._slots[loop] = asyncio.Semaphore(self.at_once)
+        return slots
+
+
 class _Lane:
     """One worker process that runs one job at a time and can be killed in the middle of one.
 
@@ -276,36 +296,13 @@ class _Lane:
     def __init__(self, max_waiting: int = LANE_WAITING) -> None:
         self._guard = threading.Lock()
         self._worker: tuple[BaseProcess, Connection] | None = None
-        # One per event loop (an Offload outlives a loop in tests): the jobs' turns.
-        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-        self.max_waiting = max_waiting
-        self.waiting = 0  # jobs waiting for their turn (touched on the loop only)
-        self._owners: set[str] = set()  # whose jobs wait or run (see owned_by)
+        self.turns = _Turns(1, max_waiting, LaneBusyError)  # one job at a time
 
     async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
         """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError, and
         LaneBusyError when ``max_waiting`` jobs already wait."""
-        loop = asyncio.get_running_loop()
-        turn = self._turn(loop)
-        owner = _lane_owner.get()
-        if owner and owner in self._owners:
-            raise LaneBusyError(own=True)
-        if turn.locked() and self.waiting >= self.max_waiting:
-            raise LaneBusyError
-        if owner:
-            self._owners.add(owner)
-        try:
-            self.waiting += 1
-            try:
-                await turn.acquire()
-            finally:
-                self.waiting -= 1
-            try:
-                return await self._run_turn(loop, payload, seconds)
-            finally:
-                turn.release()
-        finally:
-            self._owners.discard(owner)
+        async with self.turns.taken():
+            return await self._run_turn(asyncio.get_running_loop(), payload, seconds)
 
     async def _run_turn(
         self, loop: asyncio.AbstractEventLoop, payload: bytes, seconds: float
@@ -330,13 +327,6 @@ class _Lane:
     def close(self) -> None:
         """Stops the worker (a job still running is lost); the next job starts a new one."""
         self._kill()
-
-    def _turn(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
-        turn = self._turns.get(loop)
-        if turn is None:
-            self._turns = {k: v for k, v in self._turns.items() if not k.is_closed()}
-            turn = self._turns[loop] = asyncio.Lock()
-        return turn
 
     def _exchange(
         self,

@@ -109,7 +109,7 @@ async def test_beyond_a_few_waiting_jobs_the_lane_refuses_at_once() -> None:
     from bot.engine.offload import LaneBusyError
 
     lane = Offload(workers=1, limited_seconds=5.0)
-    lane._lane.max_waiting = 2
+    lane._lane.turns.max_waiting = 2
     try:
         running = asyncio.create_task(lane.run_limited(sleep_then_pid, 1.0))
         await asyncio.sleep(0.2)  # the first has the lane
