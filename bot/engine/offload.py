@@ -24,20 +24,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import contextvars
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
 from bot.domain.errors import TransientError, UserError
+from bot.engine.turns import Turns
+from bot.engine.turns import owned_by as owned_by  # where callers find it
 from bot.i18n import Text
 
 logger = logging.getLogger(__name__)
@@ -102,22 +103,6 @@ class BulkBusyError(UserError):
         super().__init__(Text(sentence, {}))
 
 
-# Whose work ``run_limited`` and ``run_bulk`` are doing (a user name; "" for nobody in particular).
-_lane_owner: contextvars.ContextVar[str] = contextvars.ContextVar("lane_owner", default="")
-
-
-@contextlib.contextmanager
-def owned_by(owner: str) -> Iterator[None]:
-    """Within this block, ``run_limited`` runs ``owner``'s work: one job of theirs at a time in
-    the lane (a second, meanwhile, is refused with LaneBusyError), so one person cannot fill
-    its queue for everyone."""
-    token = _lane_owner.set(owner)
-    try:
-        yield
-    finally:
-        _lane_owner.reset(token)
-
-
 class Offload:
     """Runs functions off the event loop. ``mode`` is "process" (the default), "thread" or
     "inline" (runs on the caller's thread: for a CLI that has nothing else to serve)."""
@@ -138,7 +123,7 @@ class Offload:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         # Bulk work's lane: all workers but one, so the publisher always finds one free.
-        self._bulk = _Turns(max(1, self.workers - 1), BULK_WAITING, BulkBusyError)
+        self._bulk = Turns(max(1, self.workers - 1), BULK_WAITING, BulkBusyError)
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` off the loop; its exceptions are raised here unchanged.
@@ -235,50 +220,6 @@ class Offload:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-class _Turns:
-    """Turns at one kind of work: ``at_once`` run, ``max_waiting`` more wait, one job of a
-    person's at a time (see ``owned_by``); beyond that ``busy`` is raised at once, so a flood
-    is refused instead of queueing for minutes (security re-checks 4 and 5, F2 and N3)."""
-
-    def __init__(self, at_once: int, max_waiting: int, busy: Callable[..., UserError]) -> None:
-        self.at_once, self.max_waiting, self.busy = at_once, max_waiting, busy
-        self.waiting = 0  # jobs waiting for their turn (touched on the loop only)
-        self._owners: set[str] = set()  # whose jobs wait or run
-        # One per event loop (an Offload outlives a loop in tests).
-        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-
-    @contextlib.asynccontextmanager
-    async def taken(self) -> AsyncIterator[None]:
-        slots = self._here()
-        owner = _lane_owner.get()
-        if owner and owner in self._owners:
-            raise self.busy(own=True)
-        if slots.locked() and self.waiting >= self.max_waiting:
-            raise self.busy()
-        if owner:
-            self._owners.add(owner)
-        try:
-            self.waiting += 1
-            try:
-                await slots.acquire()
-            finally:
-                self.waiting -= 1
-            try:
-                yield
-            finally:
-                slots.release()
-        finally:
-            self._owners.discard(owner)
-
-    def _here(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        slots = self._slots.get(loop)
-        if slots is None:
-            self._slots = {k: v for k, v in self._slots.items() if not k.is_closed()}
-            slots = self._slots[loop] = asyncio.Semaphore(self.at_once)
-        return slots
-
-
 class _Lane:
     """One worker process that runs one job at a time and can be killed in the middle of one.
 
@@ -296,7 +237,7 @@ class _Lane:
     def __init__(self, max_waiting: int = LANE_WAITING) -> None:
         self._guard = threading.Lock()
         self._worker: tuple[BaseProcess, Connection] | None = None
-        self.turns = _Turns(1, max_waiting, LaneBusyError)  # one job at a time
+        self.turns = Turns(1, max_waiting, LaneBusyError)  # one job at a time
 
     async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
         """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError, and

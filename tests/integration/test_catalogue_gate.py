@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.engine.turns import Turns
 from bot.store import catalogue as catalogue_store
 from bot.web import queries
-from bot.web.gate import Gate
 from tests.integration.web_rig import (
     WebRig,
     rig_fixture,  # noqa: F401 (a fixture)
@@ -24,7 +24,7 @@ async def test_searches_beyond_the_gate_are_refused_and_drafting_goes_on(
     rig: WebRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await rig.import_catalogue()
-    gate = Gate("catalogue searches", at_once=1, waiting=1)
+    gate = Turns(1, 1, queries.SearchesBusyError)
     monkeypatch.setattr(queries, "CATALOGUE_READS", gate)
     release = asyncio.Event()
     real = catalogue_store.list_resources
