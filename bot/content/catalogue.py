@@ -47,6 +47,7 @@ import csv
 import ipaddress
 import json
 import re
+import socket
 import tomllib
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -111,6 +112,22 @@ _LATIN1_MOJIBAKE = re.compile(f"[\u00c2-\u00df][{_CONT}]|[\u00e0-\u00ef][{_CONT}
 # UTF-8 replacement characters (EF BF BD) read as GBK.
 _GBK_MOJIBAKE = "锟斤拷"
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# An IPv4 address in the shorthands the system's resolver also takes: 127.1, 2130706433,
+# 0x7f000001, 0177.0.0.1 (security re-check 5, N4).
+_IPV4_SHORTHAND = re.compile(r"^(?:0x[0-9a-f]+|[0-9]+)(?:\.(?:0x[0-9a-f]+|[0-9]+)){0,3}$")
+
+
+def _address_in(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL's host names when it is written as one, in any form a resolver
+    would read as an address; None for a name."""
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host)
+    if _IPV4_SHORTHAND.match(host):
+        with contextlib.suppress(OSError):
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+    return None
+
+
 _TAG_SEPARATOR = re.compile("[;；]")
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _TOML_HEADER = re.compile(rf'^\s*\[\[\s*"?{TOML_TABLE}"?\s*\]\]')
@@ -336,11 +353,11 @@ class _RowChecker:
         host = (urlsplit(url).hostname or "").rstrip(".").lower() if url else ""
         if not host:
             return url
-        local = host == "localhost" or host.endswith(".localhost")
-        with contextlib.suppress(ValueError):
-            from bot.content.images import is_public_address
+        from bot.content.images import is_public_address
 
-            local = local or not is_public_address(ipaddress.ip_address(host))
+        address = _address_in(host)
+        local = host == "localhost" or host.endswith(".localhost")
+        local = local or (address is not None and not is_public_address(address))
         if local:
             message = msg("URL {value} names a host that is not public", value=repr(url))
             raise self.fail("cover", message)

@@ -665,6 +665,12 @@ def test_sample_summaries_are_plain_simplified_chinese() -> None:
         "http://10.1.2.3/x.png",
         "http://169.254.169.254/latest/meta-data",
         "http://[::ffff:127.0.0.1]/x.png",
+        # The shorthands a resolver reads as 127.0.0.1 and 10.0.0.1 (security re-check 5, N4).
+        "http://2130706433/x.png",
+        "http://0x7f000001/x.png",
+        "http://127.1/x.png",
+        "http://0177.0.0.1/x.png",
+        "http://10.1/x.png",
     ],
 )
 def test_a_cover_url_naming_a_local_host_is_refused_at_import(tmp_path: Path, cover: str) -> None:
@@ -676,9 +682,11 @@ def test_a_cover_url_naming_a_local_host_is_refused_at_import(tmp_path: Path, co
         read_catalogue(path, kinds=BUILTIN_KINDS)
 
 
-def test_a_cover_url_on_a_public_host_is_taken(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "cover",
+    ["https://img.example.org/x.png", "http://8.8.8.8/x.png", "http://134744072/x.png"],
+)
+def test_a_cover_url_on_a_public_host_is_taken(tmp_path: Path, cover: str) -> None:
     path = tmp_path / "c.csv"
-    path.write_text(
-        "id,kind,title,cover\nr1,platform,T,https://img.example.org/x.png\n", encoding="utf-8"
-    )
-    assert read_catalogue(path, kinds=BUILTIN_KINDS)[0].cover == "https://img.example.org/x.png"
+    path.write_text(f"id,kind,title,cover\nr1,platform,T,{cover}\n", encoding="utf-8")
+    assert read_catalogue(path, kinds=BUILTIN_KINDS)[0].cover == cover
