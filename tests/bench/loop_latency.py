@@ -129,9 +129,14 @@ async def probe(base: str, stop: asyncio.Event, out: list[float]) -> None:
 
 
 async def probe_page(
-    base: str, headers: dict[str, str], stop: asyncio.Event, out: list[float]
+    base: str,
+    headers: dict[str, str],
+    stop: asyncio.Event,
+    out: list[float],
+    when: list[float],
 ) -> None:
-    """An editor's queue page through the API, every PAGE_EVERY_S, on a kept connection."""
+    """An editor's queue page through the API, every PAGE_EVERY_S, on a kept connection.
+    ``when`` gets each probe's start (perf_counter), to place a slow one among the loads."""
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
         while not stop.is_set():
@@ -141,6 +146,7 @@ async def probe_page(
                 if r.status != 200:
                     raise RuntimeError(f"/api/posts answered {r.status}")
             out.append((time.perf_counter() - started) * 1000)
+            when.append(started)
             await asyncio.sleep(PAGE_EVERY_S)
 
 
@@ -265,9 +271,12 @@ async def run_loop_latency(
                 await asyncio.sleep(2.0)
                 latencies: list[float] = []
                 pages: list[float] = []
+                page_starts: list[float] = []
                 stop, loads_done = asyncio.Event(), asyncio.Event()
                 prober = asyncio.create_task(probe(base, stop, latencies))
-                page_prober = asyncio.create_task(probe_page(base, headers, stop, pages))
+                page_prober = asyncio.create_task(
+                    probe_page(base, headers, stop, pages, page_starts)
+                )
                 await asyncio.sleep(1.0)
                 idle, idle_pages = list(latencies), len(pages)
                 started = time.perf_counter()
@@ -297,6 +306,8 @@ async def run_loop_latency(
                     serve_log.close()
     under_load = latencies[len(idle) :]
     pages_loaded = pages[idle_pages:]
+    # The slowest page probes, each with when it began (seconds after the loads began).
+    slowest = sorted(zip(pages_loaded, page_starts[idle_pages:], strict=True), reverse=True)[:5]
     p99 = round(percentile(under_load, 99), 1)
     worst = round(max(under_load), 1)
     page_worst = round(max(pages_loaded), 1)
@@ -319,6 +330,7 @@ async def run_loop_latency(
             "p50": round(percentile(pages_loaded, 50), 1),
             "p99": round(percentile(pages_loaded, 99), 1),
             "max": page_worst,
+            "slowest": [[round(at - started, 1), round(ms, 1)] for ms, at in slowest],
         },
         "report_runs": report_runs,
         "import": imported,
