@@ -26,10 +26,12 @@ Formats, chosen by the file's suffix:
 - ``.yaml`` / ``.yml``: a list of mappings (safe loading only).
 - ``.toml``: an array of tables under the key ``resource`` (``[[resource]]``), nothing else.
 
-Fields: ``id`` (required, unique in the file, at most 200 characters, no whitespace), ``kind``
-(required, one of the kinds given), ``title`` (required), ``summary`` (may span lines),
-``url`` (http or https), ``cover`` (an http(s) URL, or a JPEG/PNG/GIF/BMP file that must
-exist, relative to the catalogue file's directory; stored as an absolute path), ``tags``.
+Fields: ``id`` (required, unique in the file, no whitespace), ``kind`` (required, one of the
+kinds given), ``title`` (required), ``summary`` (may span lines), ``url`` (http or https),
+``cover`` (an http(s) URL, or a JPEG/PNG/GIF/BMP file that must exist, relative to the
+catalogue file's directory; stored as an absolute path), ``tags``. Each has a length limit
+(``MAX_CHARS``: 200 characters for the id and the title, 2,000 for the summary, the url and
+the cover; at most 20 tags of 50 characters).
 Values are stripped; text with encoding damage (U+FFFD, "锟斤拷", UTF-8 read as Latin-1) or
 control characters is refused. Rows whose cells are all empty are skipped.
 
@@ -95,6 +97,13 @@ KIND_NAMES = {
 KIND_OF_NAME = {v: k for k, v in KIND_NAMES.items()}
 REQUIRED_FIELDS = ("id", "kind", "title")
 MAX_ID_LENGTH = 200
+# The most characters a field may hold (tags: each tag). Catalogue searches compare the id,
+# title and summary with LIKE, whose cost on repetitive text grows with a value's length
+# times the term's, so a row's length bounds a search's cost (security review, N5). The
+# sample's longest summary is 60 characters; 2,000 is a page of introduction.
+MAX_CHARS = {"id": MAX_ID_LENGTH, "title": 200, "summary": 2000, "url": 2000, "cover": 2000}
+MAX_TAG_CHARS = 50
+MAX_TAGS = 20
 TOML_TABLE = "resource"
 PROGRESS_EVERY = 1000  # on_progress is called after this many resources, and once at the end
 # Covers the platform takes as they are, and those converted to JPEG when published.
@@ -304,12 +313,29 @@ class _RowChecker:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         elif "\n" in text or "\r" in text:
             raise self.fail(name, msg("must be one line"))
+        self.within_limit(name, text)  # before the checks, whose cost grows with the text
         problem = None
         if self.text_checks:
             problem = text_problem(text, multiline=multiline) or _prose_problem(name, text)
         if problem:
             raise self.fail(name, problem)
         return text
+
+    def within_limit(self, name: str, text: str) -> None:
+        if name == "tags":
+            if len(text) > MAX_TAG_CHARS:
+                message = msg(
+                    "a tag of {n} characters (at most {limit} each)",
+                    n=len(text),
+                    limit=MAX_TAG_CHARS,
+                )
+                raise self.fail(name, message)
+            return
+        limit = MAX_CHARS.get(name)
+        if limit is not None and len(text) > limit:
+            raise self.fail(
+                name, msg("{n} characters long (at most {limit})", n=len(text), limit=limit)
+            )
 
     def required(self, name: str) -> str:
         if name not in self.row.values:
@@ -321,11 +347,6 @@ class _RowChecker:
 
     def id(self) -> str:
         value = self.required("id")
-        if len(value) > MAX_ID_LENGTH:
-            message = msg(
-                "{n} characters long (at most {limit})", n=len(value), limit=MAX_ID_LENGTH
-            )
-            raise self.fail("id", message)
         if any(ch.isspace() for ch in value):
             raise self.fail("id", msg("{value} contains whitespace", value=repr(value)))
         if value in self.seen:
@@ -436,6 +457,11 @@ class _RowChecker:
         else:
             message = msg("expected a list of strings, got {what}", what=_describe(value))
             raise self.fail("tags", message)
+        written = [p for p in parts if not isinstance(p, str) or p.strip()]
+        if len(written) > MAX_TAGS:
+            raise self.fail(
+                "tags", msg("{n} tags (at most {limit})", n=len(written), limit=MAX_TAGS)
+            )
         tags: list[str] = []
         for part in parts:
             if not isinstance(part, str):

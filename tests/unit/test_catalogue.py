@@ -357,6 +357,32 @@ BAD_INPUT = [
         HEADER + "a,exhibit,古田\t会址,,,,\r\n",
         "catalogue.csv:2: field 'title': contains the control character U+0009",
     ),
+    # lengths (security review, N5: searches read these with LIKE)
+    (
+        "catalogue.csv",
+        HEADER + f"a,exhibit,{'古' * 201},,,,\r\n",
+        "catalogue.csv:2: field 'title': 201 characters long (at most 200)",
+    ),
+    (
+        "catalogue.csv",
+        HEADER + f'a,exhibit,A,"{"简介" * 1000}\n多",,,\r\n',
+        "catalogue.csv:2: field 'summary': 2002 characters long (at most 2000)",
+    ),
+    (
+        "catalogue.csv",
+        HEADER + f"a,exhibit,A,,https://example.org/{'p' * 1981},,\r\n",
+        "catalogue.csv:2: field 'url': 2001 characters long (at most 2000)",
+    ),
+    (
+        "catalogue.csv",
+        HEADER + f"a,exhibit,A,,,,红色;{'标' * 51}\r\n",
+        "catalogue.csv:2: field 'tags': a tag of 51 characters (at most 50 each)",
+    ),
+    (
+        "catalogue.csv",
+        HEADER + "a,exhibit,A,,,," + ";".join(f"标签{i}" for i in range(21)) + "\r\n",
+        "catalogue.csv:2: field 'tags': 21 tags (at most 20)",
+    ),
     # encoding damage and control characters
     (
         "catalogue.csv",
@@ -608,6 +634,37 @@ def test_bad_input_corpus_is_large_and_distinct() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.csv"
     assert import_error(tmp_path, path) == "nowhere.csv: cannot read: No such file or directory"
+
+
+def test_rows_at_the_length_limits_import(tmp_path: Path) -> None:
+    line = ("古田会议会址位于上杭县古田镇。" * 14)[:199]
+    summary = "\n".join([line] * 10) + "。"  # 1,991 characters, 9 line breaks
+    item = {
+        "id": "x" * 200,
+        "kind": "exhibit",
+        "title": ("古田会议会址" * 34)[:200],
+        "summary": summary,
+        "url": "https://example.org/" + "p" * 1980,
+        "tags": [f"标签{i:02d}" + "签" * 46 for i in range(20)],
+    }
+    path = write(tmp_path, "c.json", json.dumps([item], ensure_ascii=False))
+    [resource] = read_catalogue(path, kinds=KINDS)
+    assert (len(resource.id), len(resource.title), len(resource.summary)) == (200, 200, 2000)
+    assert len(resource.url) == 2000
+    assert len(resource.tags) == 20 and {len(t) for t in resource.tags} == {50}
+
+
+def test_a_field_over_its_limit_is_named_in_chinese(tmp_path: Path) -> None:
+    item = {"id": "a", "kind": "exhibit", "title": "A", "summary": "简" * 2001}
+    path = write(tmp_path, "c.yaml", json.dumps([item], ensure_ascii=False))
+    with pytest.raises(ImportFileError) as caught:
+        read_catalogue(path, kinds=KINDS)
+    assert caught.value.in_language("zh").endswith("字段“简介”：长 2001 个字符（最多 2000 个）")
+    item = {"id": "a", "kind": "exhibit", "title": "A", "tags": [str(i) for i in range(21)]}
+    path = write(tmp_path, "c.json", json.dumps([item]))
+    with pytest.raises(ImportFileError) as caught:
+        read_catalogue(path, kinds=KINDS)
+    assert caught.value.in_language("zh").endswith("字段“标签”：有 21 个标签（最多 20 个）")
 
 
 @pytest.mark.parametrize(

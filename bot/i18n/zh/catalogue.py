@@ -67,6 +67,8 @@ ZH: dict[str, str] = {
     "missing (required)": "缺失（必填）",
     "empty (required)": "为空（必填）",
     "{n} characters long (at most {limit})": "长 {n} 个字符（最多 {limit} 个）",
+    "a tag of {n} characters (at most {limit} each)": "有一个标签长 {n} 个字符（每个最多 {limit} 个）",
+    "{n} tags (at most {limit})": "有 {n} 个标签（最多 {limit} 个）",
     "{value} contains whitespace": "{value} 含有空白字符",
     "duplicate id {value} (first at {where})": "编号 {value} 重复（首次出现在{where}）",
     "unknown kind {value} (known: {known})": "未知类型 {value}（可用：{known}）",
