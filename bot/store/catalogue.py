@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain.errors import NotFoundError
 from bot.domain.models import Resource
-from bot.store import db
+from bot.store import budget, db
 from bot.store.records import resource_from_row
 from bot.store.tables import resources
 
@@ -196,6 +196,21 @@ async def list_resources(
     if limit is not None:
         query = query.limit(limit)
     return [resource_from_row(r._mapping) for r in await conn.execute(query)]
+
+
+async def search_resources(
+    engine: AsyncEngine,
+    *,
+    seconds: float,
+    kinds: Sequence[str] = (),
+    search: str = "",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Resource]:
+    """``list_resources`` on a connection of its own, stopped after ``seconds`` (see
+    bot.store.budget). Raises budget.OverBudgetError then."""
+    async with budget.budgeted(engine, seconds) as conn:
+        return await list_resources(conn, kinds=kinds, search=search, limit=limit, offset=offset)
 
 
 async def get_many(conn: AsyncConnection, ids: Sequence[str]) -> list[Resource]:

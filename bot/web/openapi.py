@@ -211,11 +211,18 @@ def _paths() -> dict[str, Any]:
         "/api/catalogue": {
             "get": _op(
                 "List or search the catalogue",
-                {"200": _answer("Resources", {"type": "array", "items": _ref("Resource")})},
+                {
+                    "200": _answer("Resources", {"type": "array", "items": _ref("Resource")}),
+                    "422": _answer("The search ran past its time and was stopped", _ref("Error")),
+                    "429": _answer(
+                        "Your previous search still runs, or too many searches at once",
+                        _ref("Error"),
+                    ),
+                },
                 tag="catalogue",
                 parameters=[
                     _query("kind", {"type": "string"}),
-                    _query("q", {"type": "string", "maxLength": 200}, "search title, summary, id"),
+                    _query("q", {"type": "string", "maxLength": 50}, "search title, summary, id"),
                     _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
                     _query("offset", {"type": "integer", "minimum": 0}),
                 ],

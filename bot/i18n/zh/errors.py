@@ -50,6 +50,14 @@ ZH: dict[str, str] = {
     "post {id} does not need attention": "文章 {id} 不需要人工处理",
     "too many logins at once; try again in a few seconds": "同时登录的人太多，请几秒后再试",
     "too many catalogue searches at once; try again in a moment": "同时搜索资源目录的请求太多，请稍后再试",
+    "your previous search is still running; try again when it is done": (
+        "你上一次搜索还在进行中，请等它完成后再试"
+    ),
+    "the catalogue search was stopped after {seconds} s; "
+    "choose a kind to narrow it, or try other words": (
+        "搜索资源目录超过 {seconds} 秒，已停止；请选择类型缩小范围，或换个搜索词"
+    ),
+    "a search may be at most {n} characters long; shorten it": "搜索词最多 {n} 个字符，请缩短",
     "too many failed logins from your address; try again in {n} minutes": (
         "你的地址登录失败次数过多，请 {n} 分钟后再试"
     ),

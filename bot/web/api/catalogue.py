@@ -6,12 +6,14 @@ from aiohttp import web
 
 from bot.shapes import resource_json
 from bot.web import queries
+from bot.web.auth import identity
 from bot.web.importing import import_upload
 from bot.web.keys import SERVICES
 
 
 async def list_catalogue(request: web.Request) -> web.Response:
-    items = await queries.catalogue(request.app[SERVICES], request.query)
+    owner = identity(request).user.name
+    items = await queries.catalogue(request.app[SERVICES], request.query, owner=owner)
     return web.json_response([resource_json(r) for r in items])
 
 

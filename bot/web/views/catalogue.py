@@ -43,7 +43,7 @@ async def _page(
     offset = forms.integer(values, "offset", default=0, low=0, high=10_000_000) or 0
     values["offset"] = str(offset)
     values["limit"] = str(queries.PAGE_SIZE + 1)  # one more tells whether a next page exists
-    items = await queries.catalogue(services, values)
+    items = await queries.catalogue(services, values, owner=auth.identity(request).user.name)
     return render(
         request,
         "catalogue.html",
@@ -59,6 +59,7 @@ async def _page(
         ),
         kind=request.query.get("kind", ""),
         q=request.query.get("q", ""),
+        search_chars=queries.SEARCH_CHARS,
         outcomes=outcomes,
     )
 
