@@ -300,4 +300,5 @@ installation = sa.Table(
 
 sa.Index("ix_posts_due", posts.c.status, posts.c.scheduled_for)
 sa.Index("ix_posts_attention", posts.c.needs_attention, posts.c.id)
+sa.Index("ix_login_attempts_ok_at", login_attempts.c.ok, login_attempts.c.at)
 sa.Index("ix_publish_log_post_at", publish_log.c.post_id, publish_log.c.at)

@@ -153,3 +153,41 @@ def test_in_the_known_queue_a_name_holds_one_place_at_a_time() -> None:
             assert lane.known.waiting == 2
     with lane.admitted(known=True, name="editor"):  # the first one done: in again
         assert lane.known.names == {"editor"}
+
+
+async def test_counting_failed_logins_reads_the_index_not_every_kept_success(
+    sqlite_url: str,
+) -> None:
+    """Security re-check 5 (info): successes are kept 30 days, so each login's count of the
+    window's failures read every one of them; an index on (ok, at) reads only the window."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import event
+
+    from bot.store import db
+    from bot.store import users as user_store
+
+    engine = db.open_engine(sqlite_url)
+    try:
+        await db.upgrade(engine)
+        sent: list[tuple[str, object]] = []
+
+        def keep(_conn: object, _cursor: object, statement: str, params: object, *_: object):
+            sent.append((statement, params))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", keep)
+        now = datetime(2026, 11, 30, tzinfo=UTC)
+        async with engine.connect() as conn:
+            await user_store.failures_since(
+                conn, user_name="u", address="10.0.0.1", since=now - timedelta(minutes=15)
+            )
+        event.remove(engine.sync_engine, "before_cursor_execute", keep)
+        statement, params = next((s, p) for s, p in sent if "login_attempts" in s)
+        async with engine.connect() as conn:
+            plan = " ".join(
+                str(row[-1])
+                for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            )
+        assert "ix_login_attempts_ok_at" in plan, plan
+    finally:
+        await engine.dispose()
