@@ -112,6 +112,9 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "cover": resource.cover,
         "tags": list(resource.tags),
         "source": resource.source,
+        # Why drafting could not load its cover ("" when it could): automatic drafts pass it
+        # over until an import gives it another cover.
+        "cover_problem": resource.cover_problem,
     }
 
 

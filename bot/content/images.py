@@ -291,6 +291,26 @@ def image_format(path: str) -> str | None:
         return None
 
 
+def image_problem(data: bytes) -> str:
+    """Why ``data`` is not an image the service can use ("" when it is). Reads the header
+    and checks the size, without decoding the pixels."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return (
+                        f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
+                    )
+    except UnidentifiedImageError:
+        return "not a readable image (not a format it knows)"
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"not a readable image ({exc})"
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return "the image has too many pixels"
+    return ""
+
+
 def _open_image(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():

@@ -29,6 +29,7 @@ class Resource:
     cover: str = ""  # a local path or an http(s) URL
     tags: tuple[str, ...] = ()
     source: str = ""  # where it was imported from ("file.csv:12")
+    cover_problem: str = ""  # why drafting could not load the cover; "" when it could
 
     def replace(self, **changes: object) -> Resource:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from bot.domain.errors import (
     UserError,
 )
 from bot.domain.models import Article, Post, PostStatus, Resource
+from bot.engine import loadable
 from bot.i18n import text as msg
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
@@ -92,13 +93,14 @@ class Drafting:
                 f"a post features at most {MAX_RESOURCES_PER_POST} resources; "
                 f"{len(resource_ids)} were named"
             )
-        chosen = await self._resources(column, resource_ids)
+        load = loadable.RememberingLoader(self.load_image)
+        chosen = await self._resources(column, resource_ids, load)
         if resource_ids and not force:
             await self._refuse_recent(column, chosen)
         groups = selection.group_into_articles(
             chosen, articles=column.articles_per_post, per_article=column.resources_per_post
         )
-        articles, findings = await self._render_articles(column, groups, chosen)
+        articles, findings = await self._render_articles(column, groups, chosen, load)
         needs_review = column.require_review if review is None else review
         status = PostStatus.REVIEW if needs_review else PostStatus.QUEUED
         scheduled_for = at
@@ -127,7 +129,11 @@ class Drafting:
         return Draft(post, findings)
 
     async def _render_articles(
-        self, column: ColumnConfig, groups: list[list[Resource]], chosen: list[Resource]
+        self,
+        column: ColumnConfig,
+        groups: list[list[Resource]],
+        chosen: list[Resource],
+        load: loadable.Load,
     ) -> tuple[list[Article], list[Finding]]:
         """Render, re-host and check each article; raises ContentRejectedError naming every
         failing article when any check fails."""
@@ -157,7 +163,7 @@ class Drafting:
                 resource_ids=tuple(r.id for r in group),
             )
             article, found = await self._finish_article(
-                column.account, article, column.traditional_allowed
+                column.account, article, column.traditional_allowed, load=load
             )
             articles.append(article)
             findings += checks.for_article(found, index) if several else found
@@ -326,15 +332,19 @@ class Drafting:
         allowed: Sequence[str] = (),
         *,
         lane: Offloaded | None = None,
+        load: loadable.Load | None = None,
     ) -> tuple[Article, list[Finding]]:
         """Re-host the article's images, then check it; the findings are returned, not
         raised. ``allowed``: the column's names in Traditional characters. ``lane``: where
-        the CPU work runs (``offload.run`` unless given: an edit gives ``run_limited``)."""
+        the CPU work runs (``offload.run`` unless given: an edit gives ``run_limited``);
+        ``load``: how images are loaded (``load_image`` unless given)."""
         from bot.content import checks
         from bot.engine import offload
 
         offloaded = lane or offload.run
-        html = await self._rehost_images(account, article.content_html, offloaded)
+        html = await self._rehost_images(
+            account, article.content_html, offloaded, load or self.load_image
+        )
         findings, markdown, html = await offloaded(
             _checked_article, article, html, self._limits(account), tuple(allowed)
         )
@@ -347,7 +357,9 @@ class Drafting:
         )
         return fixed, findings
 
-    async def _rehost_images(self, account: str, html: str, offloaded: Offloaded) -> str:
+    async def _rehost_images(
+        self, account: str, html: str, offloaded: Offloaded, load: loadable.Load
+    ) -> str:
         """``html`` with every ``<img>`` re-hosted on the platform (``rehost_images``, its
         parsing, sanitising and image conversion run by ``offloaded``, off the loop: only the
         loading and uploading, which are network I/O, stay on it). Raises what loading and
@@ -369,7 +381,7 @@ class Drafting:
         return await rehost_images(
             html,
             upload=lambda data, name: self._upload(account, data, name),
-            load=self.load_image,
+            load=load,
             run=offloaded,
         )
 
@@ -401,7 +413,9 @@ class Drafting:
             last_featured=when.isoformat(),
         )
 
-    async def _resources(self, column: ColumnConfig, ids: Sequence[str]) -> list[Resource]:
+    async def _resources(
+        self, column: ColumnConfig, ids: Sequence[str], load: loadable.Load
+    ) -> list[Resource]:
         async with self.engine.connect() as conn:
             if ids:
                 chosen = await catalogue_store.get_many(conn, list(ids))
@@ -424,22 +438,56 @@ class Drafting:
                     if column.cooldown_days
                     else None
                 ),
-                limit=count,
+                limit=count + loadable.SPARE_CANDIDATES,
             )
-        chosen = selection.choose_resources(
+        ordered = selection.choose_resources(
             candidates,
             kinds=column.kinds,
             last_featured=featured,
             now=self.clock(),
             cooldown_days=column.cooldown_days,
-            count=count,
+            count=len(candidates),
         )
+        chosen, passed = await loadable.with_loadable_covers(ordered, count, load)
+        await self._note_passed(column, passed)
         if not chosen:
-            raise UserError(
+            left = (
                 f"column {column.name!r}: no catalogue resource is left to feature "
-                f"(kinds: {', '.join(column.kinds) or 'all'}; cooldown {column.cooldown_days} days)"
+                f"(kinds: {', '.join(column.kinds) or 'all'}, cooldown {column.cooldown_days} days)"
             )
+            if passed:
+                ids = ", ".join(repr(p.resource.id) for p in passed)
+                left += f"; the covers of {ids} do not load ({passed[0].problem})"
+            raise UserError(left)
         return chosen
+
+    async def _note_passed(self, column: ColumnConfig, passed: Sequence[loadable.Passed]) -> None:
+        """Log each resource passed over for its cover, and mark the lasting ones so that later
+        drafts skip them until an import changes the cover."""
+        if not passed:
+            return
+        async with self.engine.begin() as conn:
+            for p in passed:
+                if p.lasting:
+                    await catalogue_store.note_cover_problem(
+                        conn, p.resource.id, p.resource.cover, p.problem
+                    )
+                detail = (
+                    "resource {id} passed over, its cover does not load ({problem}): "
+                    "not featured again until its cover changes"
+                    if p.lasting
+                    else "resource {id} passed over this time, its cover does not load for now "
+                    "({problem})"
+                )
+                await log.append(
+                    conn,
+                    at=self.clock(),
+                    step="catalogue",
+                    outcome="error" if p.lasting else "info",
+                    account=column.account,
+                    column=column.name,
+                    detail=detail.format(id=repr(p.resource.id), problem=p.problem),
+                )
 
     def _context(
         self,

@@ -68,7 +68,11 @@ async def upsert_staged(
 _COPY_STAGED = (
     "INSERT INTO main.resources ({cols}, created_at, updated_at) "
     "SELECT {cols}, :now, :now FROM staging.staged WHERE true ORDER BY rowid "
-    "ON CONFLICT (id) DO UPDATE SET {updates}, updated_at = excluded.updated_at"
+    "ON CONFLICT (id) DO UPDATE SET {updates}, updated_at = excluded.updated_at, "
+    # A cover that did not load is passed over until the import brings another (SET's
+    # right-hand sides read the row as it was).
+    "cover_problem = CASE WHEN excluded.cover = resources.cover "
+    "THEN resources.cover_problem ELSE '' END"
 ).format(
     cols=", ".join(STAGED_COLUMNS),
     updates=", ".join(f"{c} = excluded.{c}" for c in STAGED_COLUMNS if c != "id"),
@@ -152,10 +156,33 @@ async def _upsert_batch(
     stale = [r for r in batch if r.id in existing]
     if stale:
         await conn.execute(
-            resources.update().where(resources.c.id == sa.bindparam("rid")),
-            [{"rid": r.id, **_values(r, now)} for r in stale],
+            resources.update()
+            .where(resources.c.id == sa.bindparam("rid"))
+            .values(cover_problem=_KEPT_UNLESS_COVER_CHANGES),
+            [{"rid": r.id, "new_cover": r.cover, **_values(r, now)} for r in stale],
         )
     return len(fresh), len(stale)
+
+
+# A cover that did not load is passed over until an import gives the resource another one
+# (SET's right-hand sides read the row as it was, so ``cover`` here is the old cover).
+_KEPT_UNLESS_COVER_CHANGES = sa.case(
+    (resources.c.cover == sa.bindparam("new_cover"), resources.c.cover_problem), else_=""
+)
+
+
+async def note_cover_problem(
+    conn: AsyncConnection, resource_id: str, cover: str, problem: str
+) -> None:
+    """Record why ``resource_id``'s cover did not load, unless its cover changed meanwhile."""
+    await conn.execute(
+        resources.update()
+        .where(resources.c.id == resource_id, resources.c.cover == cover)
+        .values(cover_problem=problem[:MAX_PROBLEM_CHARS])
+    )
+
+
+MAX_PROBLEM_CHARS = 500
 
 
 def _values(r: Resource, now: datetime) -> dict[str, object]:

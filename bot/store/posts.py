@@ -679,7 +679,8 @@ async def next_candidates(
     """The ``limit`` catalogue resources the column would feature next, chosen in SQL so a
     large catalogue is never loaded whole: never featured first, then least recently
     featured, ties by id; one featured after ``cooldown_start`` (None: no cooldown) is left
-    out. Returns them with when each was last featured (``last_featured``'s rule)."""
+    out, and so is one whose cover did not load (``cover_problem``) until an import gives it
+    another. Returns them with when each was last featured (``last_featured``'s rule)."""
     when = sa.func.coalesce(posts.c.published_at, posts.c.scheduled_for, posts.c.created_at)
     last = (
         sa.select(post_resources.c.resource_id.label("rid"), sa.func.max(when).label("at"))
@@ -694,6 +695,7 @@ async def next_candidates(
     query = (
         sa.select(resources, last.c.at)
         .outerjoin(last, last.c.rid == resources.c.id)
+        .where(resources.c.cover_problem == "")
         .order_by(sa.case((last.c.at.is_(None), 0), else_=1), last.c.at, resources.c.id)
         .limit(limit)
     )

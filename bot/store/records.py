@@ -105,6 +105,7 @@ def resource_from_row(row: RowMapping | dict[str, Any]) -> Resource:
         cover=row["cover"],
         tags=tuple(row["tags"] or ()),
         source=row["source"],
+        cover_problem=row.get("cover_problem") or "",
     )
 
 

@@ -55,6 +55,9 @@ resources = sa.Table(
     sa.Column("source", sa.Text, nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Why drafting could not load its cover ("" when it could or was never tried): such a
+    # resource is passed over until an import gives it another cover (migration 0008).
+    sa.Column("cover_problem", sa.Text, nullable=False, server_default=sa.text("''")),
 )
 
 posts = sa.Table(

@@ -468,6 +468,11 @@ SCHEMAS: dict[str, Any] = {
             "cover": {"type": "string"},
             "tags": {"type": "array", "items": {"type": "string"}},
             "source": {"type": "string"},
+            "cover_problem": {
+                "type": "string",
+                "description": "why drafting could not load the cover (empty when it could); "
+                "automatic drafts pass the resource over until an import changes its cover",
+            },
         },
     },
     "ImportOutcome": {

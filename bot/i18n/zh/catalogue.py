@@ -13,6 +13,9 @@ ZH: dict[str, str] = {
     "updated": "更新",
     "The file was not imported:": "文件未导入：",
     "No resources found.": "没有找到资源。",
+    "The cover does not load; automatic drafts pass this resource over until an import gives it another cover:": (
+        "封面无法加载；重新导入并更换封面之前，自动成稿会跳过这项资源："
+    ),
     "Previous": "上一页",
     "Next": "下一页",
     # fields (the Chinese headers a catalogue file may use) and the built-in kinds

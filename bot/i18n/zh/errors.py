@@ -21,6 +21,10 @@ ZH: dict[str, str] = {
     "no user named {name}": "没有名为 {name} 的用户",
     "a user named {name} already exists": "名为 {name} 的用户已存在",
     "no catalogue resource with id {id}": "资源目录中没有编号为 {id} 的资源",
+    "column {column}: no catalogue resource is left to feature (kinds: {kinds}, cooldown {days} days)": (
+        "栏目 {column}：资源目录中已没有可选用的资源（类型：{kinds}，冷却期 {days} 天）"
+    ),
+    "the covers of {ids} do not load ({problem})": "{ids} 的封面无法加载（{problem}）",
     "no column named {name} in the configuration": "配置中没有名为 {name} 的栏目",
     "no account named {name} in the configuration": "配置中没有名为 {name} 的公众号",
     "no account named {name}": "没有名为 {name} 的公众号",

@@ -29,6 +29,7 @@ ZH: dict[str, str] = {
     "poll": "查询发布结果",
     "publish": "发布",
     "stage-ahead": "提前准备草稿",
+    "catalogue": "资源目录",
     # outcomes
     "ok": "成功",
     "error": "出错",
@@ -41,6 +42,12 @@ ZH: dict[str, str] = {
     "submitted": "已提交",
     "event": "推送通知",
     # details
+    "resource {id} passed over, its cover does not load ({problem}): not featured again until its cover changes": (
+        "已跳过资源 {id}：封面无法加载（{problem}），更换封面前不再选用"
+    ),
+    "resource {id} passed over this time, its cover does not load for now ({problem})": (
+        "本次跳过资源 {id}：封面暂时无法加载（{problem}）"
+    ),
     "created by {actor}": "由 {actor} 创建",
     "by {actor}": "操作人 {actor}",
     "{detail} by {actor}": "{detail}（操作人 {actor}）",

@@ -1,0 +1,227 @@
+"""Security re-check 6, M1: automatic drafting took the catalogue in a fixed order, so one
+resource whose cover did not load (a dead link, a page instead of an image, a host the fetcher
+refuses) failed every draft and every slot of every column featuring its kind. Now its cover is
+loaded before it is chosen: one that fails for good is passed over, logged and marked until an
+import changes its cover; one that fails for the moment is passed over this time only."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import AccountConfig, ColumnConfig, Config, Secret
+from bot.content.sample import DEFAULT_COVER
+from bot.domain.errors import ContentRejectedError, TransientError, UserError
+from bot.engine.drafting import Drafting
+from bot.engine.importing import import_file
+from bot.store import db
+from bot.store import log as log_store
+from bot.store.catalogue import note_cover_problem
+from bot.store.tables import resources
+from tests.conftest import FakeClock
+from tests.integration.web_rig import (
+    WebRig,
+    rig_fixture,  # noqa: F401 (a fixture)
+    template_fixture,  # noqa: F401 (a fixture)
+)
+
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+COLUMN = "学习平台"
+DEAD = "https://img.example.org/dead.png"
+PAGE = "https://img.example.org/moved.png"
+SLOW = "https://img.example.org/slow.png"
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 80), (30, 90, 150)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class Loader:
+    """The service's image loader, as the tests need it: each URL answers what it is told."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def __call__(self, ref: str) -> bytes:
+        self.calls.append(ref)
+        if ref == DEAD:
+            raise ContentRejectedError(f"image {ref}: the server answered 404")
+        if ref == PAGE:
+            return b"<html><body>This page has moved</body></html>"
+        if ref == SLOW:
+            raise TransientError(f"image {ref}: no answer within 10 s")
+        return _png()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = db.open_engine(database_url)
+    await db.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+def _drafting(engine: AsyncEngine, load: Loader, tmp_path: Path) -> Drafting:
+    config = Config(
+        path=None,
+        database_url="",
+        accounts=(AccountConfig("main", "wx1", Secret("s")),),
+        columns=(ColumnConfig(COLUMN, "main", author="团区委"),),
+        templates_dir=Path(__file__).resolve().parents[2] / "templates",
+        media_dir=tmp_path / "media",
+    )
+
+    async def upload(account: str, data: bytes, filename: str) -> str:
+        return f"https://mmbiz.qpic.cn/{account}/{filename}"
+
+    return Drafting(
+        engine=engine,
+        config=config,
+        clock=FakeClock(NOW),
+        upload_image=upload,
+        load_image=load,
+        has_schedule=lambda column: False,
+        default_cover=DEFAULT_COVER,
+    )
+
+
+async def _import(engine: AsyncEngine, tmp_path: Path, rows: list[tuple[str, str]]) -> None:
+    """Rows of (id, cover) imported the way an editor's file is (staged, then moved in)."""
+    path = tmp_path / "catalogue.csv"
+    lines = ["id,kind,title,cover"] + [f"{rid},platform,资源 {rid},{cover}" for rid, cover in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    await import_file(
+        engine,
+        path,
+        kinds=("platform",),
+        clock=FakeClock(NOW),
+        media_dir=tmp_path / "media",
+        cover_dirs=(),
+    )
+
+
+async def _problems(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(sa.select(resources.c.id, resources.c.cover_problem))
+        return {rid: problem for rid, problem in rows}
+
+
+async def _catalogue_log(engine: AsyncEngine) -> list[tuple[str, str]]:
+    async with engine.connect() as conn:
+        entries = await log_store.list_entries(conn, limit=100)
+    return [(e.outcome, e.detail) for e in entries if e.step == "catalogue"]
+
+
+async def test_a_cover_that_does_not_load_is_passed_over_logged_and_not_tried_again(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    good = "https://img.example.org/good.png"
+    await _import(engine, tmp_path, [("a-dead", DEAD), ("b-good", good), ("c-good", good)])
+    load = Loader()
+    drafting = _drafting(engine, load, tmp_path)
+
+    first = await drafting.draft(COLUMN)
+
+    assert first.post.articles[0].resource_ids == ("b-good",)
+    assert "404" in (await _problems(engine))["a-dead"]
+    [(outcome, detail)] = await _catalogue_log(engine)
+    assert outcome == "error"
+    assert "'a-dead' passed over" in detail and "until its cover changes" in detail
+    # The next draft does not fetch the dead cover again, and the good one once per draft
+    # (checked before it was chosen, then re-hosted from what was loaded).
+    load.calls.clear()
+    second = await drafting.draft(COLUMN)
+    assert second.post.articles[0].resource_ids == ("c-good",)
+    assert load.calls == [good]
+
+
+async def test_a_page_instead_of_an_image_is_passed_over(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _import(engine, tmp_path, [("a-page", PAGE), ("b-good", "")])
+    draft = await _drafting(engine, Loader(), tmp_path).draft(COLUMN)
+    assert draft.post.articles[0].resource_ids == ("b-good",)
+    assert "not a readable image" in (await _problems(engine))["a-page"]
+
+
+async def test_a_cover_failing_for_the_moment_is_passed_over_this_time_only(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _import(engine, tmp_path, [("a-slow", SLOW), ("b-good", "")])
+    draft = await _drafting(engine, Loader(), tmp_path).draft(COLUMN)
+    assert draft.post.articles[0].resource_ids == ("b-good",)
+    assert (await _problems(engine))["a-slow"] == ""
+    [(outcome, detail)] = await _catalogue_log(engine)
+    assert outcome == "info" and "'a-slow' passed over this time" in detail
+
+
+async def test_when_no_cover_loads_the_error_names_the_resources(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _import(engine, tmp_path, [("a-dead", DEAD), ("b-page", PAGE)])
+    with pytest.raises(UserError, match=r"the covers of 'a-dead', 'b-page' do not load \(.*404"):
+        await _drafting(engine, Loader(), tmp_path).draft(COLUMN)
+    # Marked all the same: the next slot fails at once, without fetching them again.
+    load = Loader()
+    with pytest.raises(UserError, match="no catalogue resource is left to feature"):
+        await _drafting(engine, load, tmp_path).draft(COLUMN)
+    assert load.calls == []
+
+
+async def test_an_import_with_another_cover_clears_the_mark_and_the_same_cover_keeps_it(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _import(engine, tmp_path, [("a-dead", DEAD), ("b-good", "")])
+    await _drafting(engine, Loader(), tmp_path).draft(COLUMN)
+    assert (await _problems(engine))["a-dead"]
+
+    await _import(engine, tmp_path, [("a-dead", DEAD), ("b-good", "")])  # the same file again
+    assert (await _problems(engine))["a-dead"]
+
+    fixed = "https://img.example.org/new.png"
+    await _import(engine, tmp_path, [("a-dead", fixed), ("b-good", "")])
+    assert (await _problems(engine))["a-dead"] == ""
+    draft = await _drafting(engine, Loader(), tmp_path).draft(COLUMN)
+    assert draft.post.articles[0].resource_ids == ("a-dead",)
+
+
+def test_the_zh_log_and_error_name_the_resource_in_chinese() -> None:
+    from bot.i18n import translate_sentence
+
+    detail = (
+        "resource 'a-dead' passed over, its cover does not load (image x: the server answered "
+        "404): not featured again until its cover changes"
+    )
+    assert translate_sentence("zh", detail).startswith("已跳过资源 'a-dead'：封面无法加载")
+    error = (
+        "column '学习平台': no catalogue resource is left to feature (kinds: all, cooldown 30 "
+        "days); the covers of 'a-dead' do not load (image x: the server answered 404)"
+    )
+    assert translate_sentence("zh", error).startswith(
+        "栏目 '学习平台'：资源目录中已没有可选用的资源"
+    )
+    assert "'a-dead' 的封面无法加载" in translate_sentence("zh", error)
+
+
+async def test_the_catalogue_page_and_api_say_which_cover_does_not_load(rig: WebRig) -> None:
+    await rig.import_catalogue()
+    async with rig.services.engine.begin() as conn:
+        first = (await conn.execute(sa.select(resources.c.id, resources.c.cover).limit(1))).one()
+        await note_cover_problem(conn, first.id, first.cover, "image x: the server answered 404")
+    answer = await rig.client.get("/api/catalogue", headers=rig.bearer("editor"))
+    shapes = {r["id"]: r["cover_problem"] for r in await answer.json()}
+    assert shapes[first.id] == "image x: the server answered 404"
+    assert sum(1 for problem in shapes.values() if problem) == 1
+    await rig.login("editor")
+    page = await (await rig.client.get("/catalogue")).text()
+    assert "封面无法加载；重新导入并更换封面之前，自动成稿会跳过这项资源" in page
+    assert "the server answered 404" in page
