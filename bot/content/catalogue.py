@@ -28,10 +28,10 @@ Formats, chosen by the file's suffix:
 
 Fields: ``id`` (required, unique in the file, no whitespace), ``kind`` (required, one of the
 kinds given), ``title`` (required), ``summary`` (may span lines), ``url`` (http or https),
-``cover`` (an http(s) URL, or a JPEG/PNG/GIF/BMP file that must exist, relative to the
-catalogue file's directory; stored as an absolute path), ``tags``. Each has a length limit
-(``MAX_CHARS``: 200 characters for the id and the title, 2,000 for the summary, the url and
-the cover; at most 20 tags of 50 characters).
+``cover`` (an http(s) URL that drafting could fetch and take, or a JPEG/PNG/GIF/BMP file that
+must exist, relative to the catalogue file's directory; stored as an absolute path), ``tags``.
+Each has a length limit (``MAX_CHARS``: 200 characters for the id and the title, 2,000 for the
+summary, the url and the cover; at most 20 tags of 50 characters).
 Values are stripped; text with encoding damage (U+FFFD, "锟斤拷", UTF-8 read as Latin-1) or
 control characters is refused. Rows whose cells are all empty are skipped.
 
@@ -367,22 +367,44 @@ class _RowChecker:
         return value
 
     def _public(self, url: str) -> str:
-        """A cover URL whose host is written as an address on this machine or its network
-        is refused here, not when a post drafts it (security re-checks 3 and 4, S6): drafting
-        would refuse to fetch it anyway. A name that resolves to such an address is caught
-        there, when it is fetched."""
-        host = (urlsplit(url).hostname or "").rstrip(".").lower() if url else ""
-        if not host:
+        """A cover URL the service would refuse to fetch, or drafting to take, is refused
+        here, not at every draft that picks its row (security re-checks 3 and 4, S6; review
+        6, M1): its host judged as the fetcher reads it (``１２７。0。0。1`` is 127.0.0.1), and
+        the cover as drafting's link check reads it. A name that resolves to a local address
+        is caught when it is fetched."""
+        if not url:
             return url
-        from bot.content.images import is_public_address
+        from bot.content.images import fetch_host, is_public_address
 
+        fetched = fetch_host(url)
+        if fetched is None:
+            message = msg(
+                "URL {value} cannot be fetched: its host is neither a name nor an address, "
+                "or it carries a user name or password",
+                value=repr(url),
+            )
+            raise self.fail("cover", message)
+        host = fetched.rstrip(".").lower()
         address = _address_in(host)
         local = host == "localhost" or host.endswith(".localhost")
         local = local or (address is not None and not is_public_address(address))
         if local:
             message = msg("URL {value} names a host that is not public", value=repr(url))
             raise self.fail("cover", message)
+        if self.text_checks:  # bot check reports drafting's cover check row by row itself
+            self._draftable(url)
         return url
+
+    def _draftable(self, url: str) -> None:
+        from bot.content.checks import check_cover
+
+        found = next(iter(check_cover(url)), None)
+        if found is not None:
+            message = _Finding(
+                f"URL {url!r}: {found.message} ({found.code}); drafting refuses such a cover",
+                zh=f"链接 {url!r}：{found.text('zh')}（{found.code}），起草时会拒绝这样的封面",
+            )
+            raise self.fail("cover", message)
 
     def url(self, name: str, value: str) -> str:
         if not value:

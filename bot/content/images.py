@@ -143,6 +143,28 @@ async def _pinned_request(
 ) -> tuple[yarl.URL, dict[str, str], str | None]:
     """The request to send for ``url``: aimed at a checked address, with the original host
     in the Host header and (for https) in TLS SNI and certificate checks."""
+    parsed, host = _fetched_url(url)
+    address = await _checked_address(host, resolver, address_allowed, url)
+    headers = {"Host": parsed.raw_authority.rpartition("@")[2], "Accept": "image/*"}
+    target = parsed.with_host(str(address))
+    return target, headers, host if parsed.scheme == "https" else None
+
+
+def fetch_host(url: str) -> str | None:
+    """The host the fetcher looks up for ``url``, as it reads it (IDNA with NFKC, so
+    ``http://１２７。0。0。1/`` is fetched from ``127.0.0.1`` and ``http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/`` from
+    ``localhost``); None when the fetcher refuses ``url`` before any lookup. The catalogue
+    import judges a cover's host by this, so it refuses what fetching would (review 6, M1)."""
+    try:
+        return _fetched_url(url)[1]
+    except ContentRejectedError:
+        return None
+
+
+def _fetched_url(url: str) -> tuple[yarl.URL, str]:
+    """``url`` parsed as the fetcher reads it, and the host it looks up. Raises
+    ContentRejectedError for a URL that is not a valid http(s) URL with a host, one with
+    credentials, or a host with a percent-escape."""
     try:
         parsed = yarl.URL(url)
         host = parsed.host
@@ -152,10 +174,11 @@ async def _pinned_request(
         raise ContentRejectedError(f"image {url}: only http and https URLs are fetched")
     if parsed.user is not None or parsed.password is not None:
         raise ContentRejectedError(f"image {url}: URLs with credentials are not fetched")
-    address = await _checked_address(host, resolver, address_allowed, url)
-    headers = {"Host": parsed.raw_authority.rpartition("@")[2], "Accept": "image/*"}
-    target = parsed.with_host(str(address))
-    return target, headers, host if parsed.scheme == "https" else None
+    if "%" in host and ":" not in host:  # an IPv6 zone (fe80::1%eth0) is judged as an address
+        # yarl keeps "%31%32%37.0.0.1" as written: a resolver would look the "%" up as it
+        # is, a browser would decode it to 127.0.0.1. Neither is a name worth looking up.
+        raise ContentRejectedError(f"image {url}: the host has a percent-escape")
+    return parsed, host
 
 
 async def _checked_address(

@@ -741,7 +741,81 @@ def test_a_cover_url_naming_a_local_host_is_refused_at_import(tmp_path: Path, co
 
 @pytest.mark.parametrize(
     "cover",
-    ["https://img.example.org/x.png", "http://8.8.8.8/x.png", "http://134744072/x.png"],
+    [
+        # The host as the image fetcher reads it (IDNA with NFKC) is local (review 6, M1).
+        "http://１２７.0.0.1/x.png",
+        "http://127。0。0。1/x.png",
+        "http://①②⑦.0.0.1/x.png",
+        "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/x.png",
+        "http://ｌｏｃａｌｈｏｓｔ./x.png",
+        "http://１２７.1/x.png",
+        "http://[fe80::1%25eth0]/x.png",
+    ],
+)
+def test_a_cover_host_that_is_local_as_the_fetcher_reads_it_is_refused(
+    tmp_path: Path, cover: str
+) -> None:
+    """Security review 6, M1: these were imported, then every automatic draft that chose
+    the row failed when the fetcher normalised the host and refused it."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"id,kind,title,cover\nr1,platform,T,{cover}\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"c.csv:2: field 'cover'.*not public"):
+        read_catalogue(path, kinds=BUILTIN_KINDS)
+
+
+@pytest.mark.parametrize(
+    "cover",
+    [
+        "http://%31%32%37.0.0.1/x.png",  # review 6, M1: a percent-escaped host
+        "http://%65xample.org/x.png",
+        "http://editor:secret@img.example.org/x.png",  # the fetcher refuses credentials
+    ],
+)
+def test_a_cover_url_the_fetcher_refuses_unread_is_refused(tmp_path: Path, cover: str) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(f"id,kind,title,cover\nr1,platform,T,{cover}\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"c.csv:2: field 'cover'.*cannot be fetched"):
+        read_catalogue(path, kinds=BUILTIN_KINDS)
+
+
+@pytest.mark.parametrize(
+    "cover",
+    [
+        # A public address, but drafting's cover check reads only dotted addresses.
+        "http://134744072/x.png",
+        "http://intranet/x.png",  # one label
+        "http://img_1.example.org/x.png",
+        "http://img.example.org:0/x.png",
+    ],
+)
+def test_a_cover_drafting_would_refuse_is_refused_at_import(tmp_path: Path, cover: str) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(f"id,kind,title,cover\nr1,platform,T,{cover}\n", encoding="utf-8")
+    with pytest.raises(ImportFileError) as caught:
+        read_catalogue(path, kinds=BUILTIN_KINDS)
+    error = caught.value
+    assert error.fields["field"] == "cover"
+    assert "c.csv:2: field 'cover':" in str(error)
+    assert "(cover.invalid); drafting refuses such a cover" in str(error)
+    assert "封面" in error.in_language("zh") and "起草时会拒绝" in error.in_language("zh")
+    # bot check reads with text_checks=False and reports the cover finding per row itself.
+    assert [r.cover for r in iter_catalogue(path, kinds=BUILTIN_KINDS, text_checks=False)] == [
+        cover
+    ]
+
+
+@pytest.mark.parametrize(
+    "cover",
+    [
+        "https://img.example.org/x.png",
+        "http://8.8.8.8/x.png",
+        "http://例子.中国/x.png",
+        "https://xn--fsqu00a.xn--fiqs8s/x.png",
+        "https://ｉｍｇ.example.org/x.png",
+        "https://img.example.org./x.png",
+        "http://[2001:4860:4860::8888]/x.png",
+        "HTTPS://IMG.example.org:8443/x.png",
+    ],
 )
 def test_a_cover_url_on_a_public_host_is_taken(tmp_path: Path, cover: str) -> None:
     path = tmp_path / "c.csv"

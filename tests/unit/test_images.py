@@ -15,6 +15,7 @@ from bot.content.images import (
     BODY_IMAGE_BYTES,
     THUMB_BYTES,
     cover_crops,
+    fetch_host,
     fetch_image,
     is_public_address,
     prepare_cover,
@@ -146,6 +147,62 @@ async def test_address_literals_are_checked_without_asking_the_resolver(
 )
 async def test_other_urls_are_refused(url: str, complaint: str) -> None:
     assert complaint in await refused(url, resolver_for({}))
+
+
+# The spellings of a local host security review 6 (M1) imported, then saw refused at every
+# draft: the host the fetcher looks up is the normalised one, and the catalogue judges that.
+REVIEW_6_SPELLINGS = [
+    ("http://１２７.0.0.1/x.png", "127.0.0.1"),  # fullwidth digits
+    ("http://127。0。0。1/x.png", "127.0.0.1"),  # ideographic full stops
+    ("http://①②⑦.0.0.1/x.png", "127.0.0.1"),  # circled digits
+    ("http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/x.png", "localhost"),  # circled letters
+]
+
+
+@pytest.mark.parametrize(("url", "host"), REVIEW_6_SPELLINGS)
+async def test_the_fetcher_looks_up_the_normalised_host_fetch_host_names(
+    url: str, host: str
+) -> None:
+    assert fetch_host(url) == host
+    resolver = resolver_for({"localhost": ["127.0.0.1"]})
+    assert "non-public address (127.0.0.1)" in await refused(url, resolver)
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://例子.中国/x.png", "例子.中国"),
+        ("https://ｅｘａｍｐｌｅ.com/x.png", "example.com"),
+        ("HTTPS://Img.Example.org:8443/x.png", "img.example.org"),
+        ("http://[::1]/x.png", "::1"),
+    ],
+)
+def test_fetch_host_is_the_host_as_the_fetcher_reads_it(url: str, host: str) -> None:
+    assert fetch_host(url) == host
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://%31%32%37.0.0.1/x.png",
+        "http://user:secret@images.example.com/a.png",
+        "ftp://images.example.com/a.png",
+        "http://[zz]/x.png",
+        "http:///x.png",
+    ],
+)
+async def test_fetch_host_is_none_for_what_the_fetcher_refuses_before_a_lookup(url: str) -> None:
+    assert fetch_host(url) is None
+    resolver = resolver_for({})
+    await refused(url, resolver)
+    assert resolver.calls == []
+
+
+async def test_a_host_with_a_percent_escape_is_refused_not_looked_up() -> None:
+    resolver = resolver_for({"%31%32%37.0.0.1": ["127.0.0.1"]})
+    message = await refused("http://%31%32%37.0.0.1/x.png", resolver)
+    assert "percent-escape" in message
+    assert resolver.calls == []
 
 
 async def test_a_resolver_with_no_answer_is_refused() -> None:
