@@ -98,7 +98,7 @@ class AccountConfig:
     api_base: str = DEFAULT_API_BASE
     timezone: str = DEFAULT_TIMEZONE
     token: Secret | None = None  # callback token
-    aes_key: Secret | None = None  # EncodingAESKey (43 characters) for safe mode
+    aes_key: Secret | None = None  # EncodingAESKey (43 letters and digits) for safe mode
     account_type: str = "subscription"  # or "service": decides the mass-send allowance
     quota: QuotaConfig = field(default_factory=lambda: QuotaConfig(DEFAULT_DAILY_QUOTAS))
     preview_openid: str = ""  # a reviewer's openid for message/mass/preview
@@ -444,6 +444,26 @@ class _Reader:
         beside = self.base_dir / "templates"
         return beside if beside.is_dir() else PROJECT_ROOT / "templates"
 
+    def aes_key(self, raw: Mapping[str, Any], key: str) -> Secret | None:
+        """The EncodingAESKey, refused here unless the callback can use it: a key the decoder
+        refuses would answer every safe-mode push 400 (security review 6, I2). Errors name
+        the setting, never the key."""
+        from bot.account.callback import is_encoding_aes_key  # cryptography: only when needed
+
+        aes_key = self.secret(raw, key, "aes_key", required=False)
+        if aes_key is None:
+            return None
+        setting = f"{key}.aes_key_env" if aes_key.source.startswith("env:") else f"{key}.aes_key"
+        if len(aes_key.value) != 43:
+            raise self.fail(setting, "an EncodingAESKey has 43 characters")
+        if not is_encoding_aes_key(aes_key.value):
+            raise self.fail(
+                setting,
+                "an EncodingAESKey has only letters and digits (A-Z, a-z, 0-9), as the "
+                "platform's console gives it; this one has other characters (such as + or /)",
+            )
+        return aes_key
+
     def account(self, raw: Mapping[str, Any], key: str) -> AccountConfig:
         self.unknown(
             raw,
@@ -474,9 +494,7 @@ class _Reader:
         account_type = self.str_(raw, key, "account_type", "subscription")
         if account_type not in {"subscription", "service"}:
             raise self.fail(f"{key}.account_type", "must be 'subscription' or 'service'")
-        aes_key = self.secret(raw, key, "aes_key", required=False)
-        if aes_key is not None and len(aes_key.value) != 43:
-            raise self.fail(f"{key}.aes_key", "an EncodingAESKey has 43 characters")
+        aes_key = self.aes_key(raw, key)
         quota_raw = self.table(raw, f"{key}.quota", "quota")
         daily = dict(DEFAULT_DAILY_QUOTAS)
         for endpoint, limit in quota_raw.items():

@@ -29,6 +29,8 @@ PUBLISH_EVENTS = frozenset({"publishjobfinish", "freepublishjobfinish"})
 MASS_SEND_EVENT = "masssendjobfinish"
 MAX_SKEW_SECONDS = 300  # a push's timestamp may be this far from our clock, either way
 BLOCK = 32  # safe mode pads to 32-byte blocks, not AES's 16 (§5.3)
+# The platform gives an EncodingAESKey as 43 letters and digits (wechat-api.md §5.3); one with
+# "+" or "/" (a base64 key made by hand) would decode, but never matches the platform's.
 _AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
 _FORBIDDEN_XML = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
@@ -79,6 +81,11 @@ def _required(query: Mapping[str, str], *names: str) -> list[str]:
 # --- safe mode ----------------------------------------------------------------------------
 
 
+def is_encoding_aes_key(key: str) -> bool:
+    """True when ``key`` has the EncodingAESKey's form: 43 ASCII letters and digits."""
+    return _AES_KEY_RE.fullmatch(key) is not None
+
+
 class MessageCrypto:
     """Safe-mode encryption for one account (§5.3): AES-256-CBC with IV = key[:16], PKCS#7
     padding to 32 bytes, plaintext = random(16) + len(4, big-endian) + xml + appid.
@@ -93,7 +100,7 @@ class MessageCrypto:
         *,
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
-        if not _AES_KEY_RE.fullmatch(encoding_aes_key):
+        if not is_encoding_aes_key(encoding_aes_key):
             raise ConfigError("the EncodingAESKey must be 43 letters and digits")
         self.token = token
         self.appid = appid

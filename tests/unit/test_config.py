@@ -149,6 +149,42 @@ def test_bad_values_name_their_key(changes: dict, message: str) -> None:
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "aes_key",
+    [
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN+/1",  # base64's alphabet, made by hand
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN-_1",  # URL-safe base64
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP=",  # padded
+        "ａbcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",  # a fullwidth letter
+    ],
+)
+@pytest.mark.parametrize("given", ["file", "env"])
+def test_an_aes_key_the_callback_cannot_use_is_refused_without_showing_it(
+    aes_key: str, given: str
+) -> None:
+    """Security review 6, I2: such a key loaded, then every safe-mode push was answered 400
+    ("the EncodingAESKey must be 43 letters and digits") and the account's events lost."""
+    assert len(aes_key) == 43
+    if given == "file":
+        raw, environ, setting = _with(accounts__aes_key=aes_key), ENV, "accounts[0].aes_key"
+    else:
+        raw = _with(accounts__aes_key_env="WX_AES_KEY_ODD")
+        environ = {**ENV, "WX_AES_KEY_ODD": aes_key}
+        setting = "accounts[0].aes_key_env"
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, environ=environ)
+    message = str(info.value)
+    assert f"{setting}: an EncodingAESKey has only letters and digits" in message
+    assert aes_key not in message and aes_key[:8] not in message
+
+
+def test_an_aes_key_of_43_letters_and_digits_is_taken() -> None:
+    key = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN789"
+    config = parse_config(_with(accounts__aes_key=key), environ=ENV)
+    assert config.accounts[0].aes_key is not None
+    assert config.accounts[0].aes_key.value == key
+
+
 def test_a_secret_not_set_is_said_when_it_is_needed() -> None:
     """bot db upgrade, catalogue import and report use no app secret or session key: a
     configuration naming unset variables loads, and reading the secret says what is wrong."""

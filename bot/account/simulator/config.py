@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.account.callback import is_encoding_aes_key
 from bot.config import DEFAULT_DAILY_QUOTAS as SERVICE_DAILY_QUOTAS
 from bot.domain.errors import ConfigError
 
@@ -49,8 +49,6 @@ FAULT_KINDS = ("busy", "rate_limited", "http_5xx", "slow", "token_invalid", "los
 # What ``fault_rate`` draws from; lost answers have their own rate (``lost_answer_rate``).
 RANDOM_FAULT_KINDS = ("busy", "rate_limited", "http_5xx", "slow", "token_invalid")
 LOST_ANSWER_MODES = ("drop", "5xx", "mixed")
-
-_AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
 
 # The platform's undocumented or disputed behaviours (platform-fidelity.md §1), one setting
 # each; every value is a behaviour the real platform may have.
@@ -186,7 +184,7 @@ class SimulatorConfig:
                 f"simulator: account_type must be 'subscription' or 'service', "
                 f"got {self.account_type!r}"
             )
-        if self.aes_key and not _AES_KEY.fullmatch(self.aes_key):
+        if self.aes_key and not is_encoding_aes_key(self.aes_key):
             raise ConfigError("simulator: aes_key must be 43 letters and digits")
         if self.aes_key and not self.callback_token:
             raise ConfigError("simulator: safe mode (aes_key) needs a callback_token")
