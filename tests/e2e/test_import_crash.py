@@ -128,7 +128,8 @@ def test_killed_inside_the_final_transaction_the_catalogue_has_none_or_all_of_th
         con = sqlite3.connect(db_file)
         con.execute("DELETE FROM resources")
         con.executemany(
-            "INSERT INTO resources VALUES (?, 'platform', ?, '', '', '', '[]', '', "
+            "INSERT INTO resources (id, kind, title, summary, url, cover, tags, source, "
+            "created_at, updated_at) VALUES (?, 'platform', ?, '', '', '', '[]', '', "
             "'2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')",
             ((f"r{i:06}", f"旧 {i}") for i in range(SEED)),
         )
