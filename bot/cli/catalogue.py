@@ -95,6 +95,11 @@ async def cmd_catalogue_list(args: argparse.Namespace) -> int:
     else:
         for r in items:
             print(f"{pad(r.id, 28)} {pad(say(args, r.kind), 9)} {r.title}")
+            if r.cover_problem:  # passed over by automatic drafts until its cover changes
+                print(
+                    "    "
+                    + say(args, "the cover does not load: {problem}", problem=r.cover_problem)
+                )
     return 0
 
 

@@ -4,6 +4,8 @@ example workbook, an import with a bad row, kinds, statuses, the log, ``queue sh
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 
 from openpyxl import load_workbook
 
@@ -39,6 +41,14 @@ def test_a_committee_works_in_chinese(project: Project) -> None:  # noqa: F811
     assert "新增 5 条，更新 0 条" in imported.stdout
     listing = project.run("--lang", "zh", "catalogue", "list").stdout
     assert re.search(r"exhibit-gutian-site\s+展馆\s+古田会议会址", listing)
+    # A cover drafting could not load is named under its row (review 6, M1).
+    with closing(sqlite3.connect(project.root / "bot.db")) as con, con:
+        con.execute(
+            "UPDATE resources SET cover_problem = 'image x: the server answered 404' "
+            "WHERE id = 'exhibit-gutian-site'"
+        )
+    listing = project.run("--lang", "zh", "catalogue", "list").stdout
+    assert re.search(r"古田会议会址\n\s+封面无法加载：image x: the server answered 404\n", listing)
 
     drafted = project.run("draft", "--column", COLUMN, "--resource", "exhibit-gutian-site")
     assert drafted.code == 0, drafted.stderr

@@ -5,6 +5,7 @@ ZH: dict[str, str] = {
     "importing {name}": "正在导入 {name}",
     "rows": "行",
     "{path}: {created} created, {updated} updated": "{path}：新增 {created} 条，更新 {updated} 条",
+    "the cover does not load: {problem}": "封面无法加载：{problem}",
     "wrote {path}: fill it in, then run: bot catalogue import {path}": (
         "已写出 {path}：填好后运行 bot catalogue import {path}"
     ),
