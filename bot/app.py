@@ -122,6 +122,11 @@ async def load_local_or_remote(
         raise UserError(f"image {ref}: cannot be read ({exc.strerror})") from None
 
 
+# Connections drafting's image fetches may hold at once (each person's drafts at most
+# bot.engine.loadable.LOADS_PER_PERSON of them).
+DRAFTING_CONNECTIONS = 32
+
+
 def allowed_image_roots(config: Config) -> list[Path]:
     roots = [config.media_dir, config.templates_dir, SAMPLE_DIR]
     base = config.path.resolve().parent if config.path else Path.cwd()
@@ -144,6 +149,12 @@ async def open_services(
     engine = db.open_engine(config.database_url)
     health = HealthProbe(config.database_url, fallback=engine)
     session = aiohttp.ClientSession()
+    # Drafting's images (catalogue covers, images in a post's body: addresses editors give)
+    # are fetched through a client of their own: a burst of fetches that hang cannot take the
+    # connections the publisher needs to reach the platform (security re-check 7, M2).
+    drafting_session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=DRAFTING_CONNECTIONS, limit_per_host=8)
+    )
     try:
         tokens = DatabaseTokenStore(engine, clock)
         counter = DatabaseCallRecorder(engine, clock)
@@ -151,8 +162,11 @@ async def open_services(
 
         roots = allowed_image_roots(config)
 
-        async def load_image(ref: str) -> bytes:
+        async def load_image(ref: str) -> bytes:  # the publisher's covers
             return await load_local_or_remote(ref, session, base, roots)
+
+        async def load_drafting_image(ref: str) -> bytes:
+            return await load_local_or_remote(ref, drafting_session, base, roots)
 
         clients: dict[str, AccountClient] = {}
         publishers: dict[str, PostPublisher] = {}
@@ -200,7 +214,7 @@ async def open_services(
             config=config,
             clock=clock,
             upload_image=upload,
-            load_image=load_image,
+            load_image=load_drafting_image,
             has_schedule=has_schedule or _schedules_from_files(config),
             default_cover=DEFAULT_COVER,
         )
@@ -220,6 +234,7 @@ async def open_services(
         )
     finally:
         await session.close()
+        await drafting_session.close()
         await engine.dispose()
         await health.close()
 

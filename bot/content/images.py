@@ -214,7 +214,9 @@ def _redirect_target(current: str, response: aiohttp.ClientResponse) -> str:
 
 
 def _check_status(url: str, status: int) -> None:
-    if status >= 500:
+    # 408 and 429 say "not now" as a 5xx does (security re-check 7, L1: a short outage must not
+    # mark a good cover as refused).
+    if status >= 500 or status in (408, 429):
         raise TransientError(f"image {url}: the server answered HTTP {status}")
     if status != 200:
         raise ContentRejectedError(f"image {url}: the server answered HTTP {status}")

@@ -93,7 +93,7 @@ class Drafting:
                 f"a post features at most {MAX_RESOURCES_PER_POST} resources; "
                 f"{len(resource_ids)} were named"
             )
-        load = loadable.RememberingLoader(self.load_image)
+        load = loadable.RememberingLoader(self.load_image, owner=actor)
         chosen = await self._resources(column, resource_ids, load)
         if resource_ids and not force:
             await self._refuse_recent(column, chosen)
@@ -439,6 +439,7 @@ class Drafting:
                     else None
                 ),
                 limit=count + loadable.SPARE_CANDIDATES,
+                now=self.clock(),
             )
         ordered = selection.choose_resources(
             candidates,
@@ -449,7 +450,7 @@ class Drafting:
             count=len(candidates),
         )
         chosen, passed = await loadable.with_loadable_covers(ordered, count, load)
-        await self._note_passed(column, passed)
+        await self._note_covers(column, chosen, passed)
         if not chosen:
             left = (
                 f"column {column.name!r}: no catalogue resource is left to feature "
@@ -461,32 +462,44 @@ class Drafting:
             raise UserError(left)
         return chosen
 
-    async def _note_passed(self, column: ColumnConfig, passed: Sequence[loadable.Passed]) -> None:
-        """Log each resource passed over for its cover, and mark the lasting ones so that later
-        drafts skip them until an import changes the cover."""
-        if not passed:
+    async def _note_covers(
+        self,
+        column: ColumnConfig,
+        chosen: Sequence[Resource],
+        passed: Sequence[loadable.Passed],
+    ) -> None:
+        """Mark and log each resource passed over for its cover, so that later drafts skip it
+        for a while (loadable.RETRY_AFTER) or until an import changes the cover; clear the
+        mark of one whose cover loads again."""
+        healed = [r for r in chosen if r.cover_problem]
+        if not passed and not healed:
             return
+        now = self.clock()
         async with self.engine.begin() as conn:
+            for r in healed:
+                await catalogue_store.clear_cover_problem(conn, r.id, r.cover)
             for p in passed:
-                if p.lasting:
-                    await catalogue_store.note_cover_problem(
-                        conn, p.resource.id, p.resource.cover, p.problem
-                    )
+                retry_at = now + loadable.RETRY_AFTER[p.lasting]
+                await catalogue_store.note_cover_problem(
+                    conn, p.resource.id, p.resource.cover, p.problem, retry_at=retry_at
+                )
                 detail = (
                     "resource {id} passed over, its cover does not load ({problem}): "
-                    "not featured again until its cover changes"
+                    "not featured again before {until} unless its cover changes"
                     if p.lasting
-                    else "resource {id} passed over this time, its cover does not load for now "
-                    "({problem})"
+                    else "resource {id} passed over, its cover does not load for now "
+                    "({problem}): tried again from {until}"
                 )
+                tz = self.config.account(column.account).tz
+                until = retry_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
                 await log.append(
                     conn,
-                    at=self.clock(),
+                    at=now,
                     step="catalogue",
-                    outcome="error" if p.lasting else "info",
+                    outcome="error",
                     account=column.account,
                     column=column.name,
-                    detail=detail.format(id=repr(p.resource.id), problem=p.problem),
+                    detail=detail.format(id=repr(p.resource.id), problem=p.problem, until=until),
                 )
 
     def _context(

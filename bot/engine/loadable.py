@@ -2,17 +2,20 @@
 
 Automatic drafting takes the catalogue in a fixed order (never featured first, then by id).
 A resource whose cover could not be loaded (a dead link, a page instead of an image, a host
-the fetcher refuses) was taken first at every draft and failed it, and every slot of every
-column featuring its kind with it (security re-check 6, M1). Each candidate's cover is now
-loaded before it is chosen; one that fails for good is passed over (the caller records why,
-so later drafts skip it until its cover changes), one that fails for the moment (a timeout) is
-passed over this time only."""
+the fetcher refuses, a server that never answers) was taken first at every draft and failed
+it, and every slot of every column featuring its kind with it (security re-checks 6 and 7,
+M1). Candidates' covers are now loaded before they are chosen, several at once and within one
+time budget per draft; one that does not load is passed over, and the caller marks it so that
+later drafts skip it for a while (an hour when it failed for the moment, a week when it was
+refused) or until an import gives it another cover."""
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.domain.errors import TransientError, UserError
 from bot.domain.models import Resource
@@ -21,32 +24,60 @@ Load = Callable[[str], Awaitable[bytes]]
 
 # Candidates asked for beyond the ones a post needs, to stand in for covers that do not load.
 SPARE_CANDIDATES = 8
+# How long one draft may spend loading its candidates' covers, all rounds together: a cover
+# not loaded by then counts as failing for the moment. Under the fetcher's own 20 s, so a
+# server that never answers costs a draft (and a slot's pass of the scheduler) this at most.
+BUDGET_SECONDS = 15.0
+# How long a marked resource is passed over before drafting tries its cover again (an import
+# with another cover clears the mark at once).
+RETRY_AFTER = {True: timedelta(days=7), False: timedelta(hours=1)}  # keyed by ``lasting``
 # What one draft keeps of the images it loaded, so that its re-hosting does not fetch a cover
 # a second time; past this the rest are fetched again rather than held.
 MEMORY_BYTES = 32 * 1024 * 1024
+# Images one person's drafts load at once (a scheduled slot counts as its schedule's): one
+# editor's burst of drafts cannot take every connection of drafting's HTTP client.
+LOADS_PER_PERSON = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Passed:
-    """A candidate passed over: why, and whether for good (until its cover changes)."""
+    """A candidate passed over: why, and whether it was refused (``lasting``) or failed for
+    the moment."""
 
     resource: Resource
     problem: str
     lasting: bool
 
 
-class RememberingLoader:
-    """``load`` for one draft, remembering what it loaded (up to MEMORY_BYTES)."""
+_turns: weakref.WeakValueDictionary[tuple[str, asyncio.AbstractEventLoop], asyncio.Semaphore] = (
+    weakref.WeakValueDictionary()
+)
 
-    def __init__(self, load: Load) -> None:
+
+def _turns_of(owner: str) -> asyncio.Semaphore:
+    """``owner``'s turns at loading on this loop (kept while a loader of theirs holds them)."""
+    key = (owner, asyncio.get_running_loop())
+    turns = _turns.get(key)
+    if turns is None:
+        turns = _turns[key] = asyncio.Semaphore(LOADS_PER_PERSON)
+    return turns
+
+
+class RememberingLoader:
+    """``load`` for one draft of ``owner``'s: at most LOADS_PER_PERSON of that person's loads
+    at once, and what it loaded remembered (up to MEMORY_BYTES)."""
+
+    def __init__(self, load: Load, owner: str = "") -> None:
         self._load = load
+        self._turns = _turns_of(owner)  # held for this loader's life
         self._loaded: dict[str, bytes] = {}
         self._held = 0
 
     async def __call__(self, ref: str) -> bytes:
         data = self._loaded.get(ref)
         if data is None:
-            data = await self._load(ref)
+            async with self._turns:
+                data = await self._load(ref)
             if self._held + len(data) <= MEMORY_BYTES:
                 self._loaded[ref] = data
                 self._held += len(data)
@@ -75,17 +106,37 @@ async def cover_problem(resource: Resource, load: Load) -> tuple[str, bool]:
 
 
 async def with_loadable_covers(
-    ordered: Sequence[Resource], count: int, load: Load
+    ordered: Sequence[Resource], count: int, load: Load, *, budget: float | None = None
 ) -> tuple[list[Resource], list[Passed]]:
-    """The first ``count`` of ``ordered`` whose cover loads, and those passed over."""
-    chosen: list[Resource] = []
-    passed: list[Passed] = []
-    for resource in ordered:
-        if len(chosen) == count:
-            break
-        problem, lasting = await cover_problem(resource, load)
-        if problem:
-            passed.append(Passed(resource, problem, lasting))
-        else:
-            chosen.append(resource)
+    """The first ``count`` of ``ordered`` whose cover loads, in that order, and those passed
+    over. Covers load in rounds: each round starts one load for every place not yet filled
+    and waits a fifth of the budget for them; one still loading then goes on, but a
+    replacement starts beside it. When the places are filled, or ``budget`` seconds
+    (BUDGET_SECONDS) are spent, the loads still running are stopped and passed over as
+    failing for the moment; candidates never started are left for a later draft."""
+    budget = BUDGET_SECONDS if budget is None else budget
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget
+    verdicts: dict[int, tuple[str, bool]] = {}
+    running: dict[int, asyncio.Future[tuple[str, bool]]] = {}
+    started = 0
+    try:
+        while (good := sum(1 for problem, _ in verdicts.values() if not problem)) < count:
+            for i in range(started, min(len(ordered), started + count - good)):
+                running[i] = asyncio.ensure_future(cover_problem(ordered[i], load))
+                started = i + 1
+            left = deadline - loop.time()
+            if not running or left <= 0:
+                break
+            await asyncio.wait(running.values(), timeout=min(left, budget / 5))
+            for i in [i for i, task in running.items() if task.done()]:
+                verdicts[i] = running.pop(i).result()
+    finally:
+        for task in running.values():
+            task.cancel()
+        await asyncio.gather(*running.values(), return_exceptions=True)
+    for i in running:
+        verdicts[i] = (f"image {ordered[i].cover}: not loaded within {budget:g} s", False)
+    chosen = [ordered[i] for i in sorted(verdicts) if not verdicts[i][0]][:count]
+    passed = [Passed(ordered[i], *verdicts[i]) for i in sorted(verdicts) if verdicts[i][0]]
     return chosen, passed

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -72,7 +73,9 @@ _COPY_STAGED = (
     # A cover that did not load is passed over until the import brings another (SET's
     # right-hand sides read the row as it was).
     "cover_problem = CASE WHEN excluded.cover = resources.cover "
-    "THEN resources.cover_problem ELSE '' END"
+    "THEN resources.cover_problem ELSE '' END, "
+    "cover_retry_at = CASE WHEN excluded.cover = resources.cover "
+    "THEN resources.cover_retry_at ELSE NULL END"
 ).format(
     cols=", ".join(STAGED_COLUMNS),
     updates=", ".join(f"{c} = excluded.{c}" for c in STAGED_COLUMNS if c != "id"),
@@ -158,27 +161,39 @@ async def _upsert_batch(
         await conn.execute(
             resources.update()
             .where(resources.c.id == sa.bindparam("rid"))
-            .values(cover_problem=_KEPT_UNLESS_COVER_CHANGES),
+            .values(
+                cover_problem=_kept_unless_cover_changes(resources.c.cover_problem, ""),
+                cover_retry_at=_kept_unless_cover_changes(resources.c.cover_retry_at, None),
+            ),
             [{"rid": r.id, "new_cover": r.cover, **_values(r, now)} for r in stale],
         )
     return len(fresh), len(stale)
 
 
-# A cover that did not load is passed over until an import gives the resource another one
-# (SET's right-hand sides read the row as it was, so ``cover`` here is the old cover).
-_KEPT_UNLESS_COVER_CHANGES = sa.case(
-    (resources.c.cover == sa.bindparam("new_cover"), resources.c.cover_problem), else_=""
-)
+def _kept_unless_cover_changes(column: sa.Column[Any], cleared: object) -> sa.Case[Any]:
+    """A cover that did not load stays marked unless an import gives the resource another one
+    (SET's right-hand sides read the row as it was, so ``cover`` here is the old cover)."""
+    return sa.case((resources.c.cover == sa.bindparam("new_cover"), column), else_=cleared)
 
 
 async def note_cover_problem(
-    conn: AsyncConnection, resource_id: str, cover: str, problem: str
+    conn: AsyncConnection, resource_id: str, cover: str, problem: str, *, retry_at: datetime
 ) -> None:
-    """Record why ``resource_id``'s cover did not load, unless its cover changed meanwhile."""
+    """Record why ``resource_id``'s cover did not load and when drafting may try it again,
+    unless its cover changed meanwhile."""
     await conn.execute(
         resources.update()
         .where(resources.c.id == resource_id, resources.c.cover == cover)
-        .values(cover_problem=problem[:MAX_PROBLEM_CHARS])
+        .values(cover_problem=problem[:MAX_PROBLEM_CHARS], cover_retry_at=retry_at)
+    )
+
+
+async def clear_cover_problem(conn: AsyncConnection, resource_id: str, cover: str) -> None:
+    """``resource_id``'s cover loads again (unless it changed meanwhile): no longer marked."""
+    await conn.execute(
+        resources.update()
+        .where(resources.c.id == resource_id, resources.c.cover == cover)
+        .values(cover_problem="", cover_retry_at=None)
     )
 
 

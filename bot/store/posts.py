@@ -675,12 +675,14 @@ async def next_candidates(
     kinds: Sequence[str],
     cooldown_start: datetime | None,
     limit: int,
+    now: datetime,
 ) -> tuple[list[Resource], dict[str, datetime]]:
     """The ``limit`` catalogue resources the column would feature next, chosen in SQL so a
     large catalogue is never loaded whole: never featured first, then least recently
     featured, ties by id; one featured after ``cooldown_start`` (None: no cooldown) is left
-    out, and so is one whose cover did not load (``cover_problem``) until an import gives it
-    another. Returns them with when each was last featured (``last_featured``'s rule)."""
+    out, and so is one whose cover did not load (``cover_problem``) before its
+    ``cover_retry_at`` (an import with another cover clears both). Returns them with when each
+    was last featured (``last_featured``'s rule)."""
     when = sa.func.coalesce(posts.c.published_at, posts.c.scheduled_for, posts.c.created_at)
     last = (
         sa.select(post_resources.c.resource_id.label("rid"), sa.func.max(when).label("at"))
@@ -695,7 +697,12 @@ async def next_candidates(
     query = (
         sa.select(resources, last.c.at)
         .outerjoin(last, last.c.rid == resources.c.id)
-        .where(resources.c.cover_problem == "")
+        .where(
+            sa.or_(
+                resources.c.cover_problem == "",
+                resources.c.cover_retry_at <= sa.bindparam("now", now, type_=UTCDateTime()),
+            )
+        )
         .order_by(sa.case((last.c.at.is_(None), 0), else_=1), last.c.at, resources.c.id)
         .limit(limit)
     )

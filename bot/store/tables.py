@@ -56,8 +56,10 @@ resources = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # Why drafting could not load its cover ("" when it could or was never tried): such a
-    # resource is passed over until an import gives it another cover (migration 0008).
+    # resource is passed over until ``cover_retry_at``, or until an import gives it another
+    # cover (migration 0008).
     sa.Column("cover_problem", sa.Text, nullable=False, server_default=sa.text("''")),
+    sa.Column("cover_retry_at", UTCDateTime, nullable=True),
 )
 
 posts = sa.Table(

@@ -42,11 +42,11 @@ ZH: dict[str, str] = {
     "submitted": "已提交",
     "event": "推送通知",
     # details
-    "resource {id} passed over, its cover does not load ({problem}): not featured again until its cover changes": (
-        "已跳过资源 {id}：封面无法加载（{problem}），更换封面前不再选用"
+    "resource {id} passed over, its cover does not load ({problem}): not featured again before {until} unless its cover changes": (
+        "已跳过资源 {id}：封面无法加载（{problem}），{until} 之前不再选用（更换封面后立即恢复）"
     ),
-    "resource {id} passed over this time, its cover does not load for now ({problem})": (
-        "本次跳过资源 {id}：封面暂时无法加载（{problem}）"
+    "resource {id} passed over, its cover does not load for now ({problem}): tried again from {until}": (
+        "已跳过资源 {id}：封面暂时无法加载（{problem}），{until} 起再试"
     ),
     "created by {actor}": "由 {actor} 创建",
     "by {actor}": "操作人 {actor}",
