@@ -111,9 +111,10 @@ async def with_loadable_covers(
     """The first ``count`` of ``ordered`` whose cover loads, in that order, and those passed
     over. Covers load in rounds: each round starts one load for every place not yet filled
     and waits a fifth of the budget for them; one still loading then goes on, but a
-    replacement starts beside it. When the places are filled, or ``budget`` seconds
-    (BUDGET_SECONDS) are spent, the loads still running are stopped and passed over as
-    failing for the moment; candidates never started are left for a later draft."""
+    replacement starts beside it. When the places are filled the loads still running are
+    stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent they are stopped
+    and passed over as failing for the moment. Candidates never started are left for a later
+    draft."""
     budget = BUDGET_SECONDS if budget is None else budget
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
@@ -135,8 +136,11 @@ async def with_loadable_covers(
         for task in running.values():
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
-    for i in running:
-        verdicts[i] = (f"image {ordered[i].cover}: not loaded within {budget:g} s", False)
+    if loop.time() >= deadline:
+        # Still loading when the budget ran out: failing for the moment. (Loads stopped because
+        # the places filled first say nothing about their covers: no verdict.)
+        for i in running:
+            verdicts[i] = (f"image {ordered[i].cover}: not loaded within {budget:g} s", False)
     chosen = [ordered[i] for i in sorted(verdicts) if not verdicts[i][0]][:count]
     passed = [Passed(ordered[i], *verdicts[i]) for i in sorted(verdicts) if verdicts[i][0]]
     return chosen, passed

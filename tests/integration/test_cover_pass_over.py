@@ -364,3 +364,25 @@ async def test_drafting_fetches_images_through_a_client_of_its_own(
     assert drafting_client is not services.session
     assert drafting_client.connector is not None
     assert drafting_client.connector.limit == app.DRAFTING_CONNECTIONS
+
+
+async def test_a_slow_cover_overtaken_by_a_quick_one_is_not_marked() -> None:
+    """A load still running when a replacement filled the place says nothing about its cover:
+    it is stopped, not passed over."""
+    from bot.domain.models import Resource
+    from bot.engine import loadable
+
+    async def load(ref: str) -> bytes:
+        if "slow" in ref:
+            await asyncio.sleep(30)
+        return _png()
+
+    ordered = [
+        Resource("a", "platform", "A", cover="https://img.example.org/slow.png"),
+        Resource("b", "platform", "B", cover="https://img.example.org/quick.png"),
+    ]
+    chosen, passed = await asyncio.wait_for(
+        loadable.with_loadable_covers(ordered, 1, load, budget=1.0), 5
+    )
+    assert [r.id for r in chosen] == ["b"]
+    assert passed == []
