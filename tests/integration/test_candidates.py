@@ -61,7 +61,7 @@ async def test_next_candidates_agree_with_the_pure_rule(
             start = NOW - timedelta(days=cooldown_days) if cooldown_days else None
             for count in (1, 5, 30):
                 found, found_featured = await post_store.next_candidates(
-                    conn, column="c", kinds=kinds, cooldown_start=start, limit=count
+                    conn, column="c", kinds=kinds, cooldown_start=start, limit=count, now=NOW
                 )
                 assert len(found) <= count
                 rule = dict(kinds=kinds, now=NOW, cooldown_days=cooldown_days, count=count)
