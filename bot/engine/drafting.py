@@ -413,6 +413,11 @@ class Drafting:
             last_featured=when.isoformat(),
         )
 
+    def loader_for(self, owner: str) -> loadable.Load:
+        """``load_image`` within ``owner``'s turns (loadable.LOADS_PER_PERSON at once), for
+        what else loads a post's images on a person's request (the admin's previews)."""
+        return loadable.RememberingLoader(self.load_image, owner=owner)
+
     async def _resources(
         self, column: ColumnConfig, ids: Sequence[str], load: loadable.Load
     ) -> list[Resource]:
@@ -449,6 +454,8 @@ class Drafting:
             cooldown_days=column.cooldown_days,
             count=len(candidates),
         )
+        # Those whose cover failed before are tried last (security re-check 8, M1).
+        ordered.sort(key=lambda r: bool(r.cover_problem))
         chosen, passed = await loadable.with_loadable_covers(ordered, count, load)
         await self._note_covers(column, chosen, passed)
         if not chosen:

@@ -681,7 +681,8 @@ async def next_candidates(
     large catalogue is never loaded whole: never featured first, then least recently
     featured, ties by id; one featured after ``cooldown_start`` (None: no cooldown) is left
     out, and so is one whose cover did not load (``cover_problem``) before its
-    ``cover_retry_at`` (an import with another cover clears both). Returns them with when each
+    ``cover_retry_at`` (an import with another cover clears both); after it, such a one comes
+    last. Returns them with when each
     was last featured (``last_featured``'s rule)."""
     when = sa.func.coalesce(posts.c.published_at, posts.c.scheduled_for, posts.c.created_at)
     last = (
@@ -703,7 +704,14 @@ async def next_candidates(
                 resources.c.cover_retry_at <= sa.bindparam("now", now, type_=UTCDateTime()),
             )
         )
-        .order_by(sa.case((last.c.at.is_(None), 0), else_=1), last.c.at, resources.c.id)
+        .order_by(
+            # One whose cover failed before comes after every other, even once its retry time
+            # is past (security re-check 8, M1).
+            sa.case((resources.c.cover_problem == "", 0), else_=1),
+            sa.case((last.c.at.is_(None), 0), else_=1),
+            last.c.at,
+            resources.c.id,
+        )
         .limit(limit)
     )
     if kinds:

@@ -4,7 +4,7 @@ its title over its cover, each further article a smaller row with a square thumb
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from html import escape
 from typing import Any
 
@@ -64,14 +64,16 @@ def moved(count: int, index: int, step: int) -> str:
     return " ".join(str(n) for n in order)
 
 
-async def list_view_page(services: Services, post: Post, *, lang: str) -> str:
+async def list_view_page(services: Services, post: Post, *, lang: str, owner: str) -> str:
     """The push as a follower's chat list shows it, as a standalone HTML page for the
     sandboxed preview frame (covers inlined as data URIs: the frame may load nothing)."""
     articles = post.articles
+    # Within the person's turns at loading images (security re-check 8, M2).
+    load = services.drafting.loader_for(owner)
     covers = []
     for index, article in enumerate(articles):
         size = HEADLINE_COVER if index == 0 else ROW_COVER
-        covers.append(await _thumbnail(services, article.cover, size))
+        covers.append(await _thumbnail(services, article.cover, size, load))
     head = articles[0]
     card = (
         '<div style="position:relative;background:#d9d9d9;aspect-ratio:2.35/1;">'
@@ -109,7 +111,9 @@ async def list_view_page(services: Services, post: Post, *, lang: str) -> str:
     )
 
 
-async def _thumbnail(services: Services, cover: str, size: tuple[int, int]) -> str:
+async def _thumbnail(
+    services: Services, cover: str, size: tuple[int, int], load: Callable[[str], Awaitable[bytes]]
+) -> str:
     """The cover as a data URI, or "" when it cannot be read (the frame shows a grey box:
     the checks before publishing say what is wrong with it)."""
     from bot.content.covers import thumbnail_data_uri
@@ -117,7 +121,7 @@ async def _thumbnail(services: Services, cover: str, size: tuple[int, int]) -> s
     if not cover:
         return ""
     try:
-        data = await services.drafting.load_image(cover)
+        data = await load(cover)
         return await offload.run(thumbnail_data_uri, data, size)
     except (BotError, ValueError):
         return ""

@@ -24,9 +24,9 @@ WECHAT_FONT = (
 _COVER_CAPTION = {"zh": "封面（在消息列表中显示）", "en": "Cover (shown in the chat list)"}
 
 
-async def article_page(services: Services, post: Post, index: int, *, lang: str) -> str:
+async def article_page(services: Services, post: Post, index: int, *, lang: str, owner: str) -> str:
     article = post.articles[index]
-    cover = await _cover(services, article.cover)
+    cover = await _cover(services, article.cover, owner)
     cover_html = ""
     if cover:
         cover_html = (
@@ -53,14 +53,15 @@ async def article_page(services: Services, post: Post, index: int, *, lang: str)
     )
 
 
-async def _cover(services: Services, cover: str) -> str:
-    """The cover as a data URI from our own copy, or "" when it cannot be read."""
+async def _cover(services: Services, cover: str, owner: str) -> str:
+    """The cover as a data URI, or "" when it cannot be read; loaded within ``owner``'s
+    turns at loading images (security re-check 8, M2)."""
     from bot.content.covers import thumbnail_data_uri
 
     if not cover:
         return ""
     try:
-        data = await services.drafting.load_image(cover)
+        data = await services.drafting.loader_for(owner)(cover)
         return await offload.run(thumbnail_data_uri, data, COVER_SIZE)
     except (BotError, ValueError):
         return ""

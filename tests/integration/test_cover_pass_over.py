@@ -386,3 +386,56 @@ async def test_a_slow_cover_overtaken_by_a_quick_one_is_not_marked() -> None:
     )
     assert [r.id for r in chosen] == ["b"]
     assert passed == []
+
+
+async def test_once_its_hour_is_over_a_cover_that_failed_is_tried_after_every_clean_one(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Security re-check 8, M1: rows marked for the moment came first again when their hour
+    was over, and failed the first automatic draft of every hour."""
+    rows = [("a-slow", SLOW), ("b-good", ""), ("c-good", ""), ("d-good", "")]
+    await _import(engine, tmp_path, rows)
+    clock = FakeClock(NOW)
+    await _drafting(engine, Loader(), tmp_path, clock).draft(COLUMN)  # b-good; a-slow marked
+    clock.advance(2 * 60 * 60)
+    load = Loader()
+    draft = await _drafting(engine, load, tmp_path, clock).draft(COLUMN)
+    assert draft.post.articles[0].resource_ids == ("c-good",)
+    assert SLOW not in load.calls
+
+
+async def test_previews_load_covers_within_the_persons_turns(
+    rig: WebRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security re-check 8, M2: the preview pages loaded covers through drafting's client
+    without the per-person limit; forty previews of hanging covers filled it for everyone."""
+    from bot.engine import loadable
+
+    await rig.import_catalogue()
+    drafted = await rig.client.post(
+        "/api/posts", json={"column": "快讯", "at": "now"}, headers=rig.bearer("editor")
+    )
+    assert drafted.status == 201, await drafted.text()
+    post_id = (await drafted.json())["id"]
+    running, most = 0, 0
+    release = asyncio.Event()
+
+    async def hanging(ref: str) -> bytes:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await release.wait()
+            return _png()
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(rig.services.drafting, "load_image", hanging)
+    await rig.login("editor")
+    pages = [f"/posts/{post_id}/preview", f"/posts/{post_id}/preview/list"] * 5
+    tasks = [asyncio.create_task(rig.client.get(page)) for page in pages]
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+    assert most == loadable.LOADS_PER_PERSON
+    release.set()
+    assert {(await t).status for t in tasks} == {200}

@@ -140,7 +140,9 @@ async def post_list_preview(request: web.Request) -> web.Response:
     """The push as a phone's chat list shows it, for the page's second sandboxed frame."""
     services = request.app[SERVICES]
     post = await load_post(services, _post_id(request))
-    page = await list_view_page(services, post, lang=request.get(LANG, "zh"))
+    page = await list_view_page(
+        services, post, lang=request.get(LANG, "zh"), owner=auth.actor(request)
+    )
     return web.Response(
         text=page,
         content_type="text/html",
@@ -179,7 +181,9 @@ async def post_preview(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     post = await load_post(services, _post_id(request))
     index = article_index(request.query, post)
-    page = await article_page(services, post, index, lang=request.get(LANG, "zh"))
+    page = await article_page(
+        services, post, index, lang=request.get(LANG, "zh"), owner=auth.actor(request)
+    )
     return web.Response(
         text=page,
         content_type="text/html",
