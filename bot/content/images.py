@@ -15,11 +15,9 @@ import asyncio
 import hashlib
 import io
 import ipaddress
-import os
 import socket
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
@@ -316,24 +314,6 @@ def image_format(path: str) -> str | None:
             return str(image.format)
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError):
         return None
-
-
-_MEDIA_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "BMP": ".bmp", "WEBP": ".webp"}
-
-
-def keep_in_media(data: bytes, media_dir: Path) -> Path:
-    """``data``, an image, saved in ``media_dir`` under its SHA-256 (idempotent, written
-    whole or not at all); its path. Raises OSError (UnidentifiedImageError among them) when
-    it is not an image or cannot be written."""
-    with Image.open(io.BytesIO(data)) as image:
-        suffix = _MEDIA_SUFFIX.get(str(image.format), ".img")
-    target = media_dir / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-    if not target.exists():
-        media_dir.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f"{suffix}.{os.getpid()}.part")
-        partial.write_bytes(data)
-        partial.replace(target)
-    return target.resolve()
 
 
 def image_problem(data: bytes) -> str:

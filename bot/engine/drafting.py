@@ -3,7 +3,6 @@ images on the platform, check the result, and store it as the exact body that wi
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,7 +21,6 @@ from bot.domain.errors import (
     ConflictError,
     ContentRejectedError,
     DuplicateError,
-    TransientError,
     UserError,
 )
 from bot.domain.models import Article, Post, PostStatus, Resource
@@ -154,7 +152,6 @@ class Drafting:
                 context=self._context(column, group, chosen, index, len(groups)),
             )
             cover = group[0].cover if group and group[0].cover else ""
-            cover = await self._kept_locally(cover or column.cover or str(self.default_cover), load)
             article = Article(
                 title=rendered.title,
                 author=column.author,
@@ -162,7 +159,7 @@ class Drafting:
                 markdown=rendered.markdown,
                 content_html=rendered.html,
                 content_source_url=rendered.content_source_url,
-                cover=cover,
+                cover=cover or column.cover or str(self.default_cover),
                 resource_ids=tuple(r.id for r in group),
             )
             article, found = await self._finish_article(
@@ -240,40 +237,16 @@ class Drafting:
 
     async def _loadable_cover(self, cover: str) -> str:
         """``cover`` if it loads (a local image where posts may take them from, or a URL that
-        answers: then our copy of it, see ``_kept_locally``); raises UserError naming the
-        cover otherwise."""
+        answers); raises UserError naming the cover otherwise."""
         from bot.content import checks
 
         if any(f.severity == "error" for f in checks.check_cover(cover)):
             return cover  # the article's checks say what is wrong with it
-        loaded: dict[str, bytes] = {}
-
-        async def load(ref: str) -> bytes:
-            loaded[ref] = await self.load_image(ref)
-            return loaded[ref]
-
         try:
-            await load(cover)
+            await self.load_image(cover)
         except UserError as exc:
             raise UserError(f"cover: {exc}") from exc
-        return await self._kept_locally(cover, load)
-
-    async def _kept_locally(self, cover: str, load: loadable.Load) -> str:
-        """For a cover at an http(s) URL, our copy of it in the media directory, so that
-        publishing reads a file instead of fetching the URL again inside the account's
-        publishing lane, where a host that has since stopped answering held every post of
-        the account behind it (security re-check 8, M3). A cover that cannot be loaded or
-        kept now is left as it is: the checks and publishing say what is wrong with it."""
-        if not cover.startswith(("http://", "https://")):
-            return cover
-        from bot.content.images import keep_in_media
-
-        try:
-            data = await load(cover)
-            kept = await asyncio.to_thread(keep_in_media, data, self.config.media_dir)
-        except (UserError, TransientError, OSError):
-            return cover
-        return str(kept)
+        return cover
 
     async def reorder(self, post_id: int, order: Sequence[int], *, actor: str = "") -> Post:
         """Put a post's articles in a new order: ``order`` lists every article's current

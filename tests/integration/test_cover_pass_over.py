@@ -439,17 +439,3 @@ async def test_previews_load_covers_within_the_persons_turns(
     assert most == loadable.LOADS_PER_PERSON
     release.set()
     assert {(await t).status for t in tasks} == {200}
-
-
-async def test_a_drafted_cover_is_kept_in_media_so_publishing_does_not_fetch_it_again(
-    engine: AsyncEngine, tmp_path: Path
-) -> None:
-    """Security re-check 8, M3: the publisher fetched each post's cover from the editor's URL
-    inside the account's one publishing lane; a host that stopped answering after drafting
-    held every post of the account behind it. The draft keeps its own copy."""
-    good = "https://img.example.org/good.png"
-    await _import(engine, tmp_path, [("a-good", good)])
-    draft = await _drafting(engine, Loader(), tmp_path).draft(COLUMN)
-    kept = Path(draft.post.articles[0].cover)
-    assert kept.parent == (tmp_path / "media").resolve()
-    assert kept.read_bytes() == _png()
