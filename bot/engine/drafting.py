@@ -93,7 +93,7 @@ class Drafting:
                 f"a post features at most {MAX_RESOURCES_PER_POST} resources; "
                 f"{len(resource_ids)} were named"
             )
-        load = loadable.RememberingLoader(self.load_image, owner=actor)
+        load = self.loader_for(actor)
         chosen = await self._resources(column, resource_ids, load)
         if resource_ids and not force:
             await self._refuse_recent(column, chosen)
@@ -206,9 +206,14 @@ class Drafting:
             ]
             raise ContentRejectedError(f"post {post_id} holds broken characters", broken)
         changes: dict[str, object] = {}
+        # An edit's images load within the person's turns, as a draft's do (re-check 9, M-A).
+        load = self.loader_for(actor)
         if cover is not None and cover.strip() != articles[article].cover:
             # A new cover is uploaded at publishing (the old one's media id no longer fits).
-            changes = {"cover": await self._loadable_cover(cover.strip()), "thumb_media_id": ""}
+            changes = {
+                "cover": await self._loadable_cover(cover.strip(), load),
+                "thumb_media_id": "",
+            }
         # One text of a person's at a time in the editors' lane: a flood of slow texts from one
         # account cannot queue ahead of everyone else's (security re-check 4, F2).
         with offload.owned_by(actor):
@@ -225,6 +230,7 @@ class Drafting:
                 ),
                 self._traditional_allowed(post.column),
                 lane=offload.run_limited,
+                load=load,
             )
         articles[article] = edited
         if len(articles) > 1:
@@ -235,7 +241,7 @@ class Drafting:
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
         return Draft(await self._store_articles(post, articles, actor, detail), findings)
 
-    async def _loadable_cover(self, cover: str) -> str:
+    async def _loadable_cover(self, cover: str, load: loadable.Load) -> str:
         """``cover`` if it loads (a local image where posts may take them from, or a URL that
         answers); raises UserError naming the cover otherwise."""
         from bot.content import checks
@@ -243,7 +249,7 @@ class Drafting:
         if any(f.severity == "error" for f in checks.check_cover(cover)):
             return cover  # the article's checks say what is wrong with it
         try:
-            await self.load_image(cover)
+            await load(cover)
         except UserError as exc:
             raise UserError(f"cover: {exc}") from exc
         return cover
@@ -415,8 +421,9 @@ class Drafting:
 
     def loader_for(self, owner: str) -> loadable.Load:
         """``load_image`` within ``owner``'s turns (loadable.LOADS_PER_PERSON at once), for
-        what else loads a post's images on a person's request (the admin's previews)."""
-        return loadable.RememberingLoader(self.load_image, owner=owner)
+        what else loads a post's images on a person's request (previews, edits). A person is
+        one whether they come through the admin or with an API token (security re-check 9)."""
+        return loadable.RememberingLoader(self.load_image, owner=_person(owner))
 
     async def _resources(
         self, column: ColumnConfig, ids: Sequence[str], load: loadable.Load
@@ -596,3 +603,10 @@ def _refuse_control_characters(name: str, value: str, *, lines: bool = False) ->
     if found:
         code = f"U+{ord(found.group()):04X}"
         raise UserError(f"{name}: control character {code} at position {found.start() + 1}")
+
+
+def _person(actor: str) -> str:
+    """Who ``actor`` is, whether they came through the admin (``web:NAME``) or with an API
+    token (``api:NAME``); other actors (``schedule:NAME``, the CLI's) as they are."""
+    way, _, name = actor.partition(":")
+    return name if way in ("web", "api") and name else actor

@@ -439,3 +439,52 @@ async def test_previews_load_covers_within_the_persons_turns(
     assert most == loadable.LOADS_PER_PERSON
     release.set()
     assert {(await t).status for t in tasks} == {200}
+
+
+async def test_edits_load_covers_within_the_persons_turns_admin_and_token_alike(
+    rig: WebRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security re-check 9, M-A: an edit's new cover was loaded through drafting's client
+    without the per-person limit, so forty edits with hanging covers filled it for everyone;
+    and a person's admin session and API token counted as two people."""
+    from bot.engine import loadable
+
+    await rig.import_catalogue()
+    drafted = await rig.client.post(
+        "/api/posts",
+        json={"column": "快讯", "at": "2099-01-01T08:00"},
+        headers=rig.bearer("editor"),
+    )
+    assert drafted.status == 201, await drafted.text()
+    post_id = (await drafted.json())["id"]
+    running, most = 0, 0
+    release = asyncio.Event()
+
+    async def hanging(ref: str) -> bytes:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await release.wait()
+            return _png()
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(rig.services.drafting, "load_image", hanging)
+    tasks = [
+        asyncio.create_task(
+            rig.client.patch(
+                f"/api/posts/{post_id}",
+                json={"cover": f"https://img.example.org/hang-{i}.png"},
+                headers=rig.bearer("editor"),
+            )
+        )
+        for i in range(8)
+    ]
+    await rig.login("editor")
+    pages = [asyncio.create_task(rig.client.get(f"/posts/{post_id}/preview")) for _ in range(4)]
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+    assert most == loadable.LOADS_PER_PERSON
+    release.set()
+    await asyncio.gather(*tasks, *pages)
