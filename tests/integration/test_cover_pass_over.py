@@ -404,6 +404,24 @@ async def test_once_its_hour_is_over_a_cover_that_failed_is_tried_after_every_cl
     assert SLOW not in load.calls
 
 
+class Hanging:
+    """An image loader whose loads hang until ``release`` is set; ``most`` is how many were
+    in flight at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.running = self.most = 0
+
+    async def __call__(self, ref: str) -> bytes:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await self.release.wait()
+            return _png()
+        finally:
+            self.running -= 1
+
+
 async def test_previews_load_covers_within_the_persons_turns(
     rig: WebRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -417,27 +435,15 @@ async def test_previews_load_covers_within_the_persons_turns(
     )
     assert drafted.status == 201, await drafted.text()
     post_id = (await drafted.json())["id"]
-    running, most = 0, 0
-    release = asyncio.Event()
-
-    async def hanging(ref: str) -> bytes:
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        try:
-            await release.wait()
-            return _png()
-        finally:
-            running -= 1
-
+    hanging = Hanging()
     monkeypatch.setattr(rig.services.drafting, "load_image", hanging)
     await rig.login("editor")
     pages = [f"/posts/{post_id}/preview", f"/posts/{post_id}/preview/list"] * 5
     tasks = [asyncio.create_task(rig.client.get(page)) for page in pages]
     for _ in range(100):
         await asyncio.sleep(0.02)
-    assert most == loadable.LOADS_PER_PERSON
-    release.set()
+    assert hanging.most == loadable.LOADS_PER_PERSON
+    hanging.release.set()
     assert {(await t).status for t in tasks} == {200}
 
 
@@ -457,19 +463,7 @@ async def test_edits_load_covers_within_the_persons_turns_admin_and_token_alike(
     )
     assert drafted.status == 201, await drafted.text()
     post_id = (await drafted.json())["id"]
-    running, most = 0, 0
-    release = asyncio.Event()
-
-    async def hanging(ref: str) -> bytes:
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        try:
-            await release.wait()
-            return _png()
-        finally:
-            running -= 1
-
+    hanging = Hanging()
     monkeypatch.setattr(rig.services.drafting, "load_image", hanging)
     tasks = [
         asyncio.create_task(
@@ -485,6 +479,6 @@ async def test_edits_load_covers_within_the_persons_turns_admin_and_token_alike(
     pages = [asyncio.create_task(rig.client.get(f"/posts/{post_id}/preview")) for _ in range(4)]
     for _ in range(100):
         await asyncio.sleep(0.02)
-    assert most == loadable.LOADS_PER_PERSON
-    release.set()
+    assert hanging.most == loadable.LOADS_PER_PERSON
+    hanging.release.set()
     await asyncio.gather(*tasks, *pages)
