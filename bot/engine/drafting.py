@@ -337,20 +337,18 @@ class Drafting:
         article: Article,
         allowed: Sequence[str] = (),
         *,
+        load: loadable.Load,
         lane: Offloaded | None = None,
-        load: loadable.Load | None = None,
     ) -> tuple[Article, list[Finding]]:
         """Re-host the article's images, then check it; the findings are returned, not
-        raised. ``allowed``: the column's names in Traditional characters. ``lane``: where
-        the CPU work runs (``offload.run`` unless given: an edit gives ``run_limited``);
-        ``load``: how images are loaded (``load_image`` unless given)."""
+        raised. ``allowed``: the column's names in Traditional characters. ``load``: how
+        images are loaded (within a person's turns, see ``loader_for``). ``lane``: where the
+        CPU work runs (``offload.run`` unless given: an edit gives ``run_limited``)."""
         from bot.content import checks
         from bot.engine import offload
 
         offloaded = lane or offload.run
-        html = await self._rehost_images(
-            account, article.content_html, offloaded, load or self.load_image
-        )
+        html = await self._rehost_images(account, article.content_html, offloaded, load)
         findings, markdown, html = await offloaded(
             _checked_article, article, html, self._limits(account), tuple(allowed)
         )
