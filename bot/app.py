@@ -107,6 +107,15 @@ async def load_local_or_remote(
         from bot.content.images import fetch_image
 
         return await fetch_image(ref, session=session)
+    return await load_local(ref, base, allowed)
+
+
+async def load_local(ref: str, base: Path, allowed: Sequence[Path]) -> bytes:
+    """Read a local image inside one of the ``allowed`` directories; raises UserError for
+    anything else, an http(s) URL included (publishing never fetches one: it uploads the copy
+    drafting kept, security re-check 8, M3)."""
+    if ref.startswith(("http://", "https://")):
+        raise UserError(f"image {ref}: publishing reads only local files and kept copies")
     path = Path(ref)
     if not path.is_absolute():
         path = base / path
@@ -162,8 +171,8 @@ async def open_services(
 
         roots = allowed_image_roots(config)
 
-        async def load_image(ref: str) -> bytes:  # the publisher's covers
-            return await load_local_or_remote(ref, session, base, roots)
+        async def load_image(ref: str) -> bytes:  # the publisher's local covers
+            return await load_local(ref, base, roots)
 
         async def load_drafting_image(ref: str) -> bytes:
             return await load_local_or_remote(ref, drafting_session, base, roots)

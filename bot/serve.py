@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app import local_place, open_services
+from bot.app import Services, local_place, open_services
 from bot.config import PROJECT_ROOT, Config, find_config_path, load_config
 from bot.domain.errors import UserError
 from bot.engine import offload
@@ -207,10 +207,7 @@ async def serve(args: argparse.Namespace) -> int:
             asyncio.create_task(offload.current().warm(), name="offload-warm-up"),
             asyncio.create_task(scheduler.run(stop), name="scheduler"),
             asyncio.create_task(
-                svc.worker.run_forever(stop, tick=config.publisher.tick_seconds), name="publisher"
-            ),
-            asyncio.create_task(
-                svc.stager.run_forever(stop, tick=config.publisher.tick_seconds), name="stager"
+                _publishing(svc, stop, tick=config.publisher.tick_seconds), name="publisher"
             ),
         ]
         await stop.wait()
@@ -220,6 +217,15 @@ async def serve(args: argparse.Namespace) -> int:
         await asyncio.gather(*tasks, return_exceptions=True)
     offload.close()
     return 0
+
+
+async def _publishing(svc: Services, stop: asyncio.Event, *, tick: float) -> None:
+    """The publisher and the stager, once posts stored before covers were kept with their post
+    have their copies (a minute at most: publishing never fetches a cover itself)."""
+    await svc.drafting.keep_missing_copies()
+    await asyncio.gather(
+        svc.worker.run_forever(stop, tick=tick), svc.stager.run_forever(stop, tick=tick)
+    )
 
 
 def _language(args: argparse.Namespace) -> str:

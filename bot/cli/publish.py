@@ -31,6 +31,7 @@ async def cmd_publish_due(args: argparse.Namespace) -> int:
     config = read_config(args)
     progress = Progress(say(args, "publishing"), enabled=not args.json)
     async with services(config) as svc:
+        await svc.drafting.keep_missing_copies()  # posts stored before covers were kept
         done = await svc.worker.run_due(
             max_wait=args.max_wait,
             on_progress=lambda posts: progress.show(tally(posts, lambda t: say(args, t))),

@@ -3,9 +3,11 @@ images on the platform, check the result, and store it as the exact body that wi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from bot.domain.errors import (
     ConflictError,
     ContentRejectedError,
     DuplicateError,
+    TransientError,
     UserError,
 )
 from bot.domain.models import Article, Post, PostStatus, Resource
@@ -28,7 +31,7 @@ from bot.engine import loadable
 from bot.i18n import text as msg
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
-from bot.store import log
+from bot.store import cover_copies, log
 from bot.store import posts as post_store
 
 if TYPE_CHECKING:
@@ -42,6 +45,9 @@ Clock = Callable[[], datetime]
 EDITABLE = (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED)
 Uploader = Callable[[str, bytes, str], Awaitable[str]]  # (account, data, filename) -> url
 Offloaded = Callable[..., Awaitable[Any]]  # offload.run or offload.run_limited
+# How long publishing waits at start for the covers of posts stored before covers were kept
+# with their post (keep_missing_copies): a cover host that hangs holds it back this long at most.
+CATCH_UP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,11 @@ class Drafting:
             scheduled_for=scheduled_for,
             more_articles=more,
         )
+        copies = await self._cover_copies(articles, load)
+        now = self.clock()
         async with self.engine.begin() as conn:
-            post_id = await post_store.create(conn, new, now=self.clock(), actor=actor)
+            post_id = await post_store.create(conn, new, now=now, actor=actor)
+            await cover_copies.keep(conn, post_id, [a.cover for a in articles], copies, now=now)
             post = await post_store.get(conn, post_id)
         return Draft(post, findings)
 
@@ -239,7 +248,10 @@ class Drafting:
         what = f"post {post_id}" + (f", article {article + 1}" if len(articles) > 1 else "")
         _refuse_errors(what, findings)
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
-        return Draft(await self._store_articles(post, articles, actor, detail), findings)
+        async with self.engine.connect() as conn:
+            kept = await cover_copies.kept_urls(conn, post_id)
+        copies = await self._cover_copies(articles, load, kept=kept)
+        return Draft(await self._store_articles(post, articles, actor, detail, copies), findings)
 
     async def _loadable_cover(self, cover: str, load: loadable.Load) -> str:
         """``cover`` if it loads (a local image where posts may take them from, or a URL that
@@ -280,8 +292,88 @@ class Drafting:
             raise ConflictError(f"post {post_id} is {post.status}; it can no longer be edited")
         return post
 
+    async def _cover_copies(
+        self, articles: Sequence[Article], load: loadable.Load, *, kept: Iterable[str] = ()
+    ) -> dict[str, bytes]:
+        """The bytes of each http(s) cover of ``articles`` not ``kept`` with the post yet, to
+        store with it: publishing uploads these and never fetches the URL again (security
+        re-check 8, M3). They come from ``load``, which remembers what this draft or edit
+        already loaded and checked. Raises UserError naming a cover that does not load or is
+        not an image: the post is then not stored."""
+        from bot.content.images import image_problem
+
+        copies: dict[str, bytes] = {}
+        for cover in dict.fromkeys(a.cover for a in articles):  # each image once
+            if not cover_copies.is_url(cover) or cover in kept:
+                continue
+            try:
+                data = await load(cover)
+            except (UserError, TransientError) as exc:
+                raise UserError(f"cover {cover} cannot be kept for publishing: {exc}") from exc
+            problem = image_problem(data)
+            if problem:
+                raise UserError(f"cover {cover} cannot be kept for publishing: {problem}")
+            copies[cover] = data
+        return copies
+
+    async def keep_missing_copies(self, seconds: float = CATCH_UP_SECONDS) -> int:
+        """Keep the copies of the http(s) covers of unpublished posts stored before covers were
+        kept with their post (migration 0009), so that publishing finds them; returns how many
+        posts got theirs. Runs before publishing starts, for ``seconds`` at most. A post whose
+        cover does not load now is logged (step "cover") and left: publishing fails it naming
+        the cover, and an edit that saves it keeps one."""
+        done = 0
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                async with self.engine.connect() as conn:
+                    waiting = await cover_copies.posts_missing_copies(conn)
+                for post_id in waiting:
+                    done += await self._keep_copies_of(post_id)
+        return done
+
+    async def _keep_copies_of(self, post_id: int) -> int:
+        """1 when ``post_id``'s missing copies were kept, 0 when a cover did not load (logged)."""
+        try:
+            await self.keep_copies_of(post_id)
+        except UserError as exc:
+            async with self.engine.begin() as conn:
+                post = await post_store.get(conn, post_id)
+                await log.append(
+                    conn,
+                    at=self.clock(),
+                    step="cover",
+                    outcome="error",
+                    post_id=post.id,
+                    account=post.account,
+                    column=post.column,
+                    detail=str(exc),
+                )
+            return 0
+        return 1
+
+    async def keep_copies_of(self, post_id: int, *, actor: str = "") -> None:
+        """Keep the copies ``post_id`` lacks (a post stored before covers were kept with their
+        post, whose cover did not load when the service started): at start, and before a
+        person retries it. Raises UserError naming a cover that cannot be kept."""
+        async with self.engine.connect() as conn:
+            post = await post_store.get(conn, post_id)
+            kept = await cover_copies.kept_urls(conn, post_id)
+        copies = await self._cover_copies(post.articles, self.loader_for(actor), kept=kept)
+        if not copies:
+            return
+        async with self.engine.begin() as conn:
+            # The post as it is now: an edit meanwhile kept its own copies.
+            current = await post_store.get(conn, post_id)
+            covers = [a.cover for a in current.articles]
+            await cover_copies.keep(conn, post_id, covers, copies, now=self.clock())
+
     async def _store_articles(
-        self, post: Post, articles: list[Article], actor: str, detail: str
+        self,
+        post: Post,
+        articles: list[Article],
+        actor: str,
+        detail: str,
+        copies: Mapping[str, bytes] | None = None,
     ) -> Post:
         now = self.clock()
         async with self.engine.begin() as conn:
@@ -290,6 +382,9 @@ class Drafting:
             )
             if not changed:
                 raise ConflictError(f"post {post.id} changed while you edited it; reload and retry")
+            await cover_copies.keep(
+                conn, post.id, [a.cover for a in articles], copies or {}, now=now
+            )
             await log.append(
                 conn,
                 at=now,
@@ -422,6 +517,21 @@ class Drafting:
         what else loads a post's images on a person's request (previews, edits). A person is
         one whether they come through the admin or with an API token (security re-check 9)."""
         return loadable.RememberingLoader(self.load_image, owner=_person(owner))
+
+    def post_loader(self, post_id: int, owner: str) -> loadable.Load:
+        """How a preview loads post ``post_id``'s images: a cover kept with the post from its
+        copy (exactly what publishing will upload), anything else as ``loader_for`` does."""
+        load = self.loader_for(owner)
+
+        async def load_for_post(ref: str) -> bytes:
+            if cover_copies.is_url(ref):
+                async with self.engine.connect() as conn:
+                    data = await cover_copies.copy_of(conn, post_id, ref)
+                if data is not None:
+                    return data
+            return await load(ref)
+
+        return load_for_post
 
     async def _resources(
         self, column: ColumnConfig, ids: Sequence[str], load: loadable.Load

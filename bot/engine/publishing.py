@@ -47,8 +47,8 @@ from bot.engine.quota import (
     quota_day,
 )
 from bot.store import accounts as account_store
+from bot.store import cover_copies, log
 from bot.store import events as event_store
-from bot.store import log
 from bot.store import posts as post_store
 from bot.store.installation import installation_id
 
@@ -310,14 +310,16 @@ class PostPublisher(PostRecords):
         """Every article's cover, in push order; one image shared by several is sent once."""
         several = post.article_count > 1
         return [
-            await self._cover_media_id(a.cover, f"article {i + 1}'s cover" if several else "cover")
+            await self._cover_media_id(
+                post.id, a.cover, f"article {i + 1}'s cover" if several else "cover"
+            )
             for i, a in enumerate(post.articles)
         ]
 
-    async def _cover_media_id(self, cover: str, what: str = "cover") -> str:
+    async def _cover_media_id(self, post_id: int, cover: str, what: str = "cover") -> str:
         """The cover as permanent material, uploaded once per account (by content hash)."""
         try:
-            data = await self.load_cover(cover)
+            data = await self._cover_bytes(post_id, cover)
         except UserError as exc:
             # A cover that cannot be read fails this attempt with the reason (a person fixes
             # it and retries); escaping as a bug would retry it every tick forever.
@@ -346,6 +348,21 @@ class PostPublisher(PostRecords):
                 now=self.clock(),
             )
         return media_id
+
+    async def _cover_bytes(self, post_id: int, cover: str) -> bytes:
+        """A local cover read from its file; an http(s) one from the copy kept when the post
+        was stored, never fetched here: a host that stopped answering since would hold every
+        post of the account behind this one (security re-check 8, M3). Raises UserError."""
+        if not cover_copies.is_url(cover):
+            return await self.load_cover(cover)
+        async with self.engine.connect() as conn:
+            data = await cover_copies.copy_of(conn, post_id, cover)
+        if data is None:
+            raise UserError(
+                f"{cover}: no copy of it was kept when the post was stored; retry the post "
+                "once the image loads (a retry keeps one)"
+            )
+        return data
 
     async def send_preview(self, post: Post, openid: str, *, actor: str = "") -> str:
         """Send the post to one reviewer's WeChat (message/mass/preview) before it is

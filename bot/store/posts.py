@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.errors import ConflictError, NotFoundError, UserError
 from bot.domain.models import (
+    FINAL_STATUSES,
     MAX_ARTICLES,
     Article,
     Post,
@@ -21,7 +22,7 @@ from bot.domain.models import (
     Resource,
     can_transition,
 )
-from bot.store import log
+from bot.store import cover_copies, log
 from bot.store.records import article_from_row, post_from_row, post_with, resource_from_row
 from bot.store.tables import UTCDateTime, post_articles, post_resources, posts, resources
 
@@ -243,6 +244,8 @@ async def transition(
     result = await conn.execute(posts.update().where(*guard).values(**values))
     if result.rowcount != 1:
         raise ConflictError(f"post {post.id} changed while you looked at it; reload and retry")
+    if target in FINAL_STATUSES:
+        await cover_copies.release(conn, post.id)
     await log.append(
         conn,
         at=now,

@@ -283,6 +283,22 @@ web_sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# The cover a post's article takes from an http(s) URL, as drafting or an edit loaded it when
+# the post was stored: publishing uploads these bytes and never fetches the editor's URL inside
+# the account's one publishing lane (security re-check 8, M3). Released when the post is
+# published or cancelled (migration 0009).
+cover_copies = sa.Table(
+    "cover_copies",
+    metadata,
+    sa.Column(
+        "post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("kept_at", UTCDateTime, nullable=False),
+)
+
 # Each callback push's signature with the hash of its body, kept for the freshness window:
 # the same pair again is the platform retrying, the same signature with another body a replay.
 callback_signatures = sa.Table(

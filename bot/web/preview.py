@@ -26,7 +26,7 @@ _COVER_CAPTION = {"zh": "封面（在消息列表中显示）", "en": "Cover (sh
 
 async def article_page(services: Services, post: Post, index: int, *, lang: str, owner: str) -> str:
     article = post.articles[index]
-    cover = await _cover(services, article.cover, owner)
+    cover = await _cover(services, post.id, article.cover, owner)
     cover_html = ""
     if cover:
         cover_html = (
@@ -53,15 +53,16 @@ async def article_page(services: Services, post: Post, index: int, *, lang: str,
     )
 
 
-async def _cover(services: Services, cover: str, owner: str) -> str:
-    """The cover as a data URI, or "" when it cannot be read; loaded within ``owner``'s
-    turns at loading images (security re-check 8, M2)."""
+async def _cover(services: Services, post_id: int, cover: str, owner: str) -> str:
+    """The cover as a data URI, or "" when it cannot be read: the copy kept with the post
+    when there is one, else loaded within ``owner``'s turns at loading images (security
+    re-check 8, M2)."""
     from bot.content.covers import thumbnail_data_uri
 
     if not cover:
         return ""
     try:
-        data = await services.drafting.loader_for(owner)(cover)
+        data = await services.drafting.post_loader(post_id, owner)(cover)
         return await offload.run(thumbnail_data_uri, data, COVER_SIZE)
     except (BotError, ValueError):
         return ""

@@ -25,6 +25,16 @@ ZH: dict[str, str] = {
         "栏目 {column}：资源目录中已没有可选用的资源（类型：{kinds}，冷却期 {days} 天）"
     ),
     "the covers of {ids} do not load ({problem})": "{ids} 的封面无法加载（{problem}）",
+    "cover {cover} cannot be kept for publishing: {reason}": "封面 {cover} 无法留存以供发布：{reason}",
+    "{cover}: no copy of it was kept when the post was stored; retry the post once the image loads (a retry keeps one)": (
+        "{cover}：保存文章时没有留存它的副本；请在图片能打开后重试这篇文章（重试时会留存副本）"
+    ),
+    "the covers kept for unpublished posts would pass {limit} MB; publish or cancel posts, or use smaller covers": (
+        "未发布文章留存的封面将超过 {limit} MB；请先发布或取消一些文章，或改用更小的封面"
+    ),
+    "image {ref}: publishing reads only local files and kept copies": (
+        "图片 {ref}：发布时只读取本地文件和已留存的封面副本"
+    ),
     "no column named {name} in the configuration": "配置中没有名为 {name} 的栏目",
     "no account named {name} in the configuration": "配置中没有名为 {name} 的公众号",
     "no account named {name}": "没有名为 {name} 的公众号",

@@ -1,0 +1,126 @@
+"""The covers posts take from http(s) URLs, kept with the post when it is stored.
+
+Publishing used to fetch each cover from the editor's URL at publish time, inside the account's
+one publishing lane, so a host that had since stopped answering held every post of the account
+behind it (security re-check 8, M3). Drafting and edits now keep the bytes they loaded and
+checked, in the same transaction that stores the post; publishing uploads those. A post's copies
+are exactly its current URL covers', and go when it is published or cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.errors import UserError
+from bot.domain.models import FINAL_STATUSES
+from bot.store.tables import cover_copies, post_articles, posts
+
+# What every unpublished post's copies may take together. Each copy is one fetched image
+# (bot.content.images.MAX_FETCH_BYTES at most); past this a draft or an edit that would keep
+# another is refused until posts are published or cancelled.
+MAX_KEPT_BYTES = 512 * 1024 * 1024
+
+
+def is_url(cover: str) -> bool:
+    """Whether a cover is fetched (and so kept) rather than read from a local file."""
+    return cover.startswith(("http://", "https://"))
+
+
+async def kept_urls(conn: AsyncConnection, post_id: int) -> set[str]:
+    rows = await conn.execute(
+        sa.select(cover_copies.c.url).where(cover_copies.c.post_id == post_id)
+    )
+    return set(rows.scalars())
+
+
+async def copy_of(conn: AsyncConnection, post_id: int, url: str) -> bytes | None:
+    """The bytes kept for ``post_id``'s cover at ``url``, or None when none were kept."""
+    row = await conn.execute(
+        sa.select(cover_copies.c.data).where(
+            cover_copies.c.post_id == post_id, cover_copies.c.url == url
+        )
+    )
+    return row.scalar_one_or_none()
+
+
+async def keep(
+    conn: AsyncConnection,
+    post_id: int,
+    covers: Iterable[str],
+    new: Mapping[str, bytes],
+    *,
+    now: datetime,
+) -> None:
+    """Make ``post_id``'s copies those of its ``covers`` (every article's, as stored now):
+    copies of covers it no longer has go, ``new`` ones (url -> bytes) are added. Copies of
+    posts already published or cancelled are dropped on the way. Raises UserError when the
+    new ones would take every post's copies past MAX_KEPT_BYTES (the caller's transaction,
+    which stores the post, is then rolled back)."""
+    wanted = {c for c in covers if is_url(c)}
+    await conn.execute(
+        cover_copies.delete().where(
+            cover_copies.c.post_id == post_id, cover_copies.c.url.not_in(wanted)
+        )
+    )
+    await conn.execute(
+        cover_copies.delete().where(
+            cover_copies.c.post_id.in_(
+                sa.select(posts.c.id).where(posts.c.status.in_([s.value for s in FINAL_STATUSES]))
+            )
+        )
+    )
+    added = {url: data for url, data in new.items() if url in wanted}
+    if not added:
+        return
+    await _refuse_past_limit(conn, sum(len(d) for d in added.values()))
+    await conn.execute(
+        cover_copies.delete().where(
+            cover_copies.c.post_id == post_id, cover_copies.c.url.in_(list(added))
+        )
+    )
+    await conn.execute(
+        cover_copies.insert(),
+        [
+            {"post_id": post_id, "url": url, "data": data, "size": len(data), "kept_at": now}
+            for url, data in added.items()
+        ],
+    )
+
+
+async def _refuse_past_limit(conn: AsyncConnection, adding: int) -> None:
+    kept = await conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(cover_copies.c.size), 0)))
+    if int(kept or 0) + adding > MAX_KEPT_BYTES:
+        limit = MAX_KEPT_BYTES // (1024 * 1024)
+        raise UserError(
+            f"the covers kept for unpublished posts would pass {limit} MB; publish or cancel "
+            "posts, or use smaller covers"
+        )
+
+
+async def release(conn: AsyncConnection, post_id: int) -> None:
+    """A post published or cancelled no longer needs its copies."""
+    await conn.execute(cover_copies.delete().where(cover_copies.c.post_id == post_id))
+
+
+async def posts_missing_copies(conn: AsyncConnection) -> list[int]:
+    """Unpublished posts with an http(s) cover of which no copy is kept: those stored before
+    copies were (migration 0009). Oldest first."""
+    unfinished = posts.c.status.not_in([s.value for s in FINAL_STATUSES])
+    kept = sa.select(cover_copies.c.post_id, cover_copies.c.url)
+    headline = sa.select(posts.c.id, posts.c.cover).where(unfinished)
+    more = (
+        sa.select(post_articles.c.post_id, post_articles.c.cover)
+        .join(posts, posts.c.id == post_articles.c.post_id)
+        .where(unfinished)
+    )
+    have = {(post_id, url) for post_id, url in await conn.execute(kept)}
+    missing = {
+        post_id
+        for query in (headline, more)
+        for post_id, cover in await conn.execute(query)
+        if is_url(cover) and (post_id, cover) not in have
+    }
+    return sorted(missing)

@@ -1,0 +1,43 @@
+"""cover_copies: the bytes of each post's http(s) covers, kept when the post is stored
+
+Publishing fetched a post's cover from the editor's URL at publish time, inside the account's
+one publishing lane: a host that had since stopped answering held every post of the account
+behind it for up to five fetches of 20 s (security re-check 8, M3). Drafting and edits now keep
+the cover they loaded and checked, with the post, and publishing uploads that copy.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-30 09:10:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.store.tables
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cover_copies",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("kept_at", bot.store.tables.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_cover_copies_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("post_id", "url", name=op.f("pk_cover_copies")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("cover_copies")
