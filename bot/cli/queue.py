@@ -81,7 +81,7 @@ async def cmd_queue_action(args: argparse.Namespace) -> int:
         elif args.action == "cancel":
             post = await review.cancel(args.id, actor=actor)
         elif args.action == "retry":
-            await svc.drafting.keep_copies_of(args.id, actor=actor)  # see bot.web.actions
+            await svc.drafting.keep_copies_before_retry(args.id, actor=actor)  # see bot.web.actions
             post = await review.retry(args.id, actor=actor)
         else:
             async with svc.engine.connect() as conn:

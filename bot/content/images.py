@@ -306,6 +306,32 @@ def platform_cover(data: bytes) -> tuple[bytes, str]:
     return prepare_cover(data, kind="image"), "cover.jpg"
 
 
+# A cover kept with its post (bot.store.cover_copies) is what publishing will upload: at most
+# this size and this many pixels on its longest side. The chat list shows a headline cover at
+# most 900 px wide (2.35:1); 1,280 px leaves room for the platform's own crops.
+KEPT_COVER_BYTES = 1024 * 1024
+KEPT_COVER_SIDE = 1280
+
+
+def kept_cover(data: bytes) -> bytes:
+    """A cover as it is kept with its post: a JPEG or PNG within KEPT_COVER_BYTES and
+    KEPT_COVER_SIDE as it is; anything else (another format, a bigger image, one padded with
+    bytes after the picture) re-encoded as a JPEG within both, so a copy costs what the picture
+    is worth and not what the server sent (security re-check 10, M1). Raises
+    ContentRejectedError for data that is not a readable image."""
+    image = _open_image(data)
+    if (
+        image.format in ("JPEG", "PNG")
+        and len(data) <= KEPT_COVER_BYTES
+        and max(image.size) <= KEPT_COVER_SIDE
+    ):
+        return data
+    encoded, _ = prepare_image(
+        data, max_bytes=KEPT_COVER_BYTES, formats=("jpeg",), max_side=KEPT_COVER_SIDE
+    )
+    return encoded
+
+
 def image_format(path: str) -> str | None:
     """The format of the image file at ``path`` by its contents ("JPEG", "WEBP" …), or None
     when it is not an image Pillow can read. Reads the header only."""

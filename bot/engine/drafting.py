@@ -26,7 +26,7 @@ from bot.domain.errors import (
     TransientError,
     UserError,
 )
-from bot.domain.models import Article, Post, PostStatus, Resource
+from bot.domain.models import FINAL_STATUSES, Article, Post, PostStatus, Resource
 from bot.engine import loadable
 from bot.i18n import text as msg
 from bot.store import accounts as account_store
@@ -133,7 +133,14 @@ class Drafting:
         now = self.clock()
         async with self.engine.begin() as conn:
             post_id = await post_store.create(conn, new, now=now, actor=actor)
-            await cover_copies.keep(conn, post_id, [a.cover for a in articles], copies, now=now)
+            await cover_copies.keep(
+                conn,
+                post_id,
+                [a.cover for a in articles],
+                copies,
+                now=now,
+                owner=post_store.person(actor),
+            )
             post = await post_store.get(conn, post_id)
         return Draft(post, findings)
 
@@ -250,7 +257,8 @@ class Drafting:
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
         async with self.engine.connect() as conn:
             kept = await cover_copies.kept_urls(conn, post_id)
-        copies = await self._cover_copies(articles, load, kept=kept)
+        with offload.owned_by(actor):
+            copies = await self._cover_copies(articles, load, kept=kept, lane=offload.run_limited)
         return Draft(await self._store_articles(post, articles, actor, detail, copies), findings)
 
     async def _loadable_cover(self, cover: str, load: loadable.Load) -> str:
@@ -293,27 +301,31 @@ class Drafting:
         return post
 
     async def _cover_copies(
-        self, articles: Sequence[Article], load: loadable.Load, *, kept: Iterable[str] = ()
+        self,
+        articles: Sequence[Article],
+        load: loadable.Load,
+        *,
+        kept: Iterable[str] = (),
+        lane: Offloaded | None = None,
     ) -> dict[str, bytes]:
-        """The bytes of each http(s) cover of ``articles`` not ``kept`` with the post yet, to
-        store with it: publishing uploads these and never fetches the URL again (security
-        re-check 8, M3). They come from ``load``, which remembers what this draft or edit
-        already loaded and checked. Raises UserError naming a cover that does not load or is
-        not an image: the post is then not stored."""
-        from bot.content.images import image_problem
+        """Each http(s) cover of ``articles`` not ``kept`` with the post yet, as it is kept
+        with it (``kept_cover``: at most 1 MB and 1,280 px, re-encoded by ``lane``, off the
+        loop): publishing uploads these and never fetches the URL again (security re-check 8,
+        M3). The bytes come from ``load``, which remembers what this draft or edit already
+        loaded. Raises UserError naming a cover that does not load or is not an image: the
+        post is then not stored."""
+        from bot.content.images import kept_cover
+        from bot.engine import offload
 
+        offloaded = lane or offload.run
         copies: dict[str, bytes] = {}
         for cover in dict.fromkeys(a.cover for a in articles):  # each image once
             if not cover_copies.is_url(cover) or cover in kept:
                 continue
             try:
-                data = await load(cover)
+                copies[cover] = await offloaded(kept_cover, await load(cover))
             except (UserError, TransientError) as exc:
                 raise UserError(f"cover {cover} cannot be kept for publishing: {exc}") from exc
-            problem = image_problem(data)
-            if problem:
-                raise UserError(f"cover {cover} cannot be kept for publishing: {problem}")
-            copies[cover] = data
         return copies
 
     async def keep_missing_copies(self, seconds: float = CATCH_UP_SECONDS) -> int:
@@ -321,7 +333,7 @@ class Drafting:
         kept with their post (migration 0009), so that publishing finds them; returns how many
         posts got theirs. Runs before publishing starts, for ``seconds`` at most. A post whose
         cover does not load now is logged (step "cover") and left: publishing fails it naming
-        the cover, and an edit that saves it keeps one."""
+        the cover, and a retry keeps the copy first (``keep_copies_of``)."""
         done = 0
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
@@ -351,13 +363,24 @@ class Drafting:
             return 0
         return 1
 
+    async def keep_copies_before_retry(self, post_id: int, *, actor: str) -> None:
+        """A failed post stored before covers were kept with their post, whose cover did not
+        load when the service started, keeps its copies before ``actor`` retries it (or the
+        retry is refused with the reason). Any other post is left to the retry's own checks."""
+        async with self.engine.connect() as conn:
+            post = await post_store.get(conn, post_id)
+        if post.status is PostStatus.FAILED:
+            await self.keep_copies_of(post_id, actor=actor)
+
     async def keep_copies_of(self, post_id: int, *, actor: str = "") -> None:
         """Keep the copies ``post_id`` lacks (a post stored before covers were kept with their
-        post, whose cover did not load when the service started): at start, and before a
-        person retries it. Raises UserError naming a cover that cannot be kept."""
+        post): at start, and before a person retries it. Raises UserError naming a cover that
+        cannot be kept."""
         async with self.engine.connect() as conn:
             post = await post_store.get(conn, post_id)
             kept = await cover_copies.kept_urls(conn, post_id)
+        if post.status in FINAL_STATUSES:
+            return  # nothing left to publish
         copies = await self._cover_copies(post.articles, self.loader_for(actor), kept=kept)
         if not copies:
             return
@@ -365,7 +388,9 @@ class Drafting:
             # The post as it is now: an edit meanwhile kept its own copies.
             current = await post_store.get(conn, post_id)
             covers = [a.cover for a in current.articles]
-            await cover_copies.keep(conn, post_id, covers, copies, now=self.clock())
+            await cover_copies.keep(
+                conn, post_id, covers, copies, now=self.clock(), owner=post_store.person(actor)
+            )
 
     async def _store_articles(
         self,
@@ -383,7 +408,12 @@ class Drafting:
             if not changed:
                 raise ConflictError(f"post {post.id} changed while you edited it; reload and retry")
             await cover_copies.keep(
-                conn, post.id, [a.cover for a in articles], copies or {}, now=now
+                conn,
+                post.id,
+                [a.cover for a in articles],
+                copies or {},
+                now=now,
+                owner=post_store.person(actor),
             )
             await log.append(
                 conn,

@@ -18,10 +18,11 @@ from bot.domain.errors import UserError
 from bot.domain.models import FINAL_STATUSES
 from bot.store.tables import cover_copies, post_articles, posts
 
-# What every unpublished post's copies may take together. Each copy is one fetched image
-# (bot.content.images.MAX_FETCH_BYTES at most); past this a draft or an edit that would keep
-# another is refused until posts are published or cancelled.
-MAX_KEPT_BYTES = 512 * 1024 * 1024
+# What one person's copies (of posts not yet published or cancelled) may take together; past
+# this their draft, edit or retry that would keep another is refused, and no one else's.
+# Copies kept for schedules and the CLI (owner "") are the operator's and have no limit. Each
+# copy is at most bot.content.images.KEPT_COVER_BYTES, so this is 64 covers at the least.
+PERSON_KEPT_BYTES = 64 * 1024 * 1024
 
 
 def is_url(cover: str) -> bool:
@@ -53,12 +54,13 @@ async def keep(
     new: Mapping[str, bytes],
     *,
     now: datetime,
+    owner: str = "",
 ) -> None:
     """Make ``post_id``'s copies those of its ``covers`` (every article's, as stored now):
-    copies of covers it no longer has go, ``new`` ones (url -> bytes) are added. Copies of
-    posts already published or cancelled are dropped on the way. Raises UserError when the
-    new ones would take every post's copies past MAX_KEPT_BYTES (the caller's transaction,
-    which stores the post, is then rolled back)."""
+    copies of covers it no longer has go, ``new`` ones (url -> bytes, kept for ``owner``) are
+    added. Copies of posts already published or cancelled are dropped on the way. Raises
+    UserError when the new ones would take ``owner``'s copies past PERSON_KEPT_BYTES (the
+    caller's transaction, which stores the post, is then rolled back)."""
     wanted = {c for c in covers if is_url(c)}
     await conn.execute(
         cover_copies.delete().where(
@@ -75,7 +77,8 @@ async def keep(
     added = {url: data for url, data in new.items() if url in wanted}
     if not added:
         return
-    await _refuse_past_limit(conn, sum(len(d) for d in added.values()))
+    if owner:
+        await _refuse_past_share(conn, owner, sum(len(d) for d in added.values()))
     await conn.execute(
         cover_copies.delete().where(
             cover_copies.c.post_id == post_id, cover_copies.c.url.in_(list(added))
@@ -84,19 +87,30 @@ async def keep(
     await conn.execute(
         cover_copies.insert(),
         [
-            {"post_id": post_id, "url": url, "data": data, "size": len(data), "kept_at": now}
+            {
+                "post_id": post_id,
+                "url": url,
+                "data": data,
+                "size": len(data),
+                "owner": owner,
+                "kept_at": now,
+            }
             for url, data in added.items()
         ],
     )
 
 
-async def _refuse_past_limit(conn: AsyncConnection, adding: int) -> None:
-    kept = await conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(cover_copies.c.size), 0)))
-    if int(kept or 0) + adding > MAX_KEPT_BYTES:
-        limit = MAX_KEPT_BYTES // (1024 * 1024)
+async def _refuse_past_share(conn: AsyncConnection, owner: str, adding: int) -> None:
+    kept = await conn.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(cover_copies.c.size), 0)).where(
+            cover_copies.c.owner == owner
+        )
+    )
+    if int(kept or 0) + adding > PERSON_KEPT_BYTES:
+        limit = PERSON_KEPT_BYTES // (1024 * 1024)
         raise UserError(
-            f"the covers kept for unpublished posts would pass {limit} MB; publish or cancel "
-            "posts, or use smaller covers"
+            f"the covers kept for your unpublished posts would pass {limit} MB; publish or "
+            "cancel some of your posts, or use smaller covers"
         )
 
 

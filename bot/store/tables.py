@@ -283,10 +283,10 @@ web_sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
-# The cover a post's article takes from an http(s) URL, as drafting or an edit loaded it when
-# the post was stored: publishing uploads these bytes and never fetches the editor's URL inside
-# the account's one publishing lane (security re-check 8, M3). Released when the post is
-# published or cancelled (migration 0009).
+# The cover a post's article takes from an http(s) URL, as drafting or an edit loaded and
+# checked it when the post was stored (bot.content.images.kept_cover): publishing uploads these
+# bytes and never fetches the editor's URL inside the account's one publishing lane (security
+# re-check 8, M3). Released when the post is published or cancelled (migration 0009).
 cover_copies = sa.Table(
     "cover_copies",
     metadata,
@@ -294,9 +294,13 @@ cover_copies = sa.Table(
         "post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("url", sa.Text, primary_key=True),
-    sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
+    # The person whose draft, edit or retry kept it ("" for schedules and the CLI): each
+    # person's copies together have a limit (bot.store.cover_copies.PERSON_KEPT_BYTES).
+    sa.Column("owner", sa.String(100), nullable=False, index=True),
     sa.Column("kept_at", UTCDateTime, nullable=False),
+    # Last: SQLite reads a row's columns in order, so summing ``size`` skips the image.
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 # Each callback push's signature with the hash of its body, kept for the freshness window:

@@ -56,7 +56,7 @@ async def run_action(
     if action == "retry":
         # A post stored before covers were kept, whose cover did not load at start, keeps its
         # copy now or is not retried (publishing never fetches a cover itself).
-        await services.drafting.keep_copies_of(post_id, actor=actor)
+        await services.drafting.keep_copies_before_retry(post_id, actor=actor)
         return await review.retry(post_id, actor=actor)
     if action == "resolve":
         published = forms.boolean(values, "published")

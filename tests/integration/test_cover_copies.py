@@ -99,9 +99,11 @@ async def _stored(rig: WebRig, post_id: int) -> tuple[str, object]:
     return post.cover, post.updated_at
 
 
-async def _set_cover(rig: WebRig, post_id: int, cover: str) -> aiohttp.ClientResponse:
+async def _set_cover(
+    rig: WebRig, post_id: int, cover: str, *, role: str = "editor"
+) -> aiohttp.ClientResponse:
     return await rig.client.patch(
-        f"/api/posts/{post_id}", json={"cover": cover}, headers=rig.bearer("editor")
+        f"/api/posts/{post_id}", json={"cover": cover}, headers=rig.bearer(role)
     )
 
 
@@ -182,14 +184,17 @@ async def test_a_changed_cover_replaces_its_copy_and_cancelling_releases_it(
     assert await _copies(engine) == {}
 
 
-async def test_copies_past_the_limit_are_refused_and_nothing_is_stored(
+async def test_one_persons_copies_have_a_limit_that_leaves_everyone_else_theirs(
     rig: WebRig, net: Net, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One editor cannot fill the disk with copies (re-check 9, M-C): past the limit of every
-    unpublished post's copies together, an edit that would keep another is refused."""
+    """Re-check 10, M1: the copies' limit was one pool for the whole service, so one editor
+    who filled it with far-future posts stopped every draft and cover edit, scheduled ones
+    included. Each person now has a share of their own; what a schedule or the CLI keeps
+    counts against no one's. (Re-check 9, M-C: a refused edit stores nothing.)"""
     first = await _draft(rig, at="2099-01-01T08:00")
     second = await _draft(rig, at="2099-01-02T08:00")
-    monkeypatch.setattr(cover_copies, "MAX_KEPT_BYTES", len(IMAGES[COVER_A]) + 10)
+    third = await _draft(rig, at="2099-01-03T08:00")
+    monkeypatch.setattr(cover_copies, "PERSON_KEPT_BYTES", len(IMAGES[COVER_A]) + 10)
     assert (await _set_cover(rig, first, COVER_A)).status == 200
     # The same post's cover replaced: its old copy goes, so this one fits.
     assert (await _set_cover(rig, first, COVER_B)).status == 200
@@ -198,7 +203,23 @@ async def test_copies_past_the_limit_are_refused_and_nothing_is_stored(
     assert refused.status in (400, 422)
     assert "MB" in (await refused.json())["error"]
     assert await _stored(rig, second) == before
-    assert set(await _copies(rig.services.engine)) == {(first, COVER_B)}
+    # Another person, and the operator's CLI, still keep theirs.
+    assert (await _set_cover(rig, third, COVER_A, role="admin")).status == 200
+    async with rig.services.engine.connect() as conn:
+        post = await post_store.get(conn, second)
+    await rig.services.drafting.edit(
+        second,
+        title=post.title,
+        digest=post.digest,
+        markdown=post.markdown,
+        cover=COVER_A,
+        actor="cli:root",
+    )
+    assert set(await _copies(rig.services.engine)) == {
+        (first, COVER_B),
+        (second, COVER_A),
+        (third, COVER_A),
+    }
 
 
 async def test_the_preview_shows_the_kept_cover_without_fetching(rig: WebRig, net: Net) -> None:
@@ -326,3 +347,8 @@ async def test_a_post_without_its_copy_fails_at_once_naming_the_cover(
     done = await asyncio.wait_for(rig.services.worker.run_due(max_wait=20), timeout=30)
     assert [(p.id, p.status) for p in done] == [(post_id, PostStatus.PUBLISHED)]
     assert net.calls == []
+    # A retry of a published post is refused without loading (or keeping) anything.
+    again = await rig.client.post(f"/api/posts/{post_id}/retry", headers=rig.bearer("editor"))
+    assert again.status == 409, await again.text()
+    assert net.calls == []
+    assert await _copies(rig.services.engine) == {}

@@ -13,11 +13,14 @@ from PIL import Image, PngImagePlugin
 
 from bot.content.images import (
     BODY_IMAGE_BYTES,
+    KEPT_COVER_BYTES,
+    KEPT_COVER_SIDE,
     THUMB_BYTES,
     cover_crops,
     fetch_host,
     fetch_image,
     is_public_address,
+    kept_cover,
     prepare_cover,
     prepare_image,
     rehost_images,
@@ -287,6 +290,33 @@ def test_image_covers_are_jpeg_and_keep_their_size() -> None:
     data = prepare_cover(png((1000, 425)), kind="image")
     image = Image.open(io.BytesIO(data))
     assert image.format == "JPEG" and image.size == (1000, 425)
+
+
+def test_a_kept_cover_within_the_limits_is_kept_as_it_is() -> None:
+    small = png((900, 383))
+    assert kept_cover(small) == small
+
+
+def test_a_kept_cover_padded_with_junk_costs_what_the_picture_is_worth() -> None:
+    """Security re-check 10, M1: a 2 KB PNG padded to 5 MB passed the header check and was
+    kept as 5 MB. It is re-encoded: the copy is the picture, not what the server sent."""
+    padded = png((240, 102)) + os.urandom(5 * 1024 * 1024)
+    kept = kept_cover(padded)
+    assert len(kept) < 100 * 1024
+    image = Image.open(io.BytesIO(kept))
+    assert image.format == "JPEG" and image.size == (240, 102)
+
+
+def test_a_large_kept_cover_is_made_a_jpeg_within_both_limits() -> None:
+    kept = kept_cover(noisy((3000, 1277), "PNG"))
+    image = Image.open(io.BytesIO(kept))
+    assert image.format == "JPEG" and len(kept) <= KEPT_COVER_BYTES
+    assert max(image.size) <= KEPT_COVER_SIDE
+
+
+def test_a_kept_cover_that_is_no_image_is_refused() -> None:
+    with pytest.raises(ContentRejectedError):
+        kept_cover(b"<html>moved</html>")
 
 
 # --- cover crops ------------------------------------------------------------------------------

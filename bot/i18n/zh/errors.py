@@ -29,8 +29,8 @@ ZH: dict[str, str] = {
     "{cover}: no copy of it was kept when the post was stored; retry the post once the image loads (a retry keeps one)": (
         "{cover}：保存文章时没有留存它的副本；请在图片能打开后重试这篇文章（重试时会留存副本）"
     ),
-    "the covers kept for unpublished posts would pass {limit} MB; publish or cancel posts, or use smaller covers": (
-        "未发布文章留存的封面将超过 {limit} MB；请先发布或取消一些文章，或改用更小的封面"
+    "the covers kept for your unpublished posts would pass {limit} MB; publish or cancel some of your posts, or use smaller covers": (
+        "你的未发布文章留存的封面将超过 {limit} MB；请先发布或取消你的一些文章，或改用更小的封面"
     ),
     "image {ref}: publishing reads only local files and kept copies": (
         "图片 {ref}：发布时只读取本地文件和已留存的封面副本"

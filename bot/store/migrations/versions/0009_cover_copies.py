@@ -3,7 +3,9 @@
 Publishing fetched a post's cover from the editor's URL at publish time, inside the account's
 one publishing lane: a host that had since stopped answering held every post of the account
 behind it for up to five fetches of 20 s (security re-check 8, M3). Drafting and edits now keep
-the cover they loaded and checked, with the post, and publishing uploads that copy.
+the cover they loaded and checked, with the post, and publishing uploads that copy. Each
+person's copies together have a limit (``owner``): one editor cannot use up everyone's room
+(security re-check 10, M1).
 
 Revision ID: 0009
 Revises: 0008
@@ -26,9 +28,11 @@ def upgrade() -> None:
         "cover_copies",
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("owner", sa.String(length=100), nullable=False),
         sa.Column("kept_at", bot.store.tables.UTCDateTime(), nullable=False),
+        # Last: SQLite reads a row's columns in order, so summing ``size`` skips the image.
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"],
             ["posts.id"],
@@ -37,7 +41,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("post_id", "url", name=op.f("pk_cover_copies")),
     )
+    op.create_index(op.f("ix_cover_copies_owner"), "cover_copies", ["owner"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_cover_copies_owner"), table_name="cover_copies")
     op.drop_table("cover_copies")
