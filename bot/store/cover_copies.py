@@ -8,6 +8,7 @@ are exactly its current URL covers', and go when it is published or cancelled.""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -23,6 +24,10 @@ from bot.store.tables import cover_copies, post_articles, posts
 # Copies kept for schedules and the CLI (owner "") are the operator's and have no limit. Each
 # copy is at most bot.content.images.KEPT_COVER_BYTES, so this is 64 covers at the least.
 PERSON_KEPT_BYTES = 64 * 1024 * 1024
+
+
+def _key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def is_url(cover: str) -> bool:
@@ -41,7 +46,7 @@ async def copy_of(conn: AsyncConnection, post_id: int, url: str) -> bytes | None
     """The bytes kept for ``post_id``'s cover at ``url``, or None when none were kept."""
     row = await conn.execute(
         sa.select(cover_copies.c.data).where(
-            cover_copies.c.post_id == post_id, cover_copies.c.url == url
+            cover_copies.c.post_id == post_id, cover_copies.c.url_sha256 == _key(url)
         )
     )
     return row.scalar_one_or_none()
@@ -64,7 +69,8 @@ async def keep(
     wanted = {c for c in covers if is_url(c)}
     await conn.execute(
         cover_copies.delete().where(
-            cover_copies.c.post_id == post_id, cover_copies.c.url.not_in(wanted)
+            cover_copies.c.post_id == post_id,
+            cover_copies.c.url_sha256.not_in([_key(url) for url in wanted]),
         )
     )
     await conn.execute(
@@ -81,7 +87,8 @@ async def keep(
         await _refuse_past_share(conn, owner, sum(len(d) for d in added.values()))
     await conn.execute(
         cover_copies.delete().where(
-            cover_copies.c.post_id == post_id, cover_copies.c.url.in_(list(added))
+            cover_copies.c.post_id == post_id,
+            cover_copies.c.url_sha256.in_([_key(url) for url in added]),
         )
     )
     await conn.execute(
@@ -89,6 +96,7 @@ async def keep(
         [
             {
                 "post_id": post_id,
+                "url_sha256": _key(url),
                 "url": url,
                 "data": data,
                 "size": len(data),

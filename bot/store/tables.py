@@ -293,7 +293,10 @@ cover_copies = sa.Table(
     sa.Column(
         "post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     ),
-    sa.Column("url", sa.Text, primary_key=True),
+    # The URL's SHA-256: a key of bounded size (a 2,000-character URL of Chinese characters
+    # is more than PostgreSQL indexes).
+    sa.Column("url_sha256", sa.String(64), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     # The person whose draft, edit or retry kept it ("" for schedules and the CLI): each
     # person's copies together have a limit (bot.store.cover_copies.PERSON_KEPT_BYTES).

@@ -352,3 +352,16 @@ async def test_a_post_without_its_copy_fails_at_once_naming_the_cover(
     assert again.status == 409, await again.text()
     assert net.calls == []
     assert await _copies(rig.services.engine) == {}
+
+
+async def test_a_copy_of_a_cover_at_a_long_chinese_address_is_kept(engine: AsyncEngine) -> None:
+    """On PostgreSQL too: a cover field may hold 2,000 characters, which as UTF-8 is more than
+    a PostgreSQL index entry takes; copies are keyed by the address's SHA-256."""
+    url = "https://img.example.org/" + "封面" * 985
+    post_id = await _legacy_post(engine, url)
+    async with engine.begin() as conn:
+        await cover_copies.keep(conn, post_id, [url], {url: IMAGES[COVER_A]}, now=datetime.now(UTC))
+    async with engine.connect() as conn:
+        assert await cover_copies.copy_of(conn, post_id, url) == IMAGES[COVER_A]
+        assert await cover_copies.kept_urls(conn, post_id) == {url}
+        assert await cover_copies.posts_missing_copies(conn) == []

@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.create_table(
         "cover_copies",
         sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("url_sha256", sa.String(length=64), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("owner", sa.String(length=100), nullable=False),
@@ -39,7 +40,7 @@ def upgrade() -> None:
             name=op.f("fk_cover_copies_post_id_posts"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("post_id", "url", name=op.f("pk_cover_copies")),
+        sa.PrimaryKeyConstraint("post_id", "url_sha256", name=op.f("pk_cover_copies")),
     )
     op.create_index(op.f("ix_cover_copies_owner"), "cover_copies", ["owner"])
 
