@@ -342,6 +342,17 @@ def image_format(path: str) -> str | None:
         return None
 
 
+def decode_problem(data: bytes) -> str:
+    """Why ``data`` cannot be used as an image once decoded whole ("" when it can): what
+    ``image_problem`` finds, and a picture cut short or damaged past its header, which only
+    decoding finds (CPU work: run it off the loop)."""
+    try:
+        _open_image(data)
+    except ContentRejectedError as exc:
+        return str(exc)
+    return ""
+
+
 def image_problem(data: bytes) -> str:
     """Why ``data`` is not an image the service can use ("" when it is). Reads the header
     and checks the size, without decoding the pixels."""

@@ -155,6 +155,9 @@ class Post:
     more_articles: list[Article] = field(default_factory=list)
     created_by: str = ""  # the user who drafted it ("" for the CLI and the scheduler)
     edited_by: str = ""  # the user who last changed its content
+    # A digest of the images kept for its http(s) covers (bot.store.cover_copies): the same
+    # address can serve another picture at the next edit, and a reviewer approves pictures.
+    covers_digest: str = ""
 
     @property
     def articles(self) -> list[Article]:
@@ -177,13 +180,16 @@ class Post:
     @property
     def version(self) -> str:
         """A digest of everything a reviewer reads (each article's text, links and cover,
-        in order, and how it is delivered): an approval names the version it approves, so
-        an edit made meanwhile is never approved unseen."""
+        in order, the images kept for its covers, and how it is delivered): an approval names
+        the version it approves, so an edit made meanwhile is never approved unseen."""
         content = [
             [a.title, a.author, a.digest, a.markdown, a.content_html, a.content_source_url, a.cover]
             for a in self.articles
         ]
-        data = json.dumps([self.delivery.value, content], ensure_ascii=False)
+        parts: list[object] = [self.delivery.value, content]
+        if self.covers_digest:  # (a post without kept covers keeps the version it had)
+            parts.append(self.covers_digest)
+        data = json.dumps(parts, ensure_ascii=False)
         return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
     @property

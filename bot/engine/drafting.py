@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,23 @@ Clock = Callable[[], datetime]
 EDITABLE = (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.QUEUED)
 Uploader = Callable[[str, bytes, str], Awaitable[str]]  # (account, data, filename) -> url
 Offloaded = Callable[..., Awaitable[Any]]  # offload.run or offload.run_limited
+# Drafts one person (through the admin or an API token) runs at once, and how many more of
+# theirs may wait: a draft's CPU work (rendering, image conversion, the covers' copies) goes to
+# the worker pool everyone shares, so thirty drafts of one editor's made another's "publish
+# now" wait 151 s (security re-check 11, M3). Schedules' and the CLI's drafts are not held.
+DRAFTS_PER_PERSON = 2
+DRAFTS_WAITING_PER_PERSON = 100
+
+
+class DraftsBusyError(UserError):
+    """This person already has DRAFTS_WAITING_PER_PERSON drafts waiting."""
+
+    http_status = 429
+
+    def __init__(self) -> None:
+        super().__init__(msg("too many of your drafts are waiting; try again when some are done"))
+
+
 # How long publishing waits at start for the covers of posts stored before covers were kept
 # with their post (keep_missing_copies): a cover host that hangs holds it back this long at most.
 CATCH_UP_SECONDS = 60.0
@@ -99,6 +117,19 @@ class Drafting:
                 f"a post features at most {MAX_RESOURCES_PER_POST} resources; "
                 f"{len(resource_ids)} were named"
             )
+        async with _draft_turn(post_store.person(actor)):
+            return await self._draft(column, resource_ids, at, due_now, actor, review, force)
+
+    async def _draft(
+        self,
+        column: ColumnConfig,
+        resource_ids: Sequence[str],
+        at: datetime | None,
+        due_now: bool,
+        actor: str,
+        review: bool | None,
+        force: bool,
+    ) -> Draft:
         load = self.loader_for(actor)
         chosen = await self._resources(column, resource_ids, load)
         if resource_ids and not force:
@@ -741,6 +772,43 @@ def _refuse_control_characters(name: str, value: str, *, lines: bool = False) ->
     if found:
         code = f"U+{ord(found.group()):04X}"
         raise UserError(f"{name}: control character {code} at position {found.start() + 1}")
+
+
+@dataclass
+class _Turns:
+    """One person's turns at drafting on one event loop."""
+
+    running: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DRAFTS_PER_PERSON))
+    waiting: int = 0
+
+
+_draft_turns: weakref.WeakValueDictionary[tuple[str, asyncio.AbstractEventLoop], _Turns] = (
+    weakref.WeakValueDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def _draft_turn(person: str) -> AsyncIterator[None]:
+    """``person``'s turn to draft (DRAFTS_PER_PERSON at once); "" (schedules, the CLI) has no
+    turns to wait for. Raises DraftsBusyError past DRAFTS_WAITING_PER_PERSON waiting."""
+    if not person:
+        yield
+        return
+    key = (person, asyncio.get_running_loop())
+    turns = _draft_turns.get(key)
+    if turns is None:
+        turns = _draft_turns[key] = _Turns()
+    if turns.running.locked() and turns.waiting >= DRAFTS_WAITING_PER_PERSON:
+        raise DraftsBusyError()
+    turns.waiting += 1
+    try:
+        await turns.running.acquire()
+    finally:
+        turns.waiting -= 1
+    try:
+        yield
+    finally:
+        turns.running.release()
 
 
 def _person(actor: str) -> str:

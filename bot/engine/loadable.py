@@ -90,7 +90,8 @@ async def cover_problem(resource: Resource, load: Load) -> tuple[str, bool]:
     if not resource.cover:
         return "", False
     from bot.content import checks
-    from bot.content.images import image_problem
+    from bot.content.images import decode_problem
+    from bot.engine import offload
 
     refused = [f.message for f in checks.check_cover(resource.cover) if f.severity == "error"]
     if refused:
@@ -101,7 +102,9 @@ async def cover_problem(resource: Resource, load: Load) -> tuple[str, bool]:
         return str(exc), False
     except UserError as exc:  # ContentRejectedError too: refused, unreadable, not found
         return str(exc), True
-    problem = await asyncio.to_thread(image_problem, data)  # reads the header only
+    # Decoded whole, as keeping the copy and re-hosting will: a picture cut short passes a look
+    # at its header, and was then chosen first by every draft and failed it (re-check 11, M2).
+    problem = await offload.run(decode_problem, data)
     return (f"image {resource.cover}: {problem}", True) if problem else ("", False)
 
 

@@ -813,12 +813,15 @@ def adoptable(post: Post, msg_id: str) -> bool:
 
 
 def articles_digest(post: Post) -> str:
-    """What a draft made ahead is made of: every article's text, links and cover, in order.
-    A draft whose post no longer has this digest was made from something else."""
-    parts = [
+    """What a draft made ahead is made of: every article's text, links and cover, in order,
+    and the images kept for the covers. A draft whose post no longer has this digest was made
+    from something else."""
+    parts: list[object] = [
         [a.title, a.author, a.digest, a.content_html, a.content_source_url, a.cover]
         for a in post.articles
     ]
+    if post.covers_digest:
+        parts.append(post.covers_digest)
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 

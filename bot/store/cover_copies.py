@@ -81,8 +81,14 @@ async def keep(
         )
     )
     added = {url: data for url, data in new.items() if url in wanted}
-    if not added:
-        return
+    if added:
+        await _add(conn, post_id, added, now=now, owner=owner)
+    await _note_digest(conn, post_id)
+
+
+async def _add(
+    conn: AsyncConnection, post_id: int, added: Mapping[str, bytes], *, now: datetime, owner: str
+) -> None:
     if owner:
         await _refuse_past_share(conn, owner, sum(len(d) for d in added.values()))
     await conn.execute(
@@ -98,6 +104,7 @@ async def keep(
                 "post_id": post_id,
                 "url_sha256": _key(url),
                 "url": url,
+                "data_sha256": hashlib.sha256(data).hexdigest(),
                 "data": data,
                 "size": len(data),
                 "owner": owner,
@@ -106,6 +113,20 @@ async def keep(
             for url, data in added.items()
         ],
     )
+
+
+async def _note_digest(conn: AsyncConnection, post_id: int) -> None:
+    """The post's ``covers_digest``: which image is kept for which address, as one digest
+    ("" for none), so that its version changes when a kept picture does, even at the same
+    address (security re-check 11, M1)."""
+    rows = await conn.execute(
+        sa.select(cover_copies.c.url_sha256, cover_copies.c.data_sha256)
+        .where(cover_copies.c.post_id == post_id)
+        .order_by(cover_copies.c.url_sha256)
+    )
+    pairs = [f"{url}:{data}" for url, data in rows]
+    digest = hashlib.sha256("\n".join(pairs).encode()).hexdigest() if pairs else ""
+    await conn.execute(posts.update().where(posts.c.id == post_id).values(covers_digest=digest))
 
 
 async def _refuse_past_share(conn: AsyncConnection, owner: str, adding: int) -> None:

@@ -77,6 +77,7 @@ def post_from_row(
         more_articles=list(more_articles or []),
         created_by=row.get("created_by", "") or "",
         edited_by=row.get("edited_by", "") or "",
+        covers_digest=row.get("covers_digest", "") or "",
     )
 
 

@@ -109,6 +109,8 @@ posts = sa.Table(
     # the scheduler): review refuses a reviewer's own work (four eyes).
     sa.Column("created_by", sa.String(100), nullable=False, default="", server_default=""),
     sa.Column("edited_by", sa.String(100), nullable=False, default="", server_default=""),
+    # The images kept for its http(s) covers, as a digest (part of its version; migration 0009).
+    sa.Column("covers_digest", sa.String(64), nullable=False, default="", server_default=""),
 )
 
 post_resources = sa.Table(
@@ -297,6 +299,7 @@ cover_copies = sa.Table(
     # is more than PostgreSQL indexes).
     sa.Column("url_sha256", sa.String(64), primary_key=True),
     sa.Column("url", sa.Text, nullable=False),
+    sa.Column("data_sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     # The person whose draft, edit or retry kept it ("" for schedules and the CLI): each
     # person's copies together have a limit (bot.store.cover_copies.PERSON_KEPT_BYTES).

@@ -5,8 +5,10 @@ subprocess, probed every 20 ms, while at once:
   account) is asked for through ``GET /api/report`` and the admin's ``/reports`` page, again
   and again;
 - a ``rows``-row catalogue is imported through ``POST /api/catalogue/import``;
-- ``accounts`` posts (one per account) are drafted through ``POST /api/posts`` at once and
-  published by the service's publisher against the simulator (its own process, 50 ms a call).
+- ``accounts`` posts (one per account) are drafted through ``POST /api/posts`` at once, by
+  ``EDITORS`` editors with a token each (a person's drafts run DRAFTS_PER_PERSON at a time, so
+  one token's hundred would arrive as a trickle), and published by the service's publisher
+  against the simulator (its own process, 50 ms a call).
 
 Goal: p99 ≤ 100 ms, and every probe answered within a second. A second probe reads a page of
 the queue through the API (``GET /api/posts?limit=20``, what an editor's screen asks for) every
@@ -104,12 +106,16 @@ async def seed_year(url: str, accounts: int, year: int, per_day: int) -> int:
         await engine.dispose()
 
 
-async def make_token(url: str) -> str:
+# The people the burst's drafts come from, each with a token of their own.
+EDITORS = 10
+
+
+async def make_token(url: str, name: str = "bench") -> str:
     engine = db.open_engine(url)
     try:
         now = datetime.now(UTC)
-        await create_user(engine, "bench", "admin", "a bench password", now=now)
-        return await create_api_token(engine, "bench", now=now)
+        await create_user(engine, name, "admin", "a bench password", now=now)
+        return await create_api_token(engine, name, now=now)
     finally:
         await engine.dispose()
 
@@ -182,13 +188,14 @@ async def upload(base: str, headers: dict[str, str], path: Path) -> dict[str, An
     return {"created": body[0]["created"], "wall_s": round(time.perf_counter() - started, 1)}
 
 
-async def burst(base: str, headers: dict[str, str], url: str, accounts: int) -> dict[str, Any]:
+async def burst(base: str, tokens: list[str], url: str, accounts: int) -> dict[str, Any]:
     started = time.perf_counter()
-    async with aiohttp.ClientSession(headers=headers) as session:
+    async with aiohttp.ClientSession() as session:
 
         async def draft(i: int) -> int:
             body = {"column": f"col{i}", "at": "now"}
-            async with session.post(f"{base}/api/posts", json=body) as r:
+            token = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
+            async with session.post(f"{base}/api/posts", json=body, headers=token) as r:
                 answer = await r.json()
                 if r.status != 201:
                     raise RuntimeError(f"drafting col{i} answered {r.status}: {answer}")
@@ -243,6 +250,7 @@ async def run_loop_latency(
                 raise RuntimeError("bot db upgrade failed")
             seeded = await seed_year(url, accounts, year, posts_per_day)
             headers = {"Authorization": f"Bearer {await make_token(url)}"}
+            editors = [await make_token(url, f"editor{i}") for i in range(EDITORS)]
             # BENCH_SERVE_LOG=FILE keeps the service's stderr (with PYTHONASYNCIODEBUG=1 it
             # names every callback that held the loop for over 100 ms).
             log_path = os.environ.get("BENCH_SERVE_LOG")
@@ -287,7 +295,7 @@ async def run_loop_latency(
                 )
                 imported, burst_result = await asyncio.gather(
                     upload(base, headers, big) if "import" in loads else _nothing(),
-                    burst(base, headers, url, accounts) if "burst" in loads else _nothing(),
+                    burst(base, editors, url, accounts) if "burst" in loads else _nothing(),
                 )
                 loads_done.set()
                 report_runs = await report_task

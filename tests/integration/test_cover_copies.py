@@ -365,3 +365,101 @@ async def test_a_copy_of_a_cover_at_a_long_chinese_address_is_kept(engine: Async
         assert await cover_copies.copy_of(conn, post_id, url) == IMAGES[COVER_A]
         assert await cover_copies.kept_urls(conn, post_id) == {url}
         assert await cover_copies.posts_missing_copies(conn) == []
+
+
+async def test_the_version_a_reviewer_approves_names_the_kept_pictures(
+    rig: WebRig, net: Net
+) -> None:
+    """Re-check 11, M1: the version hashed the cover's address, not the picture kept for it.
+    An editor changed the cover A -> B -> A while A's host now served another picture: the
+    version came back as the reviewer saw it, the approval went through, and the platform
+    got a picture nobody reviewed."""
+    await rig.import_catalogue()
+    drafted = await rig.client.post(
+        "/api/posts",
+        json={"column": "学习平台", "at": "2099-01-01T08:00"},
+        headers=rig.bearer("editor"),
+    )
+    assert drafted.status == 201, await drafted.text()
+    post_id = int((await drafted.json())["id"])
+    assert (await _set_cover(rig, post_id, COVER_A)).status == 200
+
+    async def version() -> str:
+        got = await rig.client.get(f"/api/posts/{post_id}", headers=rig.bearer("reviewer"))
+        return str((await got.json())["version"])
+
+    seen = await version()
+    assert (await _set_cover(rig, post_id, COVER_B)).status == 200
+    benign = IMAGES[COVER_A]
+    IMAGES[COVER_A] = _png((0, 0, 0))  # the same address now serves another picture
+    try:
+        assert (await _set_cover(rig, post_id, COVER_A)).status == 200
+    finally:
+        IMAGES[COVER_A] = benign
+    assert await version() != seen
+    approved = await rig.client.post(
+        f"/api/posts/{post_id}/approve", json={"version": seen}, headers=rig.bearer("reviewer")
+    )
+    assert approved.status == 409, await approved.text()
+
+
+async def test_a_cover_cut_short_is_passed_over_and_marked(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Re-check 11, M2: a PNG cut short passes a look at its header but not decoding; it was
+    chosen first by every automatic draft, which then failed, and never marked."""
+    from bot.content.images import decode_problem, image_problem
+
+    whole = _png((10, 200, 10))
+    cut = whole[: len(whole) * 2 // 3]
+    assert image_problem(cut) == "" and decode_problem(cut)
+
+    class CutShort(Loader):
+        async def __call__(self, ref: str) -> bytes:
+            self.calls.append(ref)
+            return cut if ref.endswith("cut.png") else _png((10, 10, 200))
+
+    await _import(
+        engine,
+        tmp_path,
+        [("a-cut", "https://img.example.org/cut.png"), ("b-good", "https://img.example.org/b.png")],
+    )
+    draft = await _drafting(engine, CutShort(), tmp_path).draft(COLUMN)
+    assert draft.post.articles[0].resource_ids == ("b-good",)
+    async with engine.connect() as conn:
+        problem = await conn.scalar(
+            sa.text("SELECT cover_problem FROM resources WHERE id = 'a-cut'")
+        )
+    assert problem
+
+
+async def test_one_persons_drafts_take_two_turns_and_others_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Re-check 11, M3: thirty drafts of one editor's filled the worker pool everyone shares.
+    A person's drafts now run two at a time (more wait, and past a limit are refused); other
+    people's, and schedules', do not wait for them."""
+    from bot.engine import drafting
+
+    monkeypatch.setattr(drafting, "DRAFTS_WAITING_PER_PERSON", 3)
+    release = asyncio.Event()
+    running: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    async def draft(person: str) -> None:
+        async with drafting._draft_turn(person):
+            running[person] = running.get(person, 0) + 1
+            most[person] = max(most.get(person, 0), running[person])
+            await release.wait()
+            running[person] -= 1
+
+    editor = [asyncio.create_task(draft("editor")) for _ in range(5)]
+    await asyncio.sleep(0.05)
+    with pytest.raises(drafting.DraftsBusyError):
+        await draft("editor")  # two running, three waiting: the sixth is refused
+    others = [asyncio.create_task(draft("editor2")), asyncio.create_task(draft(""))]
+    await asyncio.sleep(0.05)
+    assert running == {"editor": drafting.DRAFTS_PER_PERSON, "editor2": 1, "": 1}
+    release.set()
+    await asyncio.gather(*editor, *others)
+    assert most["editor"] == drafting.DRAFTS_PER_PERSON

@@ -25,6 +25,9 @@ ZH: dict[str, str] = {
         "栏目 {column}：资源目录中已没有可选用的资源（类型：{kinds}，冷却期 {days} 天）"
     ),
     "the covers of {ids} do not load ({problem})": "{ids} 的封面无法加载（{problem}）",
+    "too many of your drafts are waiting; try again when some are done": (
+        "你等待草拟的文章太多，请等其中一些完成后再试"
+    ),
     "cover {cover} cannot be kept for publishing: {reason}": "封面 {cover} 无法留存以供发布：{reason}",
     "{cover}: no copy of it was kept when the post was stored; retry the post once the image loads (a retry keeps one)": (
         "{cover}：保存文章时没有留存它的副本；请在图片能打开后重试这篇文章（重试时会留存副本）"
