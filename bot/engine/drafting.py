@@ -580,17 +580,21 @@ class Drafting:
         return loadable.RememberingLoader(self.load_image, owner=_person(owner))
 
     def post_loader(self, post_id: int, owner: str) -> loadable.Load:
-        """How a preview loads post ``post_id``'s images: a cover kept with the post from its
-        copy (exactly what publishing will upload), anything else as ``loader_for`` does."""
+        """How a preview loads post ``post_id``'s images: a cover at an http(s) address only
+        from the copy kept with the post (exactly what publishing will upload), never fetched
+        (UserError when there is none: a published or cancelled post's copies are gone, and
+        fetching again let one editor's previews of such posts hold the shared worker pool,
+        security re-check 12, M1); a local one as ``loader_for`` reads it."""
         load = self.loader_for(owner)
 
         async def load_for_post(ref: str) -> bytes:
-            if cover_copies.is_url(ref):
-                async with self.engine.connect() as conn:
-                    data = await cover_copies.copy_of(conn, post_id, ref)
-                if data is not None:
-                    return data
-            return await load(ref)
+            if not cover_copies.is_url(ref):
+                return await load(ref)
+            async with self.engine.connect() as conn:
+                data = await cover_copies.copy_of(conn, post_id, ref)
+            if data is None:
+                raise UserError(f"image {ref}: no copy is kept for this post")
+            return data
 
         return load_for_post
 

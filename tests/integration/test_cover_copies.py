@@ -463,3 +463,24 @@ async def test_one_persons_drafts_take_two_turns_and_others_go_on(
     release.set()
     await asyncio.gather(*editor, *others)
     assert most["editor"] == drafting.DRAFTS_PER_PERSON
+
+
+async def test_previews_of_a_post_without_copies_fetch_nothing(rig: WebRig, net: Net) -> None:
+    """Re-check 12, M1: a cancelled (or published) post's copies are gone, and its previews
+    fetched the covers again from the editor's address and decoded them in the shared worker
+    pool, with no turn or limit: twenty previews at once held it for minutes. Previews now
+    show only kept copies (a grey box otherwise) and fetch nothing."""
+    post_id = await _draft(rig, at="2099-01-01T08:00")
+    assert (await _set_cover(rig, post_id, COVER_A)).status == 200
+    cancelled = await rig.client.post(f"/api/posts/{post_id}/cancel", headers=rig.bearer("editor"))
+    assert cancelled.status == 200, await cancelled.text()
+    net.down = True
+    net.calls.clear()
+    await rig.login("editor")
+    pages = [f"/posts/{post_id}/preview", f"/posts/{post_id}/preview/list"] * 10
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(rig.client.get(page) for page in pages)), timeout=20
+    )
+    assert {a.status for a in answers} == {200}
+    assert "data:image" not in await answers[0].text()
+    assert net.calls == []

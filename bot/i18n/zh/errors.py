@@ -35,6 +35,7 @@ ZH: dict[str, str] = {
     "the covers kept for your unpublished posts would pass {limit} MB; publish or cancel some of your posts, or use smaller covers": (
         "你的未发布文章留存的封面将超过 {limit} MB；请先发布或取消你的一些文章，或改用更小的封面"
     ),
+    "image {ref}: no copy is kept for this post": "图片 {ref}：这篇文章没有留存它的副本",
     "image {ref}: publishing reads only local files and kept copies": (
         "图片 {ref}：发布时只读取本地文件和已留存的封面副本"
     ),
