@@ -81,7 +81,12 @@ def render_cover(label: str, colour: Colour, *, size: tuple[int, int] = COVER_SI
 def thumbnail_data_uri(data: bytes, size: tuple[int, int]) -> str:
     """The image cropped to fill ``size`` (width, height in pixels) as a small JPEG data URI,
     for the list view a push shows on a phone (the preview page allows no other origin).
-    Raises ``ValueError`` when the bytes are not an image Pillow reads."""
+    Raises ``ValueError`` when the bytes are not an image Pillow reads, or one whose decoding
+    would take far longer than its size says (``scan_problem``)."""
+    from bot.content.images import scan_problem
+
+    if problem := scan_problem(data):
+        raise ValueError(f"not an image: {problem}")
     try:
         with Image.open(io.BytesIO(data)) as source:
             image = ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS)

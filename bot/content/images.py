@@ -43,6 +43,15 @@ THUMB_BYTES = 64 * 1024  # add_material type=thumb: JPG, 64 KB
 COVER_IMAGE_BYTES = 10 * 1024 * 1024  # add_material type=image: 10 MB
 THUMB_MAX_SIDE = 900  # the platform shows covers at 900x383; more pixels only cost bytes
 MAX_PIXELS = 50_000_000  # refuse decompression bombs before Pillow decodes them
+# A progressive JPEG is decoded scan after scan, each walking every block of the picture, and
+# nothing limits how many scans a file holds: one tiny scan repeated thousands of times kept a
+# 60 KB cover decoding for 6 s and a 1 MB one for 133 s, in the worker pool everyone shares
+# (security re-check 13). Encoders write about ten (libjpeg's progressive script, mozjpeg's,
+# Photoshop's fewer); a file with more start-of-scan markers than this is refused unread, and
+# so is one whose scans times pixels pass MAX_SCAN_WORK (a 50 MP picture may have 12 scans: a
+# few seconds of decoding here, as its size in bytes promises).
+MAX_JPEG_SCANS = 32
+MAX_SCAN_WORK = 12 * MAX_PIXELS
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -355,7 +364,9 @@ def decode_problem(data: bytes) -> str:
 
 def image_problem(data: bytes) -> str:
     """Why ``data`` is not an image the service can use ("" when it is). Reads the header
-    and checks the size, without decoding the pixels."""
+    and checks the size and the number of scans, without decoding the pixels."""
+    if problem := scan_problem(data):
+        return f"not a usable image ({problem})"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -364,6 +375,8 @@ def image_problem(data: bytes) -> str:
                     return (
                         f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
                     )
+                if problem := scan_problem(data, image.width * image.height):
+                    return f"not a usable image ({problem})"
     except UnidentifiedImageError:
         return "not a readable image (not a format it knows)"
     except (OSError, SyntaxError, ValueError) as exc:
@@ -373,7 +386,25 @@ def image_problem(data: bytes) -> str:
     return ""
 
 
+def scan_problem(data: bytes, pixels: int = 0) -> str:
+    """Why a JPEG's decoding would take far longer than its size says ("" when it would not):
+    more than MAX_JPEG_SCANS scans, or scans times ``pixels`` (when known) past MAX_SCAN_WORK.
+    Counts start-of-scan markers without decoding (inside a JPEG's compressed data the byte
+    0xFF is never followed by 0xDA, so each is a marker; one in an embedded thumbnail counts
+    too, which only errs on the safe side)."""
+    if not data.startswith(b"\xff\xd8"):
+        return ""
+    scans = data.count(b"\xff\xda")
+    if scans > MAX_JPEG_SCANS:
+        return f"the JPEG has {scans} scans, more than {MAX_JPEG_SCANS}"
+    if scans * pixels > MAX_SCAN_WORK:
+        return f"the JPEG has {scans} scans of {pixels} pixels, too many to decode"
+    return ""
+
+
 def _open_image(data: bytes) -> Image.Image:
+    if problem := scan_problem(data):
+        raise ContentRejectedError(f"not a usable image ({problem})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -382,6 +413,8 @@ def _open_image(data: bytes) -> Image.Image:
                 raise ContentRejectedError(
                     f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
                 )
+            if problem := scan_problem(data, image.width * image.height):
+                raise ContentRejectedError(f"not a usable image ({problem})")
             image.load()
     except UnidentifiedImageError:
         # PIL's own message names the in-memory buffer's address: keep it out of answers.

@@ -153,6 +153,10 @@ def copy_into_media(source: Path, media_dir: Path, where: str) -> Path:
         raise ImportFileError(
             f"{where}: field 'cover': cannot read {source.name} ({exc.strerror})"
         ) from None
+    from bot.content.images import scan_problem
+
+    if problem := scan_problem(data):
+        raise ImportFileError(f"{where}: field 'cover': {source.name}: {problem}")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()

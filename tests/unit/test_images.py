@@ -405,3 +405,54 @@ async def test_rehost_without_images_changes_nothing() -> None:
     html = '<section style="color:#333"><p>正文 &amp; <sup>[1]</sup></p></section>'
     assert await rehost_images(html, upload=platform.upload, load=platform.load) == html
     assert platform.loads == []
+
+
+def scan_bomb(side: int, scans: int) -> bytes:
+    """A progressive JPEG whose last scan (with the Huffman tables before it) is repeated until
+    the file holds ``scans`` scans: libjpeg decodes every one, each walking the whole picture
+    (security re-check 13: a 60 KB cover took 6 s, a 1 MB one 133 s)."""
+    out = io.BytesIO()
+    Image.effect_noise((side, side), 40).save(out, "JPEG", progressive=True, quality=30)
+    data = out.getvalue()
+    last = data.rindex(b"\xff\xda")
+    tables = data.rfind(b"\xff\xc4", 0, last)
+    start = tables if tables > data.rfind(b"\xff\xda", 0, last) else last
+    have = data.count(b"\xff\xda")
+    return data[:-2] + data[start:-2] * (scans - have) + b"\xff\xd9"
+
+
+def test_a_jpeg_with_too_many_scans_is_refused_before_decoding() -> None:
+    from bot.content.covers import thumbnail_data_uri
+    from bot.content.images import MAX_JPEG_SCANS, decode_problem, image_problem, scan_problem
+
+    bomb = scan_bomb(64, MAX_JPEG_SCANS + 1)
+    assert "scans" in scan_problem(bomb)
+    assert "scans" in image_problem(bomb)
+    assert "scans" in decode_problem(bomb)
+    with pytest.raises(ContentRejectedError, match="scans"):
+        kept_cover(bomb)
+    with pytest.raises(ValueError, match="scans"):
+        thumbnail_data_uri(bomb, (56, 56))
+
+
+def test_ordinary_progressive_jpegs_are_kept() -> None:
+    out = io.BytesIO()
+    Image.effect_noise((900, 383), 40).convert("RGB").save(
+        out, "JPEG", progressive=True, quality=85
+    )
+    data = out.getvalue()
+    assert 1 < data.count(b"\xff\xda") <= 12
+    assert kept_cover(data) == data
+
+
+def test_scans_times_pixels_have_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big picture may have fewer scans than a small one: 12 for 50 MP, not 32."""
+    from bot.content import images
+    from bot.content.images import image_problem
+
+    bomb = scan_bomb(64, 12)
+    assert image_problem(bomb) == ""
+    monkeypatch.setattr(images, "MAX_SCAN_WORK", 64 * 64 * 11)
+    assert "too many to decode" in image_problem(bomb)
+    with pytest.raises(ContentRejectedError, match="too many to decode"):
+        kept_cover(bomb)
