@@ -221,8 +221,12 @@ async def serve(args: argparse.Namespace) -> int:
 
 async def _publishing(svc: Services, stop: asyncio.Event, *, tick: float) -> None:
     """The publisher and the stager, once posts stored before covers were kept with their post
-    have their copies (a minute at most: publishing never fetches a cover itself)."""
-    await svc.drafting.keep_missing_copies()
+    have their copies (a minute at most: publishing never fetches a cover itself). Whatever
+    goes wrong there, publishing starts."""
+    try:
+        await svc.drafting.keep_missing_copies()
+    except Exception:
+        logger.exception("keeping the covers of earlier posts failed")
     await asyncio.gather(
         svc.worker.run_forever(stop, tick=tick), svc.stager.run_forever(stop, tick=tick)
     )

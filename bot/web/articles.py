@@ -68,8 +68,8 @@ async def list_view_page(services: Services, post: Post, *, lang: str, owner: st
     """The push as a follower's chat list shows it, as a standalone HTML page for the
     sandboxed preview frame (covers inlined as data URIs: the frame may load nothing)."""
     articles = post.articles
-    # The covers kept with the post, else within the person's turns at loading images
-    # (security re-check 8, M2).
+    # An http(s) cover from its copy kept with the post, never fetched (re-check 12, M1); a
+    # local one within the person's turns at loading images (re-check 8, M2).
     load = services.drafting.post_loader(post.id, owner)
     covers = []
     for index, article in enumerate(articles):

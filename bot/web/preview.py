@@ -54,9 +54,9 @@ async def article_page(services: Services, post: Post, index: int, *, lang: str,
 
 
 async def _cover(services: Services, post_id: int, cover: str, owner: str) -> str:
-    """The cover as a data URI, or "" when it cannot be read: the copy kept with the post
-    when there is one, else loaded within ``owner``'s turns at loading images (security
-    re-check 8, M2)."""
+    """The cover as a data URI, or "" when it cannot be read: an http(s) one from the copy
+    kept with the post, never fetched (security re-check 12, M1); a local one read within
+    ``owner``'s turns at loading images (re-check 8, M2)."""
     from bot.content.covers import thumbnail_data_uri
 
     if not cover:
