@@ -83,12 +83,14 @@ def thumbnail_data_uri(data: bytes, size: tuple[int, int]) -> str:
     for the list view a push shows on a phone (the preview page allows no other origin).
     Raises ``ValueError`` when the bytes are not an image Pillow reads, or one whose decoding
     would take far longer than its size says (``scan_problem``)."""
-    from bot.content.images import scan_problem
+    from bot.content.images import READ_FORMATS, codec_problem, scan_problem
 
     if problem := scan_problem(data):
         raise ValueError(f"not an image: {problem}")
     try:
-        with Image.open(io.BytesIO(data)) as source:
+        with Image.open(io.BytesIO(data), formats=READ_FORMATS) as source:
+            if problem := codec_problem(source):
+                raise ValueError(f"not an image: {problem}")
             image = ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS)
     except (OSError, Image.DecompressionBombError) as exc:
         raise ValueError(f"not an image: {exc}") from None

@@ -52,6 +52,13 @@ MAX_PIXELS = 50_000_000  # refuse decompression bombs before Pillow decodes them
 # few seconds of decoding here, as its size in bytes promises).
 MAX_JPEG_SCANS = 32
 MAX_SCAN_WORK = 12 * MAX_PIXELS
+# The formats an image is read as (what the catalogue accepts; a JPEG with a second picture, as
+# phones write them, is read by the JPEG reader as MPO). Others Pillow knows decode slowly for their size
+# (JPEG 2000, AVIF: a 2 KB file, seconds), and a TIFF may hold JPEG data whose scans
+# scan_problem cannot count (99 scans a strip: 13 s for a 584 KB cover), so that codec is
+# refused in a TIFF (security re-check 14).
+READ_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF")
+_SLOW_TIFF_CODECS = ("jpeg", "tiff_jpeg")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -345,7 +352,7 @@ def image_format(path: str) -> str | None:
     """The format of the image file at ``path`` by its contents ("JPEG", "WEBP" …), or None
     when it is not an image Pillow can read. Reads the header only."""
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=READ_FORMATS) as image:
             return str(image.format)
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError):
         return None
@@ -370,7 +377,9 @@ def image_problem(data: bytes) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
+                if problem := codec_problem(image):
+                    return f"not a usable image ({problem})"
                 if image.width * image.height > MAX_PIXELS:
                     return (
                         f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
@@ -402,13 +411,22 @@ def scan_problem(data: bytes, pixels: int = 0) -> str:
     return ""
 
 
+def codec_problem(image: Image.Image) -> str:
+    """Why an opened (not yet decoded) image is in a codec refused for its decoding time."""
+    if image.format == "TIFF" and image.info.get("compression") in _SLOW_TIFF_CODECS:
+        return "a TIFF holding JPEG data; save it as a JPEG"
+    return ""
+
+
 def _open_image(data: bytes) -> Image.Image:
     if problem := scan_problem(data):
         raise ContentRejectedError(f"not a usable image ({problem})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=READ_FORMATS)
+            if problem := codec_problem(image):
+                raise ContentRejectedError(f"not a usable image ({problem})")
             if image.width * image.height > MAX_PIXELS:
                 raise ContentRejectedError(
                     f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"

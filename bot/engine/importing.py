@@ -153,12 +153,14 @@ def copy_into_media(source: Path, media_dir: Path, where: str) -> Path:
         raise ImportFileError(
             f"{where}: field 'cover': cannot read {source.name} ({exc.strerror})"
         ) from None
-    from bot.content.images import scan_problem
+    from bot.content.images import READ_FORMATS, codec_problem, scan_problem
 
     if problem := scan_problem(data):
         raise ImportFileError(f"{where}: field 'cover': {source.name}: {problem}")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
+            if problem := codec_problem(image):
+                raise ImportFileError(f"{where}: field 'cover': {source.name}: {problem}")
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ImportFileError(

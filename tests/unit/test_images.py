@@ -456,3 +456,34 @@ def test_scans_times_pixels_have_a_limit(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "too many to decode" in image_problem(bomb)
     with pytest.raises(ContentRejectedError, match="too many to decode"):
         kept_cover(bomb)
+
+
+def test_a_tiff_holding_jpeg_data_is_refused_before_decoding() -> None:
+    """Security re-check 14: a TIFF strip of JPEG data is decoded by libtiff with up to 99
+    scans, which the JPEG scan count cannot see (13 s for a 584 KB cover)."""
+    from bot.content.covers import thumbnail_data_uri
+    from bot.content.images import decode_problem, image_problem
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(out, "TIFF", compression="jpeg")
+    data = out.getvalue()
+    for problem in (image_problem(data), decode_problem(data)):
+        assert "TIFF holding JPEG" in problem
+    with pytest.raises(ContentRejectedError, match="TIFF holding JPEG"):
+        kept_cover(data)
+    with pytest.raises(ValueError, match="TIFF holding JPEG"):
+        thumbnail_data_uri(data, (56, 56))
+    plain = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(plain, "TIFF", compression="tiff_lzw")
+    assert image_problem(plain.getvalue()) == ""
+
+
+def test_formats_outside_the_catalogues_are_not_read() -> None:
+    """Formats Pillow knows but the service does not take (JPEG 2000 and AVIF decode for
+    seconds from a few KB, re-check 14 L1) are not read at all."""
+    from bot.content.images import decode_problem, image_problem
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(out, "PCX")
+    assert "not a format it knows" in image_problem(out.getvalue())
+    assert "not a format it knows" in decode_problem(out.getvalue())
