@@ -107,7 +107,7 @@ MAX_TAGS = 20
 TOML_TABLE = "resource"
 PROGRESS_EVERY = 1000  # on_progress is called after this many resources, and once at the end
 # Covers the platform takes as they are, and those converted to JPEG when published.
-COVER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+COVER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp")
 
 _CHUNK = 1 << 16
 
@@ -453,9 +453,7 @@ class _RowChecker:
             )
             raise self.fail("cover", message)
         if cover.suffix.lower() not in COVER_SUFFIXES:
-            message = msg(
-                "{value} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image", value=repr(value)
-            )
+            message = msg("{value} is not a JPEG, PNG, GIF, BMP or WebP image", value=repr(value))
             raise self.fail("cover", message)
         if not cover.is_file():
             raise self.fail("cover", msg("cover file not found: {path}", path=value))

@@ -53,12 +53,13 @@ MAX_PIXELS = 50_000_000  # refuse decompression bombs before Pillow decodes them
 MAX_JPEG_SCANS = 32
 MAX_SCAN_WORK = 12 * MAX_PIXELS
 # The formats an image is read as (what the catalogue accepts; a JPEG with a second picture, as
-# phones write them, is read by the JPEG reader as MPO). Others Pillow knows decode slowly for their size
-# (JPEG 2000, AVIF: a 2 KB file, seconds), and a TIFF may hold JPEG data whose scans
-# scan_problem cannot count (99 scans a strip: 13 s for a 584 KB cover), so that codec is
-# refused in a TIFF (security re-check 14).
-READ_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF")
-_SLOW_TIFF_CODECS = ("jpeg", "tiff_jpeg")
+# phones write them, is read by the JPEG reader as MPO). Others Pillow knows decode slowly for
+# their size: JPEG 2000 and AVIF (a 2 KB file, seconds: security re-check 14), and TIFF, whose
+# strips are bounded by the file's size, not its pixels (millions of one-row strips: 56 s for a
+# 5 MB cover, re-check 15), and which may hold JPEG data of 99 scans a strip (re-check 14).
+READ_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
+# JPEG's own limit on a side: a taller or wider picture cannot be re-encoded as one.
+MAX_SIDE = 65_500
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -313,7 +314,7 @@ PLATFORM_COVER_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp
 def platform_cover(data: bytes) -> tuple[bytes, str]:
     """A cover as the platform takes it, and the file name to send it under: a JPEG, PNG,
     GIF or BMP within 10 MB unchanged (whatever its file name said), anything else (WebP,
-    TIFF, an oversized image …) converted to JPEG within the limit. Raises
+    an oversized image …) converted to JPEG within the limit. Raises
     ContentRejectedError for data that is not a readable image."""
     image = _open_image(data)
     suffix = PLATFORM_COVER_FORMATS.get(str(image.format))
@@ -412,9 +413,10 @@ def scan_problem(data: bytes, pixels: int = 0) -> str:
 
 
 def codec_problem(image: Image.Image) -> str:
-    """Why an opened (not yet decoded) image is in a codec refused for its decoding time."""
-    if image.format == "TIFF" and image.info.get("compression") in _SLOW_TIFF_CODECS:
-        return "a TIFF holding JPEG data; save it as a JPEG"
+    """Why an opened (not yet decoded) image cannot be used for its shape: a side longer than
+    JPEG allows (re-encoding it failed with an error, security re-check 15, L1)."""
+    if max(image.size) > MAX_SIDE:
+        return f"the image is {image.width}x{image.height} pixels, more than {MAX_SIDE} on a side"
     return ""
 
 

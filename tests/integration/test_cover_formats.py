@@ -33,9 +33,9 @@ async def test_a_webp_cover_named_jpg_is_converted_and_published(
         assert {m["format"] for m in state["materials"]} == {"jpeg"}
 
 
-async def test_a_tiff_cover_is_converted_and_a_png_is_kept(sqlite_url: str, tmp_path: Path) -> None:
-    async with publish_rig(sqlite_url, _image(tmp_path / "c.tif", "TIFF")) as rig:
-        await rig.add_post("TIFF 封面")
+async def test_a_webp_cover_is_converted_and_a_png_is_kept(sqlite_url: str, tmp_path: Path) -> None:
+    async with publish_rig(sqlite_url, _image(tmp_path / "c.webp", "WEBP")) as rig:
+        await rig.add_post("WebP 封面")
         await publish_all(rig)
         assert {m["format"] for m in (await rig.sim_state())["materials"]} == {"jpeg"}
     async with publish_rig(sqlite_url, _image(tmp_path / "c.png", "PNG")) as rig:

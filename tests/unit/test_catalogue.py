@@ -455,7 +455,7 @@ BAD_INPUT = [
     (
         "catalogue.csv",
         HEADER + "a,exhibit,A,,,notes.txt,\r\n",
-        "catalogue.csv:2: field 'cover': 'notes.txt' is not a JPEG, PNG, GIF, BMP, WebP or TIFF image",
+        "catalogue.csv:2: field 'cover': 'notes.txt' is not a JPEG, PNG, GIF, BMP or WebP image",
     ),
     (
         "catalogue.csv",

@@ -458,24 +458,34 @@ def test_scans_times_pixels_have_a_limit(monkeypatch: pytest.MonkeyPatch) -> Non
         kept_cover(bomb)
 
 
-def test_a_tiff_holding_jpeg_data_is_refused_before_decoding() -> None:
-    """Security re-check 14: a TIFF strip of JPEG data is decoded by libtiff with up to 99
-    scans, which the JPEG scan count cannot see (13 s for a 584 KB cover)."""
+def test_tiff_is_not_read() -> None:
+    """Security re-checks 14 and 15: a TIFF strip of JPEG data was decoded with up to 99 scans,
+    and a plain TIFF of millions of one-row strips (bounded by the file's size, not its pixels)
+    took 56 s to keep. TIFF is not read at all."""
     from bot.content.covers import thumbnail_data_uri
     from bot.content.images import decode_problem, image_problem
 
+    for compression in ("jpeg", "raw"):
+        out = io.BytesIO()
+        Image.new("RGB", (64, 64), (10, 20, 30)).save(out, "TIFF", compression=compression)
+        data = out.getvalue()
+        assert "not a format it knows" in image_problem(data)
+        assert "not a format it knows" in decode_problem(data)
+        with pytest.raises(ContentRejectedError, match="not a format it knows"):
+            kept_cover(data)
+        with pytest.raises(ValueError):
+            thumbnail_data_uri(data, (56, 56))
+
+
+def test_a_picture_longer_than_jpeg_allows_is_refused_not_an_error() -> None:
+    """Re-check 15, L1: a picture 70,000 px tall made re-encoding fail with an error (500)."""
+    from bot.content.images import image_problem
+
     out = io.BytesIO()
-    Image.new("RGB", (64, 64), (10, 20, 30)).save(out, "TIFF", compression="jpeg")
-    data = out.getvalue()
-    for problem in (image_problem(data), decode_problem(data)):
-        assert "TIFF holding JPEG" in problem
-    with pytest.raises(ContentRejectedError, match="TIFF holding JPEG"):
-        kept_cover(data)
-    with pytest.raises(ValueError, match="TIFF holding JPEG"):
-        thumbnail_data_uri(data, (56, 56))
-    plain = io.BytesIO()
-    Image.new("RGB", (64, 64), (10, 20, 30)).save(plain, "TIFF", compression="tiff_lzw")
-    assert image_problem(plain.getvalue()) == ""
+    Image.new("L", (2, 70_000), 0).save(out, "PNG")
+    assert "on a side" in image_problem(out.getvalue())
+    with pytest.raises(ContentRejectedError, match="on a side"):
+        kept_cover(out.getvalue())
 
 
 def test_formats_outside_the_catalogues_are_not_read() -> None:

@@ -82,7 +82,7 @@ ZH: dict[str, str] = {
     "URL {value} has no host": "链接 {value} 没有域名",
     "URL {value} names a host that is not public": "链接 {value} 的主机不是公网地址",
     "URL {value} cannot be fetched: its host is neither a name nor an address, or it carries a user name or password": "链接 {value} 无法下载：主机既不是域名也不是地址，或链接含有用户名或密码",
-    "{value} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image": "{value} 不是 JPEG、PNG、GIF、BMP、WebP 或 TIFF 图片",
+    "{value} is not a JPEG, PNG, GIF, BMP or WebP image": "{value} 不是 JPEG、PNG、GIF、BMP 或 WebP 图片",
     "cover file not found: {path}": "找不到封面文件：{path}",
     "true/false": "真/假值",
     "the number {value}": "数字 {value}",
