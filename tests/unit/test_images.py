@@ -497,3 +497,46 @@ def test_formats_outside_the_catalogues_are_not_read() -> None:
     Image.new("RGB", (64, 64), (10, 20, 30)).save(out, "PCX")
     assert "not a format it knows" in image_problem(out.getvalue())
     assert "not a format it knows" in decode_problem(out.getvalue())
+
+
+def rle8_bmp(width: int, height: int) -> bytes:
+    """A BMP compressed with RLE8: each row one run of ``width`` pixels, then end of line."""
+    palette = b"".join(bytes((i, i, i, 0)) for i in range(256))
+    rows = b"".join(bytes((width, 5, 0, 0)) for _ in range(height)) + b"\x00\x01"
+    header = (
+        (40).to_bytes(4, "little")
+        + width.to_bytes(4, "little", signed=True)
+        + height.to_bytes(4, "little", signed=True)
+        + (1).to_bytes(2, "little")
+        + (8).to_bytes(2, "little")
+        + (1).to_bytes(4, "little")  # BI_RLE8
+        + len(rows).to_bytes(4, "little")
+        + bytes(8)
+        + (256).to_bytes(4, "little")
+        + bytes(4)
+    )
+    offset = 14 + len(header) + len(palette)
+    size = offset + len(rows)
+    return (
+        b"BM"
+        + size.to_bytes(4, "little")
+        + bytes(4)
+        + offset.to_bytes(4, "little")
+        + (header + palette + rows)
+    )
+
+
+def test_a_bmp_compressed_with_rle_is_refused_before_decoding() -> None:
+    """Security re-check 16: Pillow decodes an RLE BMP a pixel at a time in Python; a 4 KB
+    one of 65,500 x 763 pixels kept a worker busy 17 s."""
+    from bot.content.images import decode_problem, image_problem
+
+    data = rle8_bmp(16, 4)
+    assert Image.open(io.BytesIO(data)).info.get("compression") == 1
+    assert "RLE" in image_problem(data)
+    assert "RLE" in decode_problem(data)
+    with pytest.raises(ContentRejectedError, match="RLE"):
+        kept_cover(data)
+    plain = io.BytesIO()
+    Image.new("RGB", (16, 4), (1, 2, 3)).save(plain, "BMP")
+    assert image_problem(plain.getvalue()) == ""
