@@ -374,26 +374,10 @@ def decode_problem(data: bytes) -> str:
 def image_problem(data: bytes) -> str:
     """Why ``data`` is not an image the service can use ("" when it is). Reads the header
     and checks the size and the number of scans, without decoding the pixels."""
-    if problem := scan_problem(data):
-        return f"not a usable image ({problem})"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
-                if problem := codec_problem(image):
-                    return f"not a usable image ({problem})"
-                if image.width * image.height > MAX_PIXELS:
-                    return (
-                        f"the image has {image.width}x{image.height} pixels, more than {MAX_PIXELS}"
-                    )
-                if problem := scan_problem(data, image.width * image.height):
-                    return f"not a usable image ({problem})"
-    except UnidentifiedImageError:
-        return "not a readable image (not a format it knows)"
-    except (OSError, SyntaxError, ValueError) as exc:
-        return f"not a readable image ({exc})"
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        return "the image has too many pixels"
+        _open_image(data, decode=False)
+    except ContentRejectedError as exc:
+        return str(exc)
     return ""
 
 
@@ -424,7 +408,9 @@ def codec_problem(image: Image.Image) -> str:
     return ""
 
 
-def _open_image(data: bytes) -> Image.Image:
+def _open_image(data: bytes, *, decode: bool = True) -> Image.Image:
+    """``data`` opened as an image the service can use, and decoded unless ``decode`` is
+    false (then only its header is read). Raises ContentRejectedError saying why not."""
     if problem := scan_problem(data):
         raise ContentRejectedError(f"not a usable image ({problem})")
     try:
@@ -439,7 +425,8 @@ def _open_image(data: bytes) -> Image.Image:
                 )
             if problem := scan_problem(data, image.width * image.height):
                 raise ContentRejectedError(f"not a usable image ({problem})")
-            image.load()
+            if decode:
+                image.load()
     except UnidentifiedImageError:
         # PIL's own message names the in-memory buffer's address: keep it out of answers.
         raise ContentRejectedError("not a readable image (not a format it knows)") from None
