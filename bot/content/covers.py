@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from bot.content.sample import DEFAULT_COVER, SAMPLE_DIR
+from bot.domain.errors import ContentRejectedError
 from bot.domain.models import BUILTIN_KINDS
 
 COVER_SIZE = (900, 383)  # 2.35:1, the platform's cover ratio
@@ -81,19 +82,15 @@ def render_cover(label: str, colour: Colour, *, size: tuple[int, int] = COVER_SI
 def thumbnail_data_uri(data: bytes, size: tuple[int, int]) -> str:
     """The image cropped to fill ``size`` (width, height in pixels) as a small JPEG data URI,
     for the list view a push shows on a phone (the preview page allows no other origin).
-    Raises ``ValueError`` when the bytes are not an image Pillow reads, or one whose decoding
-    would take far longer than its size says (``scan_problem``)."""
-    from bot.content.images import READ_FORMATS, codec_problem, scan_problem
+    Raises ``ValueError`` when the bytes are not an image the service reads (the checks of
+    ``bot.content.images.open_image``)."""
+    from bot.content.images import open_image
 
-    if problem := scan_problem(data):
-        raise ValueError(f"not an image: {problem}")
     try:
-        with Image.open(io.BytesIO(data), formats=READ_FORMATS) as source:
-            if problem := codec_problem(source):
-                raise ValueError(f"not an image: {problem}")
-            image = ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS)
-    except (OSError, Image.DecompressionBombError) as exc:
+        source = open_image(data, fill=size)
+    except ContentRejectedError as exc:
         raise ValueError(f"not an image: {exc}") from None
+    image = ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")

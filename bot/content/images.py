@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import io
 import ipaddress
+import math
 import socket
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -259,6 +260,14 @@ ImageFormat = Literal["jpeg", "png"]
 _JPEG_QUALITIES = (88, 78, 68, 58, 48)
 
 
+# A PNG of more pixels than this is seldom under a body image's 1 MB, and compressing one
+# takes seconds (47 s for 50 MP): past it only JPEG is tried, at scales until it fits.
+PNG_TRY_PIXELS = 4_000_000
+# A JPEG this many times over the limit at the best quality will not fit at a lower one (the
+# lowest is about a third of the best): the scale drops at once instead.
+_HOPELESS = 4
+
+
 def prepare_image(
     data: bytes,
     *,
@@ -272,7 +281,12 @@ def prepare_image(
 
     Raises ContentRejectedError for data that is not an image, too many pixels, or an image
     that cannot be made small enough."""
-    image = _open_image(data)
+    return _prepared(open_image(data, fit=max_side), max_bytes, formats, max_side)
+
+
+def _prepared(
+    image: Image.Image, max_bytes: int, formats: Sequence[ImageFormat], max_side: int | None
+) -> tuple[bytes, ImageFormat]:
     source_format = image.format
     image = ImageOps.exif_transpose(image)
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -282,7 +296,10 @@ def prepare_image(
         scale = max_side / max(image.size)
     while True:
         candidate = _scaled(image, scale)
-        if try_png:
+        shrink = 0.7
+        if try_png and (
+            candidate.width * candidate.height <= PNG_TRY_PIXELS or "jpeg" not in formats
+        ):
             encoded = _encode_png(candidate)
             if len(encoded) <= max_bytes:
                 return encoded, "png"
@@ -291,9 +308,13 @@ def prepare_image(
                 encoded = _encode_jpeg(candidate, quality)
                 if len(encoded) <= max_bytes:
                     return encoded, "jpeg"
+                if len(encoded) > _HOPELESS * max_bytes:
+                    # Bytes go with pixels: aim straight at a scale that may fit.
+                    shrink = min(shrink, (max_bytes / len(encoded)) ** 0.5)
+                    break
         if min(candidate.size) <= 16:
             raise ContentRejectedError(f"the image cannot be made smaller than {max_bytes} bytes")
-        scale *= 0.7
+        scale *= shrink
 
 
 def prepare_cover(data: bytes, *, kind: Literal["thumb", "image"] = "thumb") -> bytes:
@@ -317,7 +338,7 @@ def platform_cover(data: bytes) -> tuple[bytes, str]:
     GIF or BMP within 10 MB unchanged (whatever its file name said), anything else (WebP,
     an oversized image …) converted to JPEG within the limit. Raises
     ContentRejectedError for data that is not a readable image."""
-    image = _open_image(data)
+    image = open_image(data)
     suffix = PLATFORM_COVER_FORMATS.get(str(image.format))
     if suffix and len(data) <= COVER_IMAGE_BYTES:
         return data, f"cover.{suffix}"
@@ -335,18 +356,19 @@ def kept_cover(data: bytes) -> bytes:
     """A cover as it is kept with its post: a JPEG or PNG within KEPT_COVER_BYTES and
     KEPT_COVER_SIDE as it is; anything else (another format, a bigger image, one padded with
     bytes after the picture) re-encoded as a JPEG within both, so a copy costs what the picture
-    is worth and not what the server sent (security re-check 10, M1). Raises
+    is worth and not what the server sent (security re-check 10, M1). Decoded once, a large
+    JPEG at the smallest scale its decoder offers above the copy's size. Raises
     ContentRejectedError for data that is not a readable image."""
-    image = _open_image(data)
+    header = open_image(data, decode=False)
     if (
-        image.format in ("JPEG", "PNG")
+        header.format in ("JPEG", "PNG")
         and len(data) <= KEPT_COVER_BYTES
-        and max(image.size) <= KEPT_COVER_SIDE
+        and max(header.size) <= KEPT_COVER_SIDE
     ):
+        open_image(data)  # decoded whole all the same: a picture cut short is refused here
         return data
-    encoded, _ = prepare_image(
-        data, max_bytes=KEPT_COVER_BYTES, formats=("jpeg",), max_side=KEPT_COVER_SIDE
-    )
+    image = open_image(data, fit=KEPT_COVER_SIDE)
+    encoded, _ = _prepared(image, KEPT_COVER_BYTES, ("jpeg",), KEPT_COVER_SIDE)
     return encoded
 
 
@@ -365,7 +387,7 @@ def decode_problem(data: bytes) -> str:
     ``image_problem`` finds, and a picture cut short or damaged past its header, which only
     decoding finds (CPU work: run it off the loop)."""
     try:
-        _open_image(data)
+        open_image(data)
     except ContentRejectedError as exc:
         return str(exc)
     return ""
@@ -375,7 +397,7 @@ def image_problem(data: bytes) -> str:
     """Why ``data`` is not an image the service can use ("" when it is). Reads the header
     and checks the size and the number of scans, without decoding the pixels."""
     try:
-        _open_image(data, decode=False)
+        open_image(data, decode=False)
     except ContentRejectedError as exc:
         return str(exc)
     return ""
@@ -402,15 +424,21 @@ def codec_problem(image: Image.Image) -> str:
     (re-encoding it failed with an error, security re-check 15, L1), or a BMP compressed with
     RLE, which Pillow decodes a pixel at a time in Python (a 4 KB file: 17 s, re-check 16)."""
     if image.format == "BMP" and image.info.get("compression") in _RLE_BMP:
-        return "a BMP compressed with RLE; save it as a PNG"
+        return "a BMP compressed with RLE, which is read too slowly: save it as a PNG"
     if max(image.size) > MAX_SIDE:
         return f"the image is {image.width}x{image.height} pixels, more than {MAX_SIDE} on a side"
     return ""
 
 
-def _open_image(data: bytes, *, decode: bool = True) -> Image.Image:
+def open_image(
+    data: bytes, *, decode: bool = True, fit: int | None = None, fill: tuple[int, int] = (0, 0)
+) -> Image.Image:
     """``data`` opened as an image the service can use, and decoded unless ``decode`` is
-    false (then only its header is read). Raises ContentRejectedError saying why not."""
+    false (then only its header is read). ``fit``: the longest side the caller will scale it
+    to; ``fill``: a box (width, height) the caller will crop it to fill. A JPEG is then
+    decoded at the smallest of its decoder's scales (1/2, 1/4, 1/8) still that large, which
+    reads every byte of it in a fraction of the time. Raises ContentRejectedError saying why
+    not."""
     if problem := scan_problem(data):
         raise ContentRejectedError(f"not a usable image ({problem})")
     try:
@@ -425,6 +453,11 @@ def _open_image(data: bytes, *, decode: bool = True) -> Image.Image:
                 )
             if problem := scan_problem(data, image.width * image.height):
                 raise ContentRejectedError(f"not a usable image ({problem})")
+            if fit and image.format == "JPEG" and max(image.size) > fit:
+                ratio = fit / max(image.size)
+                image.draft(
+                    "RGB", (math.ceil(image.width * ratio), math.ceil(image.height * ratio))
+                )
             if decode:
                 image.load()
     except UnidentifiedImageError:
@@ -500,13 +533,16 @@ def _fraction(value: float) -> str:
 # --- re-hosting -------------------------------------------------------------------------------
 
 
-async def rehost_images(html: str, *, upload: Upload, load: Load, run: Run | None = None) -> str:
+async def rehost_images(
+    html: str, *, upload: Upload, load: Load, run: Run | None = None, convert: Run | None = None
+) -> str:
     """``html`` with every ``<img>`` re-hosted: each distinct src is loaded (``load`` gets a
     URL or a local path), converted to JPEG/PNG under 1 MB without metadata, uploaded once
     (``upload`` returns the platform URL) and the src rewritten. Images already on the
     platform stay; an image that cannot be re-hosted (data:, file:) is removed. ``run`` runs
-    the CPU parts (parsing, sanitising, converting): the service passes an offloader, so only
-    loading and uploading, which are network I/O, stay on its event loop.
+    the CPU parts (parsing, sanitising), ``convert`` the images' conversion (``run`` unless
+    given): the service passes offloaders, so only loading and uploading, which are network
+    I/O, stay on its event loop.
 
     Raises what ``load`` and ``upload`` raise, and ContentRejectedError naming the image
     when its data is not a usable image."""
@@ -516,7 +552,7 @@ async def rehost_images(html: str, *, upload: Upload, load: Load, run: Run | Non
         if is_uploaded_image(src):
             hosted[src] = src
         elif will_be_rehosted(src):
-            hosted[src] = await _rehost_one(src, upload, load, call)
+            hosted[src] = await _rehost_one(src, upload, load, convert or call)
     result: str = await call(with_hosted_images, html, hosted)
     return result
 

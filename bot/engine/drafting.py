@@ -117,8 +117,12 @@ class Drafting:
                 f"a post features at most {MAX_RESOURCES_PER_POST} resources; "
                 f"{len(resource_ids)} were named"
             )
-        async with _draft_turn(post_store.person(actor)):
-            return await self._draft(column, resource_ids, at, due_now, actor, review, force)
+        from bot.engine import offload
+
+        # The person's images are read one at a time in the image lanes (see offload).
+        with offload.owned_by(_person(actor)):
+            async with _draft_turn(post_store.person(actor)):
+                return await self._draft(column, resource_ids, at, due_now, actor, review, force)
 
     async def _draft(
         self,
@@ -263,7 +267,7 @@ class Drafting:
             }
         # One text of a person's at a time in the editors' lane: a flood of slow texts from one
         # account cannot queue ahead of everyone else's (security re-check 4, F2).
-        with offload.owned_by(actor):
+        with offload.owned_by(_person(actor)):
             edited, findings = await self._finish_article(
                 post.account,
                 articles[article].replace(
@@ -288,8 +292,8 @@ class Drafting:
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
         async with self.engine.connect() as conn:
             kept = await cover_copies.kept_urls(conn, post_id)
-        with offload.owned_by(actor):
-            copies = await self._cover_copies(articles, load, kept=kept, lane=offload.run_limited)
+        with offload.owned_by(_person(actor)):
+            copies = await self._cover_copies(articles, load, kept=kept)
         return Draft(await self._store_articles(post, articles, actor, detail, copies), findings)
 
     async def _loadable_cover(self, cover: str, load: loadable.Load) -> str:
@@ -337,24 +341,22 @@ class Drafting:
         load: loadable.Load,
         *,
         kept: Iterable[str] = (),
-        lane: Offloaded | None = None,
     ) -> dict[str, bytes]:
         """Each http(s) cover of ``articles`` not ``kept`` with the post yet, as it is kept
-        with it (``kept_cover``: at most 1 MB and 1,280 px, re-encoded by ``lane``, off the
-        loop): publishing uploads these and never fetches the URL again (security re-check 8,
-        M3). The bytes come from ``load``, which remembers what this draft or edit already
-        loaded. Raises UserError naming a cover that does not load or is not an image: the
-        post is then not stored."""
+        with it (``kept_cover``: at most 1 MB and 1,280 px, re-encoded in an image lane, within
+        its time limit): publishing uploads these and never fetches the URL again (security
+        re-check 8, M3). The bytes come from ``load``, which remembers what this draft or edit
+        already loaded. Raises UserError naming a cover that does not load or is not an image:
+        the post is then not stored."""
         from bot.content.images import kept_cover
         from bot.engine import offload
 
-        offloaded = lane or offload.run
         copies: dict[str, bytes] = {}
         for cover in dict.fromkeys(a.cover for a in articles):  # each image once
             if not cover_copies.is_url(cover) or cover in kept:
                 continue
             try:
-                copies[cover] = await offloaded(kept_cover, await load(cover))
+                copies[cover] = await offload.run_image(kept_cover, await load(cover))
             except (UserError, TransientError) as exc:
                 raise UserError(f"cover {cover} cannot be kept for publishing: {exc}") from exc
         return copies
@@ -412,7 +414,10 @@ class Drafting:
             kept = await cover_copies.kept_urls(conn, post_id)
         if post.status in FINAL_STATUSES:
             return  # nothing left to publish
-        copies = await self._cover_copies(post.articles, self.loader_for(actor), kept=kept)
+        from bot.engine import offload
+
+        with offload.owned_by(_person(actor)):
+            copies = await self._cover_copies(post.articles, self.loader_for(actor), kept=kept)
         if not copies:
             return
         async with self.engine.begin() as conn:
@@ -538,11 +543,15 @@ class Drafting:
             shortest = await offloaded(with_hosted_images, html, {})
             if len(shortest) >= CONTENT_CHARS:
                 return html
+        from bot.engine import offload
+
         return await rehost_images(
             html,
             upload=lambda data, name: self._upload(account, data, name),
             load=load,
             run=offloaded,
+            # An image is read in an image lane, within its time limit (see offload).
+            convert=offload.run_image,
         )
 
     async def _refuse_recent(self, column: ColumnConfig, chosen: Sequence[Resource]) -> None:

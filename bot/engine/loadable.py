@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.domain.errors import TransientError, UserError
+from bot.domain.errors import ContentRejectedError, TransientError, UserError
 from bot.domain.models import Resource
 
 Load = Callable[[str], Awaitable[bytes]]
@@ -104,7 +104,13 @@ async def cover_problem(resource: Resource, load: Load) -> tuple[str, bool]:
         return str(exc), True
     # Decoded whole, as keeping the copy and re-hosting will: a picture cut short passes a look
     # at its header, and was then chosen first by every draft and failed it (re-check 11, M2).
-    problem = await offload.run(decode_problem, data)
+    # In an image lane, within its time limit: a picture built to decode slowly is refused.
+    try:
+        problem = await offload.run_image(decode_problem, data)
+    except offload.ImagesBusyError as exc:
+        return str(exc), False  # the person's other images first: this one is not judged
+    except ContentRejectedError as exc:  # too slow to read, or too much memory
+        problem = exc.message
     return (f"image {resource.cover}: {problem}", True) if problem else ("", False)
 
 

@@ -15,6 +15,15 @@ however slow an editor's text is to check, the publisher's checks, reports and s
 drafting, which use the pool, always find their workers; and the editor learns within the
 limit that the text was refused.
 
+``await offload.run_image(fn, *args)`` is for reading an image the service did not make (a
+cover or a body image an editor named, a catalogue's cover): how long decoding takes is not
+bounded by the file's size (reviews 13-16 found a new picture that costs minutes for a few KB
+in each format's decoder in turn), so it is bounded by time instead. Image lanes are worker
+processes apart from the pool, as many as it has workers, each job at most ``image_seconds``
+(then its worker is killed and replaced and ImageTooSlowError raised) and within a memory
+ceiling; each person has one image read at a time (the service counting as one person), so
+one person's pictures hold at most one lane and never the pool.
+
 ``fn`` must be a plain function: it gets copies of its arguments and returns a copy of its
 result; it must not touch the database or the network (those are the loop's job).
 """
@@ -28,16 +37,18 @@ import logging
 import multiprocessing
 import os
 import pickle
+import resource
 import signal
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
-from bot.domain.errors import TransientError, UserError
-from bot.engine.turns import Turns
+from bot.domain.errors import ContentRejectedError, TransientError, UserError
+from bot.engine.turns import Turns, current_owner
 from bot.engine.turns import owned_by as owned_by  # where callers find it
 from bot.i18n import Text
 
@@ -86,6 +97,40 @@ class LaneBusyError(UserError):
         super().__init__(Text(sentence, {}))
 
 
+# Reading one image: a 50 MP photo is kept as a cover in about 3 s and re-encoded for an
+# article's body in about 5 s on a 2-CPU machine; twenty leaves room for a busy machine, and a
+# picture built to decode slowly costs the lane no more than that.
+IMAGE_SECONDS = 20.0
+# What an image lane's process may map: a 50 MP lossless WebP takes about 1.8 GB to keep as a
+# cover; past this a decoder's allocation fails (the image is refused) instead of the machine
+# swapping (security re-check 16, L1).
+IMAGE_MEMORY_BYTES = 3 * 1024**3
+# Images of a person's waiting for their one lane: two drafts choosing among eight candidates
+# each, or a preview of eight articles.
+IMAGES_WAITING_PER_PERSON = 16
+
+
+class ImageTooSlowError(ContentRejectedError):
+    """Reading an image ran past its time limit (IMAGE_SECONDS) and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"reading the image took over {seconds:g} s and was stopped: "
+            "save it again as a JPEG or PNG of fewer pixels"
+        )
+
+
+class ImagesBusyError(UserError):
+    """Too many of this person's images are waiting to be read."""
+
+    http_status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            Text("too many of your images are waiting to be read; try again in a moment", {})
+        )
+
+
 BULK_WAITING = 4  # imports waiting for the bulk lane beyond those it runs
 
 
@@ -113,13 +158,16 @@ class Offload:
         mode: str = "process",
         workers: int | None = None,
         limited_seconds: float = LIMITED_SECONDS,
+        image_seconds: float = IMAGE_SECONDS,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"offload mode {mode!r} is not one of {', '.join(MODES)}")
         self.mode = mode
         self.workers = workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))
         self.limited_seconds = limited_seconds
+        self.image_seconds = image_seconds
         self._lane = _Lane()
+        self._images = _ImageLanes(self.workers)
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         # Bulk work's lane: all workers but one, so the publisher always finds one free.
@@ -177,6 +225,29 @@ class Offload:
         name = getattr(fn, "__qualname__", repr(fn))
         raise TransientError(f"a worker process stopped while running {name}")
 
+    async def run_image(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args, **kwargs)``, which reads an image the service did not make, in an image
+        lane (see the module docstring): at most ``image_seconds`` from when its turn comes.
+        Raises ImageTooSlowError past it (a ContentRejectedError: the image is refused),
+        ContentRejectedError when the worker ran out of its memory or died reading it,
+        ImagesBusyError, and what ``fn`` raises. In the thread and inline modes this is
+        ``run``, without a limit."""
+        if self.mode != "process":
+            return await self.run(fn, *args, **kwargs)
+        payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            status, value = await self._images.run(payload, self.image_seconds)
+        except TooSlowError:
+            raise ImageTooSlowError(self.image_seconds) from None
+        if status == "ok":
+            result: T = value
+            return result
+        if status == "raised" and not isinstance(value, MemoryError):
+            raise value
+        # Out of its memory ceiling, or killed (the kernel's OOM killer): the image is what
+        # did it, and the same image would do it again.
+        raise ContentRejectedError("reading the image needed more memory than is allowed")
+
     async def warm(self) -> None:
         """Start the worker processes now (and let each import what work needs), so the
         first request that offloads does not pay for it."""
@@ -184,11 +255,10 @@ class Offload:
             return
         loop = asyncio.get_running_loop()
         pool = self._executor()
-        lane_job = pickle.dumps((_warm_up, (), {}), protocol=pickle.HIGHEST_PROTOCOL)
         await asyncio.gather(
             *(loop.run_in_executor(pool, _warm_up) for _ in range(self.workers)),
             # The lane's worker too: its first edit's time limit would count the imports.
-            self._lane.run(lane_job, seconds=max(60.0, self.limited_seconds)),
+            self._lane.run(_WARM_UP, seconds=max(60.0, self.limited_seconds)),
             return_exceptions=True,
         )
 
@@ -200,6 +270,7 @@ class Offload:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         self._lane.close()
+        self._images.close()
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:
@@ -221,6 +292,91 @@ class Offload:
 
 
 class _Lane:
+    """The editors' lane: one killable worker (``_Worker``), one job at a time, a few waiting,
+    one of a person's at a time (``Turns``)."""
+
+    def __init__(self, max_waiting: int = LANE_WAITING) -> None:
+        self.worker = _Worker()
+        self.turns = Turns(1, max_waiting, LaneBusyError)  # one job at a time
+
+    async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
+        """See ``_Worker.run``; raises LaneBusyError when ``max_waiting`` jobs already wait."""
+        async with self.turns.taken():
+            return await self.worker.run(payload, seconds)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+class _PersonsImages:
+    """One person's images on one event loop: one read at a time, and how many wait."""
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Lock()
+        self.waiting = 0
+
+
+class _ImageLanes:
+    """``count`` killable workers for reading images, each person's one at a time (the
+    service's own work, owner "", counting as one person), at most ``per_person_waiting``
+    more of a person's waiting. Workers start when first needed: a service that reads no
+    image pays nothing for them."""
+
+    def __init__(self, count: int, per_person_waiting: int = IMAGES_WAITING_PER_PERSON) -> None:
+        self.count = count
+        self.per_person_waiting = per_person_waiting
+        self._workers = [_Worker(setup=_image_worker_setup) for _ in range(count)]
+        self._idle = list(self._workers)
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        self._persons: weakref.WeakValueDictionary[
+            tuple[str, asyncio.AbstractEventLoop], _PersonsImages
+        ] = weakref.WeakValueDictionary()
+
+    async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
+        """See ``_Worker.run``; raises ImagesBusyError when this person already has
+        ``per_person_waiting`` images waiting (the service is never refused)."""
+        loop = asyncio.get_running_loop()
+        who = current_owner()
+        person = self._persons.get((who, loop))
+        if person is None:
+            person = self._persons[(who, loop)] = _PersonsImages()
+        if who and person.waiting >= self.per_person_waiting:
+            raise ImagesBusyError()
+        person.waiting += 1
+        try:
+            await person.turn.acquire()
+        finally:
+            person.waiting -= 1
+        try:
+            async with self._here(loop):
+                worker = self._idle.pop() if self._idle else self._spare()
+                try:
+                    return await worker.run(payload, seconds)
+                finally:
+                    self._idle.append(worker)
+        finally:
+            person.turn.release()
+
+    def close(self) -> None:
+        """Stops every worker (a read still running is lost); the next read starts one."""
+        for worker in self._workers:
+            worker.close()
+
+    def _spare(self) -> _Worker:
+        # Only when two event loops share this Offload at once (its slots are per loop).
+        worker = _Worker(setup=_image_worker_setup)
+        self._workers.append(worker)
+        return worker
+
+    def _here(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
+        slots = self._slots.get(loop)
+        if slots is None:
+            self._slots = {k: v for k, v in self._slots.items() if not k.is_closed()}
+            slots = self._slots[loop] = asyncio.Semaphore(self.count)
+        return slots
+
+
+class _Worker:
     """One worker process that runs one job at a time and can be killed in the middle of one.
 
     Why not a one-worker ProcessPoolExecutor: Python 3.11 has no public way to stop a job a
@@ -232,20 +388,23 @@ class _Lane:
     on the loop nor in the loop's default thread pool (logins hash passwords there). Each
     exchange keeps the process and pipe it started with: when a job is killed, the next job
     starts a fresh worker at once, while the old exchange sees the end of its pipe, closes it
-    and reaps its process."""
+    and reaps its process. A fresh worker imports what jobs need before its first job, so the
+    job's time limit does not count the imports."""
 
-    def __init__(self, max_waiting: int = LANE_WAITING) -> None:
+    def __init__(self, setup: Callable[[], None] | None = None) -> None:
+        self._setup = setup or _lower_priority
         self._guard = threading.Lock()
-        self._worker: tuple[BaseProcess, Connection] | None = None
-        self.turns = Turns(1, max_waiting, LaneBusyError)  # one job at a time
+        self._process: tuple[BaseProcess, Connection] | None = None
 
     async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
-        """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError, and
-        LaneBusyError when ``max_waiting`` jobs already wait."""
-        async with self.turns.taken():
-            return await self._run_turn(asyncio.get_running_loop(), payload, seconds)
+        """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError past
+        ``seconds`` (its worker then killed); the caller turns it into its own error."""
+        loop = asyncio.get_running_loop()
+        if self._process is None:
+            await self._exchange_within(loop, _WARM_UP, max(60.0, seconds))
+        return await self._exchange_within(loop, payload, seconds)
 
-    async def _run_turn(
+    async def _exchange_within(
         self, loop: asyncio.AbstractEventLoop, payload: bytes, seconds: float
     ) -> tuple[str, Any]:
         answer: asyncio.Future[tuple[str, Any]] = loop.create_future()
@@ -296,34 +455,34 @@ class _Lane:
 
     def _current(self) -> tuple[BaseProcess, Connection]:
         with self._guard:
-            if self._worker is None:
+            if self._process is None:
                 context = multiprocessing.get_context("spawn")  # not fork: see _executor
                 ours, theirs = context.Pipe()
                 process = context.Process(
-                    target=_serve_lane, args=(theirs,), name="offload-lane", daemon=True
+                    target=_serve_lane, args=(theirs, self._setup), name="offload-lane", daemon=True
                 )
                 process.start()
                 theirs.close()
-                self._worker = (process, ours)
-            return self._worker
+                self._process = (process, ours)
+            return self._process
 
     def _forget(self, process: BaseProcess) -> None:
         with self._guard:
-            if self._worker is not None and self._worker[0] is process:
-                self._worker = None
+            if self._process is not None and self._process[0] is process:
+                self._process = None
 
     def _kill(self) -> None:
         with self._guard:
-            worker, self._worker = self._worker, None
+            worker, self._process = self._process, None
         if worker is not None:
             with contextlib.suppress(OSError, ValueError):  # already gone
                 worker[0].kill()
 
 
-def _serve_lane(conn: Connection) -> None:
+def _serve_lane(conn: Connection, setup: Callable[[], None]) -> None:
     """A lane worker's life: run each job sent and send back its outcome, until the pipe
     closes."""
-    _lower_priority()
+    setup()
     while True:
         try:
             payload = conn.recv_bytes()
@@ -343,6 +502,14 @@ def _serve_lane(conn: Connection) -> None:
         conn.send_bytes(data)
 
 
+def _image_worker_setup() -> None:
+    """An image lane's process: below the service's priority, and within IMAGE_MEMORY_BYTES
+    of address space, so a decoder that asks for more fails with MemoryError."""
+    _lower_priority()
+    with contextlib.suppress(OSError, ValueError):  # not permitted here: no ceiling
+        resource.setrlimit(resource.RLIMIT_AS, (IMAGE_MEMORY_BYTES, IMAGE_MEMORY_BYTES))
+
+
 def _call(payload: bytes) -> Any:
     fn, args, kwargs = pickle.loads(payload)
     return fn(*args, **kwargs)
@@ -351,10 +518,15 @@ def _call(payload: bytes) -> Any:
 def _warm_up() -> None:
     # The modules offloaded work lives in, imported once per worker ahead of the first job.
     import bot.content.checks
+    import bot.content.covers
+    import bot.content.images
     import bot.content.render
     import bot.engine.drafting
     import bot.engine.importing
     import bot.engine.reporting  # noqa: F401
+
+
+_WARM_UP = pickle.dumps((_warm_up, (), {}), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _lower_priority() -> None:
@@ -378,6 +550,11 @@ async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
 async def run_limited(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """``Offload.run_limited`` on the process-wide Offload."""
     return await _default.run_limited(fn, *args, **kwargs)
+
+
+async def run_image(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``Offload.run_image`` on the process-wide Offload."""
+    return await _default.run_image(fn, *args, **kwargs)
 
 
 async def run_bulk(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

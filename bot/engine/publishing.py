@@ -333,7 +333,9 @@ class PostPublisher(PostRecords):
         from bot.engine import offload
 
         try:  # a WebP (or any format the platform refuses with 40005) becomes a JPEG
-            data, filename = await offload.run(platform_cover, data)
+            # Read in an image lane, within its time limit (see offload): a local cover is a
+            # catalogue's file, which an editor chose.
+            data, filename = await offload.run_image(platform_cover, data)
         except ContentRejectedError as exc:
             raise PermanentError(f"{what} {cover}: {exc}") from exc
         media_id, url = await self.api.add_material(data, filename, "image")

@@ -27,6 +27,11 @@ def owned_by(owner: str) -> Iterator[None]:
         _lane_owner.reset(token)
 
 
+def current_owner() -> str:
+    """Whose work is being done here (see ``owned_by``); "" for nobody in particular."""
+    return _lane_owner.get()
+
+
 class Turns:
     """Turns at one kind of work: ``at_once`` run, ``max_waiting`` more wait, one job of a
     person's at a time (see ``owned_by``); beyond that ``busy`` is raised at once, so a flood

@@ -12,6 +12,7 @@ from bot.app import Services
 from bot.domain.errors import BotError, UserError
 from bot.domain.models import MAX_ARTICLES, Post
 from bot.engine import offload
+from bot.store.posts import person
 
 HEADLINE_COVER = (750, 320)  # the headline card: about 2.35:1, at twice a phone's 375 px
 ROW_COVER = (128, 128)  # a further article's square thumbnail
@@ -72,9 +73,11 @@ async def list_view_page(services: Services, post: Post, *, lang: str, owner: st
     # local one within the person's turns at loading images (re-check 8, M2).
     load = services.drafting.post_loader(post.id, owner)
     covers = []
-    for index, article in enumerate(articles):
-        size = HEADLINE_COVER if index == 0 else ROW_COVER
-        covers.append(await _thumbnail(services, article.cover, size, load))
+    # Read in an image lane, the viewer's one at a time, within its time limit (see offload).
+    with offload.owned_by(person(owner)):
+        for index, article in enumerate(articles):
+            size = HEADLINE_COVER if index == 0 else ROW_COVER
+            covers.append(await _thumbnail(services, article.cover, size, load))
     head = articles[0]
     card = (
         '<div style="position:relative;background:#d9d9d9;aspect-ratio:2.35/1;">'
@@ -123,7 +126,7 @@ async def _thumbnail(
         return ""
     try:
         data = await load(cover)
-        return await offload.run(thumbnail_data_uri, data, size)
+        return await offload.run_image(thumbnail_data_uri, data, size)
     except (BotError, ValueError):
         return ""
 

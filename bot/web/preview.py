@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.domain.errors import BotError
 from bot.domain.models import Post
 from bot.engine import offload
+from bot.store.posts import person
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -63,6 +64,8 @@ async def _cover(services: Services, post_id: int, cover: str, owner: str) -> st
         return ""
     try:
         data = await services.drafting.post_loader(post_id, owner)(cover)
-        return await offload.run(thumbnail_data_uri, data, COVER_SIZE)
+        # In an image lane, the viewer's one at a time, within its time limit (see offload).
+        with offload.owned_by(person(owner)):
+            return await offload.run_image(thumbnail_data_uri, data, COVER_SIZE)
     except (BotError, ValueError):
         return ""

@@ -35,6 +35,28 @@ ZH: dict[str, str] = {
     "the covers kept for your unpublished posts would pass {limit} MB; publish or cancel some of your posts, or use smaller covers": (
         "你的未发布文章留存的封面将超过 {limit} MB；请先发布或取消你的一些文章，或改用更小的封面"
     ),
+    "image {ref}: {problem}": "图片 {ref}：{problem}",
+    "reading the image took over {seconds} s and was stopped: save it again as a JPEG or PNG of fewer pixels": (
+        "读取这张图片超过 {seconds} 秒，已停止，请把它另存为像素更少的 JPEG 或 PNG"
+    ),
+    "too many of your images are waiting to be read; try again in a moment": (
+        "你等待读取的图片太多，请稍后再试"
+    ),
+    "reading the image needed more memory than is allowed": "读取这张图片所需的内存超过了上限",
+    "not a usable image ({problem})": "不是可用的图片（{problem}）",
+    "not a readable image ({problem})": "不是可读取的图片（{problem}）",
+    "not a format it knows": "无法识别的格式",
+    "the JPEG has {scans} scans, more than {max}": "这张 JPEG 有 {scans} 次扫描，超过 {max} 次",
+    "the JPEG has {scans} scans of {pixels} pixels, too many to decode": (
+        "这张 JPEG 有 {scans} 次扫描、{pixels} 像素，解码代价过高"
+    ),
+    "a BMP compressed with RLE, which is read too slowly: save it as a PNG": "这是 RLE 压缩的 BMP，读取太慢：请另存为 PNG",
+    "the image is {width}x{height} pixels, more than {max} on a side": (
+        "图片为 {width}x{height} 像素，单边超过 {max} 像素"
+    ),
+    "the image has {width}x{height} pixels, more than {max}": "图片有 {width}x{height} 像素，超过 {max}",
+    "the image has too many pixels": "图片像素过多",
+    "the image cannot be made smaller than {max} bytes": "无法把图片压缩到 {max} 字节以内",
     "image {ref}: no copy is kept for this post": "图片 {ref}：这篇文章没有留存它的副本",
     "image {ref}: publishing reads only local files and kept copies": (
         "图片 {ref}：发布时只读取本地文件和已留存的封面副本"

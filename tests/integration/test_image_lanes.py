@@ -1,0 +1,224 @@
+"""Every image an editor supplies is read in an image lane, within its time limit, with real
+worker processes and a real picture that is slow to decode: a 49-megapixel lossless WebP of
+a few dozen bytes (security re-check 16's class: reviews 13-16 each found one more format
+whose decoder costs seconds to minutes for a few KB). Wherever such a picture meets the
+service (a cover kept with its post, an image in an article's body, an automatic draft's
+choice of covers, a preview, the publisher), it costs one lane at most the limit and is
+refused, or passed over, with the reason, and everything else goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import pickle
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.errors import ContentRejectedError, UserError
+from bot.domain.models import Resource
+from bot.engine import offload
+from bot.engine.offload import Offload
+from bot.store import catalogue as catalogue_store
+from tests.integration.test_cover_copies import COVER_A, Net, _draft, _set_cover, net  # noqa: F401
+from tests.integration.test_multi_article_drafting import (
+    COLUMN,
+    Rig,
+    _catalogue,
+    _cover,
+    _resources,
+    engine,  # noqa: F401 (a fixture)
+)
+from tests.integration.web_rig import (
+    WebRig,
+    rig_fixture,  # noqa: F401 (a fixture)
+    template_fixture,  # noqa: F401 (a fixture)
+)
+
+LIMIT = 0.25  # seconds; the slow picture below takes 0.5-1.5 s in each use, a real cover ~10 ms
+SLOW_URL = "https://img.example.org/slow.webp"
+FINE_URL = "https://img.example.org/fine.png"
+
+
+def _slow_picture() -> bytes:
+    """7,000 x 7,000 pixels of one colour as a lossless WebP: 38 bytes on disk, about a
+    second of decoding and 200 MB of pixels."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (7000, 7000), (200, 30, 30)).save(buffer, "WEBP", lossless=True, method=0)
+    return buffer.getvalue()
+
+
+def _fine_picture() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (470, 200), (30, 120, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+SLOW = _slow_picture()
+PICTURES = {SLOW_URL: SLOW, FINE_URL: _fine_picture()}
+
+
+@pytest.fixture(scope="module")
+def lanes() -> Iterator[Offload]:
+    value = Offload(mode="process", workers=2, image_seconds=LIMIT)
+    yield value
+    value.close()
+
+
+@pytest.fixture
+async def processes(lanes: Offload) -> AsyncIterator[Offload]:
+    previous = offload.use(lanes)
+    await lanes.warm()
+    yield lanes
+    offload.use(previous)
+
+
+def _rig(db_engine: AsyncEngine, tmp_path: Path, **column: object) -> Rig:
+    rig = Rig(db_engine, tmp_path, **column)
+
+    async def load(ref: str) -> bytes:
+        if ref in PICTURES:
+            return PICTURES[ref]
+        return Path(ref).read_bytes()
+
+    rig.drafting.load_image = load
+    return rig
+
+
+async def test_a_cover_that_reads_too_slowly_is_refused_within_the_limit(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    processes: Offload,
+) -> None:
+    await _catalogue(engine, _resources(tmp_path))
+    rig = _rig(engine, tmp_path)
+    post = (await rig.drafting.draft(COLUMN, actor="web:editor")).post
+    started = time.monotonic()
+    with pytest.raises(UserError) as refused:
+        await rig.drafting.edit(
+            post.id, title="新标题", digest="", markdown="正文", cover=SLOW_URL, actor="web:editor"
+        )
+    assert time.monotonic() - started < LIMIT + 3  # the worker's replacement is not waited for
+    assert refused.value.message == (
+        f"cover {SLOW_URL} cannot be kept for publishing: reading the image took over "
+        f"{LIMIT:g} s and was stopped: save it again as a JPEG or PNG of fewer pixels"
+    )
+    assert refused.value.in_language("zh") == (
+        f"封面 {SLOW_URL} 无法留存以供发布：读取这张图片超过 {LIMIT:g} 秒，已停止，"
+        "请把它另存为像素更少的 JPEG 或 PNG"
+    )
+    # The next cover is read by a fresh worker, as usual.
+    edited = await rig.drafting.edit(
+        post.id, title="新标题", digest="", markdown="正文", cover=FINE_URL, actor="web:editor"
+    )
+    assert edited.post.cover == FINE_URL
+
+
+async def test_an_image_in_the_body_that_reads_too_slowly_is_refused_naming_it(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    processes: Offload,
+) -> None:
+    await _catalogue(engine, _resources(tmp_path))
+    rig = _rig(engine, tmp_path)
+    post = (await rig.drafting.draft(COLUMN)).post
+    uploads = list(rig.uploads)
+    with pytest.raises(ContentRejectedError) as refused:
+        await rig.drafting.edit(
+            post.id,
+            title="标题",
+            digest="",
+            markdown=f"正文\n\n![图]({SLOW_URL})\n",
+            actor="api:ed",
+        )
+    assert refused.value.message.startswith(f"image {SLOW_URL}: reading the image took over")
+    assert rig.uploads == uploads
+
+
+async def test_an_automatic_draft_passes_over_a_cover_that_reads_too_slowly(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    processes: Offload,
+) -> None:
+    slow_file = tmp_path / "slow.webp"
+    slow_file.write_bytes(SLOW)
+    resources = _resources(tmp_path)
+    resources[0] = Resource(
+        "p0",
+        "platform",
+        "慢封面",
+        summary="简介。",
+        url="https://example.com/0",
+        cover=str(slow_file),
+    )
+    await _catalogue(engine, resources)
+    rig = _rig(engine, tmp_path, articles_per_post=2)
+    draft = await rig.drafting.draft(COLUMN)
+    assert "p0" not in draft.post.resource_ids and len(draft.post.resource_ids) == 2
+    async with engine.connect() as conn:
+        (marked,) = await catalogue_store.get_many(conn, ["p0"])
+    assert "reading the image took over" in marked.cover_problem
+
+
+class ImageSpy(Offload):
+    """Runs work inline, recording what goes through ``run_image``."""
+
+    def __init__(self) -> None:
+        super().__init__(mode="inline")
+        self.read: list[str] = []
+
+    async def run_image(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        pickle.dumps((fn, args, kwargs))  # what a lane's process needs
+        self.read.append(fn.__qualname__)
+        return fn(*args, **kwargs)
+
+
+@pytest.fixture
+def spy() -> Iterator[ImageSpy]:
+    recorder = ImageSpy()
+    previous = offload.use(recorder)
+    yield recorder
+    offload.use(previous)
+
+
+async def test_drafts_and_edits_read_every_image_through_the_lanes(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    spy: ImageSpy,
+) -> None:
+    await _catalogue(engine, _resources(tmp_path))
+    rig = _rig(engine, tmp_path)
+    post = (await rig.drafting.draft(COLUMN)).post
+    assert "decode_problem" in spy.read  # the automatic draft's choice of covers
+    spy.read.clear()
+    await rig.drafting.edit(
+        post.id,
+        title="标题",
+        digest="",
+        markdown=f"正文\n\n![图]({_cover(tmp_path, 7)})\n",
+        cover=FINE_URL,
+    )
+    assert sorted(spy.read) == ["kept_cover", "prepare_image"]
+
+
+async def test_previews_and_the_publisher_read_covers_through_the_lanes(
+    rig: WebRig,
+    net: Net,  # noqa: F811 (the fixture)
+    spy: ImageSpy,
+) -> None:
+    post_id = await _draft(rig)
+    assert (await _set_cover(rig, post_id, COVER_A)).status == 200
+    spy.read.clear()
+    await rig.login("editor")
+    for page in (f"/posts/{post_id}/preview", f"/posts/{post_id}/preview/list"):
+        answer = await rig.client.get(page)
+        assert answer.status == 200 and "data:image/jpeg;base64," in await answer.text()
+    assert spy.read == ["thumbnail_data_uri", "thumbnail_data_uri"]
+    spy.read.clear()
+    await asyncio.wait_for(rig.services.worker.run_due(max_wait=20), timeout=30)
+    assert "platform_cover" in spy.read
