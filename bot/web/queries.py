@@ -4,7 +4,8 @@ checks them and asks the store or the engine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -186,6 +187,34 @@ def period_values(values: Mapping[str, Any]) -> dict[str, str | None]:
         "to": forms.text(values, "to", max_len=20).strip() or None,
         "period": forms.text(values, "period", max_len=100).strip() or None,
     }
+
+
+class ReportsBusyError(UserError):
+    """Too many reports at once, or this person's previous one is still being made."""
+
+    http_status = 429
+
+    def __init__(self, *, own: bool = False) -> None:
+        sentence = (
+            "your previous report is still being made; try again when it is done"
+            if own
+            else "too many reports are being made; try again in a moment"
+        )
+        super().__init__(Text(sentence, {}))
+
+
+# A report of ten years over a hundred accounts reads every post and log entry of its period
+# and counts them in the shared worker pool: two are made at once, a few wait, one of a
+# person's at a time, so one person's reports cannot fill the pool (security re-checks, L2).
+REPORTS = Turns(2, 8, ReportsBusyError)
+
+
+@contextlib.asynccontextmanager
+async def report_turn(person: str) -> AsyncIterator[None]:
+    """``person``'s turn at making a report (``REPORTS``); raises ReportsBusyError."""
+    with owned_by(person):
+        async with REPORTS.taken():
+            yield
 
 
 async def report(services: Services, values: Mapping[str, Any]) -> Any:

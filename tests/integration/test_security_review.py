@@ -124,6 +124,36 @@ async def test_1_healthz_answers_while_a_big_report_is_being_built(
     assert response.status == 200
 
 
+async def test_1_one_persons_reports_are_made_one_at_a_time(
+    rig: WebRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-check L2: reports had no per-person limit, so one person's reports of ten years at
+    once could fill the worker pool everyone shares. A person's second report, meanwhile, is
+    refused at once; someone else's is made."""
+    from bot.engine import reporting
+
+    original, release = reporting.build_report, asyncio.Event()
+
+    async def held(*args: object, **kwargs: object) -> object:
+        await release.wait()
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reporting, "build_report", held)
+    query = "/api/report?from=2017-01-01&to=2026-12-31"
+    first = asyncio.create_task(rig.client.get(query, headers=rig.bearer("editor")))
+    await asyncio.sleep(0.2)
+    again = await rig.client.get(query, headers=rig.bearer("editor"))
+    assert again.status == 429
+    assert (await again.json())["error"] == (
+        "your previous report is still being made; try again when it is done"
+    )
+    monkeypatch.setattr(reporting, "build_report", original)
+    other = await rig.client.get(query, headers=rig.bearer("admin"))
+    assert other.status == 200, await other.text()
+    release.set()
+    assert (await first).status == 200
+
+
 # --- 2. forged or replayed callback events were acted on --------------------------------------
 
 

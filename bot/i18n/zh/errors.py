@@ -88,6 +88,10 @@ ZH: dict[str, str] = {
     "post {id} is {status}; it cannot become {target}": "文章 {id} 的状态是{status}，不能变为{target}",
     "post {id} is {status}; it can no longer be edited": "文章 {id} 的状态是{status}，不能再编辑",
     "post {id} does not need attention": "文章 {id} 不需要人工处理",
+    "your previous report is still being made; try again when it is done": (
+        "你上一份报表还在生成中，请等它完成后再试"
+    ),
+    "too many reports are being made; try again in a moment": "正在生成的报表太多，请稍后再试",
     "too many logins at once; try again in a few seconds": "同时登录的人太多，请几秒后再试",
     "too many catalogue searches at once; try again in a moment": "同时搜索资源目录的请求太多，请稍后再试",
     "your previous search is still running; try again when it is done": (

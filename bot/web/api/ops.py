@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 
 from bot.engine import offload
 from bot.shapes import log_json
+from bot.store.posts import person
 from bot.web import auth, queries
 from bot.web.health import account_health, health_json
 from bot.web.keys import SCHEDULER, SERVICES
@@ -24,10 +25,11 @@ async def report(request: web.Request) -> web.Response:
     from bot.engine.reporting import report_to_dict
 
     services = request.app[SERVICES]
-    value = await queries.report(services, request.query)
-    shape = report_to_dict(value)
-    shape["posts_per_week"] = await queries.weekly(services, value)
-    body = await offload.run(json.dumps, shape, ensure_ascii=False)
+    async with queries.report_turn(person(auth.actor(request))):
+        value = await queries.report(services, request.query)
+        shape = report_to_dict(value)
+        shape["posts_per_week"] = await queries.weekly(services, value)
+        body = await offload.run(json.dumps, shape, ensure_ascii=False)
     return web.Response(text=body, content_type="application/json")
 
 

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from bot.domain.errors import UserError
 from bot.engine import offload
-from bot.web import queries
+from bot.store.posts import person
+from bot.web import auth, queries
 from bot.web.keys import LANG, SERVICES
 from bot.web.render import render, translate
 
@@ -28,18 +29,8 @@ async def reports_page(request: web.Request) -> web.Response:
     report_text = error = ""
     if any(values.get(k) for k in ("from", "to", "period")):
         try:
-            report = await queries.report(services, values)
-            shown = {c.column for c in report.columns}  # the column filter, if any
-            weeks = [w for w in await queries.weekly(services, report) if w["column"] in shown]
-            chart, series = await offload.run(
-                charts, weeks, translate(request, "Articles published")
-            )
-            # The sentences a work report quotes, as `bot report --format text` prints them.
-            from bot.engine.reporting import format_report
-
-            report_text = await offload.run(
-                format_report, report, "text", templates_dir=services.config.templates_dir
-            )
+            async with queries.report_turn(person(auth.actor(request))):
+                report, chart, series, report_text = await _made(request, services, values)
         except UserError as exc:
             error = exc.in_language(request.get(LANG, "zh"))
     return render(
@@ -58,6 +49,21 @@ async def reports_page(request: web.Request) -> web.Response:
     )
 
 
+async def _made(request: web.Request, services: Any, values: dict[str, str]) -> tuple[Any, ...]:
+    """The report, its chart and series, and its sentences."""
+    report = await queries.report(services, values)
+    shown = {c.column for c in report.columns}  # the column filter, if any
+    weeks = [w for w in await queries.weekly(services, report) if w["column"] in shown]
+    chart, series = await offload.run(charts, weeks, translate(request, "Articles published"))
+    # The sentences a work report quotes, as `bot report --format text` prints them.
+    from bot.engine.reporting import format_report
+
+    report_text = await offload.run(
+        format_report, report, "text", templates_dir=services.config.templates_dir
+    )
+    return report, chart, series, report_text
+
+
 _PERIOD_KEYS = ("from", "to", "period", "column", "timezone")
 
 
@@ -73,14 +79,15 @@ async def report_csv(request: web.Request) -> web.Response:
     from bot.engine.reporting import format_report
 
     services = request.app[SERVICES]
-    report = await queries.report(services, _with_this_year(services, dict(request.query)))
-    body = await offload.run(
-        format_report,
-        report,
-        "csv",
-        templates_dir=services.config.templates_dir,
-        lang=request.get(LANG, "zh"),
-    )
+    async with queries.report_turn(person(auth.actor(request))):
+        report = await queries.report(services, _with_this_year(services, dict(request.query)))
+        body = await offload.run(
+            format_report,
+            report,
+            "csv",
+            templates_dir=services.config.templates_dir,
+            lang=request.get(LANG, "zh"),
+        )
     name = f"report-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
     return web.Response(
         body=body.encode("utf-8-sig"),  # the BOM makes spreadsheet programs read UTF-8
