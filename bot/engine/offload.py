@@ -242,11 +242,13 @@ class Offload:
         if status == "ok":
             result: T = value
             return result
-        if status == "raised" and not isinstance(value, MemoryError):
+        if status == "raised" and isinstance(value, MemoryError):
+            raise ContentRejectedError("reading the image needed more memory than is allowed")
+        if status == "raised":
             raise value
-        # Out of its memory ceiling, or killed (the kernel's OOM killer): the image is what
-        # did it, and the same image would do it again.
-        raise ContentRejectedError("reading the image needed more memory than is allowed")
+        # The worker died reading it (a decoder's crash, the kernel's OOM killer): the image
+        # is what did it, and the same image would do it again.
+        raise ContentRejectedError("the image stopped the process reading it, so it is refused")
 
     async def warm(self) -> None:
         """Start the worker processes now (and let each import what work needs), so the

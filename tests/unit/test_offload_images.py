@@ -159,8 +159,9 @@ async def test_an_image_that_needs_more_memory_than_the_ceiling_is_refused(
 async def test_a_worker_that_dies_reading_an_image_refuses_it_and_is_replaced(
     lanes: Offload,
 ) -> None:
-    with pytest.raises(ContentRejectedError):
+    with pytest.raises(ContentRejectedError) as refused:
         await lanes.run_image(die)
+    assert refused.value.in_language("zh") == "读取这张图片的进程中止了，图片未被采用"
     assert await lanes.run_image(sleep_then_pid, 0) != os.getpid()
 
 

@@ -43,6 +43,7 @@ ZH: dict[str, str] = {
         "你等待读取的图片太多，请稍后再试"
     ),
     "reading the image needed more memory than is allowed": "读取这张图片所需的内存超过了上限",
+    "the image stopped the process reading it, so it is refused": "读取这张图片的进程中止了，图片未被采用",
     "not a usable image ({problem})": "不是可用的图片（{problem}）",
     "not a readable image ({problem})": "不是可读取的图片（{problem}）",
     "not a format it knows": "无法识别的格式",
