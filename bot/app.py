@@ -59,14 +59,18 @@ class Services:
     async def send_preview(self, post_id: int, *, openid: str = "", actor: str = "") -> str:
         """Preview a post on a reviewer's WeChat; ``openid`` defaults to the account's
         ``preview_openid``. Raises UserError, ConflictError, platform errors."""
+        from bot.engine import offload
         from bot.store import posts as post_store
 
         async with self.engine.connect() as conn:
             post = await post_store.get(conn, post_id)
         account = self.config.account(post.account)
-        return await self.publishers[post.account].send_preview(
-            post, openid or account.preview_openid, actor=actor
-        )
+        # Its cover is read in the image lanes as the reviewer's, not the publisher's, whose
+        # turn no one waits behind (security re-check 17, L2).
+        with offload.owned_by(post_store.person(actor) or actor):
+            return await self.publishers[post.account].send_preview(
+                post, openid or account.preview_openid, actor=actor
+            )
 
     def slot_opened(self) -> None:
         """A slot took or drafted posts: the publisher (posts due now) and the stager (posts

@@ -34,6 +34,14 @@ RETRY_AFTER = {True: timedelta(days=7), False: timedelta(hours=1)}  # keyed by `
 # What one draft keeps of the images it loaded, so that its re-hosting does not fetch a cover
 # a second time; past this the rest are fetched again rather than held.
 MEMORY_BYTES = 32 * 1024 * 1024
+# How long an automatic draft's look at a candidate's cover may decode it: under the draft's
+# budget, so a cover too slow to read is refused for it (a week) before the budget stops it.
+# A 50 MP picture decodes in 0.4-2.4 s on a 2-CPU machine.
+DECODE_SECONDS = 10.0
+# A draft's candidates decoding or waiting for the person's image lane at once: a person's
+# images are read one at a time anyway, and more would fill their queue (IMAGES_WAITING_
+# PER_PERSON) so that the draft's own looks were refused (re-check 17, L1).
+DECODES_PER_DRAFT = 2
 # Images one person's drafts load at once (a scheduled slot counts as its schedule's): one
 # editor's burst of drafts cannot take every connection of drafting's HTTP client.
 LOADS_PER_PERSON = 4
@@ -84,9 +92,14 @@ class RememberingLoader:
         return data
 
 
-async def cover_problem(resource: Resource, load: Load) -> tuple[str, bool]:
+async def cover_problem(
+    resource: Resource, load: Load, decoding: asyncio.Semaphore | None = None
+) -> tuple[str, bool]:
     """Why ``resource``'s cover cannot be used ("" when it can, or it has none) and whether
-    that lasts: the drafting checks' verdict, then a load and a look at what came back."""
+    that lasts: the drafting checks' verdict, then a load and a look at what came back
+    (decoded in an image lane, within ``decoding``'s turns when given). Raises what says
+    nothing about the cover: ImagesBusyError, TransientError."""
+    decoding = decoding or asyncio.Semaphore()
     if not resource.cover:
         return "", False
     from bot.content import checks
@@ -104,11 +117,12 @@ async def cover_problem(resource: Resource, load: Load) -> tuple[str, bool]:
         return str(exc), True
     # Decoded whole, as keeping the copy and re-hosting will: a picture cut short passes a look
     # at its header, and was then chosen first by every draft and failed it (re-check 11, M2).
-    # In an image lane, within its time limit: a picture built to decode slowly is refused.
+    # In an image lane, within DECODE_SECONDS: a picture built to decode slowly is refused.
+    # ImagesBusyError and TransientError (a worker that did not start) go up: they say nothing
+    # about the picture, and a verdict would mark a good cover (re-check 17, M1).
     try:
-        problem = await offload.run_image(decode_problem, data)
-    except offload.ImagesBusyError as exc:
-        return str(exc), False  # the person's other images first: this one is not judged
+        async with decoding:
+            problem = await offload.run_image_within(DECODE_SECONDS, decode_problem, data)
     except ContentRejectedError as exc:  # too slow to read, or too much memory
         problem = exc.message
     return (f"image {resource.cover}: {problem}", True) if problem else ("", False)
@@ -121,19 +135,34 @@ async def with_loadable_covers(
     over. Covers load in rounds: each round starts one load for every place not yet filled
     and waits a fifth of the budget for them; one still loading then goes on, but a
     replacement starts beside it. When the places are filled the loads still running are
-    stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent they are stopped
-    and passed over as failing for the moment. Candidates never started are left for a later
-    draft."""
+    stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent those still
+    loading are stopped and passed over as failing for the moment, those loaded and waiting
+    to be decoded stopped without a verdict. Candidates never started are left for a later
+    draft. Raises ImagesBusyError (the person's image queue is full) and TransientError (no
+    worker to decode): neither says anything about a cover."""
     budget = BUDGET_SECONDS if budget is None else budget
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     verdicts: dict[int, tuple[str, bool]] = {}
     running: dict[int, asyncio.Future[tuple[str, bool]]] = {}
+    decoding = asyncio.Semaphore(DECODES_PER_DRAFT)
+    loaded: set[int] = set()  # loaded: any verdict past here is about the picture's decoding
     started = 0
+
+    def loader_noting(i: int) -> Load:
+        async def load_noting(ref: str) -> bytes:
+            data = await load(ref)
+            loaded.add(i)
+            return data
+
+        return load_noting
+
     try:
         while (good := sum(1 for problem, _ in verdicts.values() if not problem)) < count:
             for i in range(started, min(len(ordered), started + count - good)):
-                running[i] = asyncio.ensure_future(cover_problem(ordered[i], load))
+                running[i] = asyncio.ensure_future(
+                    cover_problem(ordered[i], loader_noting(i), decoding)
+                )
                 started = i + 1
             left = deadline - loop.time()
             if not running or left <= 0:
@@ -147,9 +176,11 @@ async def with_loadable_covers(
         await asyncio.gather(*running.values(), return_exceptions=True)
     if loop.time() >= deadline:
         # Still loading when the budget ran out: failing for the moment. (Loads stopped because
-        # the places filled first say nothing about their covers: no verdict.)
+        # the places filled first say nothing about their covers: no verdict; nor does a cover
+        # loaded and waiting for its turn at decoding, re-check 17, L3.)
         for i in running:
-            verdicts[i] = (f"image {ordered[i].cover}: not loaded within {budget:g} s", False)
+            if i not in loaded:
+                verdicts[i] = (f"image {ordered[i].cover}: not loaded within {budget:g} s", False)
     chosen = [ordered[i] for i in sorted(verdicts) if not verdicts[i][0]][:count]
     passed = [Passed(ordered[i], *verdicts[i]) for i in sorted(verdicts) if verdicts[i][0]]
     return chosen, passed

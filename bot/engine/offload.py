@@ -21,8 +21,9 @@ bounded by the file's size (reviews 13-16 found a new picture that costs minutes
 in each format's decoder in turn), so it is bounded by time instead. Image lanes are worker
 processes apart from the pool, as many as it has workers, each job at most ``image_seconds``
 (then its worker is killed and replaced and ImageTooSlowError raised) and within a memory
-ceiling; each person has one image read at a time (the service counting as one person), so
-one person's pictures hold at most one lane and never the pool.
+ceiling; each person has one image read at a time (each schedule counting as one, and the
+publisher, the start-up and the CLI together as another), so one person's pictures hold at
+most one lane and never the pool.
 
 ``fn`` must be a plain function: it gets copies of its arguments and returns a copy of its
 result; it must not touch the database or the network (those are the loop's job).
@@ -230,15 +231,25 @@ class Offload:
         lane (see the module docstring): at most ``image_seconds`` from when its turn comes.
         Raises ImageTooSlowError past it (a ContentRejectedError: the image is refused),
         ContentRejectedError when the worker ran out of its memory or died reading it,
-        ImagesBusyError, and what ``fn`` raises. In the thread and inline modes this is
-        ``run``, without a limit."""
+        ImagesBusyError, TransientError when no worker could be started, and what ``fn``
+        raises. In the thread and inline modes this is ``run``, without a limit."""
+        return await self.run_image_within(self.image_seconds, fn, *args, **kwargs)
+
+    async def run_image_within(
+        self, seconds: float, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``run_image`` within ``seconds`` (or ``image_seconds``, if that is less)."""
         if self.mode != "process":
             return await self.run(fn, *args, **kwargs)
+        limit = min(seconds, self.image_seconds)
         payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            status, value = await self._images.run(payload, self.image_seconds)
+            status, value = await self._images.run(payload, limit)
         except TooSlowError:
-            raise ImageTooSlowError(self.image_seconds) from None
+            raise ImageTooSlowError(limit) from None
+        if status == "unstarted":
+            # Not the image's doing: no verdict on it (re-check 17, I1).
+            raise TransientError(f"no worker process could be started to read the image: {value}")
         if status == "ok":
             result: T = value
             return result
@@ -319,9 +330,9 @@ class _PersonsImages:
 
 
 class _ImageLanes:
-    """``count`` killable workers for reading images, each person's one at a time (the
-    service's own work, owner "", counting as one person), at most ``per_person_waiting``
-    more of a person's waiting. Workers start when first needed: a service that reads no
+    """``count`` killable workers for reading images, each person's one at a time (owner ""
+    -- the publisher, the start-up, the CLI -- counting as one person), at most
+    ``per_person_waiting`` more of a person's waiting (the "" owner's are never refused). Workers start when first needed: a service that reads no
     image pays nothing for them."""
 
     def __init__(self, count: int, per_person_waiting: int = IMAGES_WAITING_PER_PERSON) -> None:
@@ -399,11 +410,14 @@ class _Worker:
         self._process: tuple[BaseProcess, Connection] | None = None
 
     async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
-        """("ok", result), ("raised", exception) or ("died", None). Raises TooSlowError past
-        ``seconds`` (its worker then killed); the caller turns it into its own error."""
+        """("ok", result), ("raised", exception), ("died", None) or ("unstarted", exception)
+        when no worker process could be started. Raises TooSlowError past ``seconds`` (its
+        worker then killed); the caller turns it into its own error."""
         loop = asyncio.get_running_loop()
         if self._process is None:
-            await self._exchange_within(loop, _WARM_UP, max(60.0, seconds))
+            warmed = await self._exchange_within(loop, _WARM_UP, max(60.0, seconds))
+            if warmed[0] in ("unstarted", "died"):
+                return warmed
         return await self._exchange_within(loop, payload, seconds)
 
     async def _exchange_within(
@@ -436,17 +450,13 @@ class _Worker:
         loop: asyncio.AbstractEventLoop,
         answer: asyncio.Future[tuple[str, Any]],
     ) -> None:
-        process, conn = self._current()
+        outcome: tuple[str, Any]
         try:
-            conn.send_bytes(payload)
-            outcome: tuple[str, Any] = pickle.loads(conn.recv_bytes())
-        except (EOFError, OSError):  # killed for its time, or died on its own
-            outcome = ("died", None)
-            self._forget(process)
-            conn.close()
-            process.join(timeout=5)
-        except Exception as exc:  # an answer that does not unpickle here
-            outcome = ("raised", exc)
+            process, conn = self._current()
+        except Exception as exc:  # no process (out of memory or processes): told at once
+            outcome = ("unstarted", exc)
+        else:
+            outcome = self._sent(process, conn, payload)
 
         def deliver() -> None:
             if not answer.done():
@@ -454,6 +464,19 @@ class _Worker:
 
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(deliver)
+
+    def _sent(self, process: BaseProcess, conn: Connection, payload: bytes) -> tuple[str, Any]:
+        try:
+            conn.send_bytes(payload)
+            outcome: tuple[str, Any] = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):  # killed for its time, or died on its own
+            self._forget(process)
+            conn.close()
+            process.join(timeout=5)
+            return ("died", None)
+        except Exception as exc:  # an answer that does not unpickle here
+            return ("raised", exc)
+        return outcome
 
     def _current(self) -> tuple[BaseProcess, Connection]:
         with self._guard:
@@ -557,6 +580,13 @@ async def run_limited(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) 
 async def run_image(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """``Offload.run_image`` on the process-wide Offload."""
     return await _default.run_image(fn, *args, **kwargs)
+
+
+async def run_image_within(
+    seconds: float, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``Offload.run_image_within`` on the process-wide Offload."""
+    return await _default.run_image_within(seconds, fn, *args, **kwargs)
 
 
 async def run_bulk(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -166,13 +166,16 @@ async def test_an_automatic_draft_passes_over_a_cover_that_reads_too_slowly(
 
 
 class ImageSpy(Offload):
-    """Runs work inline, recording what goes through ``run_image``."""
+    """Runs work inline, recording what goes through ``run_image`` (and its time-limited
+    form)."""
 
     def __init__(self) -> None:
         super().__init__(mode="inline")
         self.read: list[str] = []
 
-    async def run_image(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    async def run_image_within(
+        self, seconds: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
         pickle.dumps((fn, args, kwargs))  # what a lane's process needs
         self.read.append(fn.__qualname__)
         return fn(*args, **kwargs)
@@ -222,3 +225,131 @@ async def test_previews_and_the_publisher_read_covers_through_the_lanes(
     spy.read.clear()
     await asyncio.wait_for(rig.services.worker.run_due(max_wait=20), timeout=30)
     assert "platform_cover" in spy.read
+
+
+# --- security re-check 17 ----------------------------------------------------------------------
+
+
+async def test_a_full_image_queue_fails_the_persons_draft_and_marks_no_cover(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    lanes: Offload,
+    processes: Offload,
+) -> None:
+    """M1: "too many of your images are waiting" was recorded as the cover not loading, so an
+    editor who filled their own image queue marked every good catalogue row for an hour in a
+    few requests, and the schedules' drafts then found nothing to feature. The refusal is now
+    the person's draft's answer (429), and no row is marked."""
+    await _catalogue(engine, _resources(tmp_path))
+    rig = _rig(engine, tmp_path)
+    lanes._images.per_person_waiting, lanes.image_seconds = 2, 5.0
+    with offload.owned_by("alice"):  # three images of hers that read for a second each
+        fillers = [asyncio.ensure_future(lanes.run_image(time.sleep, 1.0)) for _ in range(3)]
+    try:
+        await asyncio.sleep(0.3)  # one reading, two waiting: alice's queue is full
+        with pytest.raises(offload.ImagesBusyError) as refused:
+            await rig.drafting.draft(COLUMN, actor="api:alice")
+        assert refused.value.http_status == 429
+    finally:
+        await asyncio.gather(*fillers)
+        lanes._images.per_person_waiting = offload.IMAGES_WAITING_PER_PERSON
+        lanes.image_seconds = LIMIT
+    async with engine.connect() as conn:
+        rows = await catalogue_store.get_many(conn, ["p1", "p2", "p3"])
+    assert [r.cover_problem for r in rows] == ["", "", ""]
+    assert (await rig.drafting.draft(COLUMN, actor="schedule:daily")).post.resource_ids
+
+
+async def test_a_column_of_many_covers_features_them_all(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    processes: Offload,
+) -> None:
+    """L1: a post of 8 articles of 3 resources looks at 24 covers at once, one person's (the
+    schedule's): past 16 waiting the looks were refused and good rows marked, and a post of
+    8 x 4 went out with 25 resources instead of 32. A draft's looks now wait their turn."""
+    resources = [
+        Resource(
+            f"r{n:02}",
+            "platform",
+            f"平台{n}",
+            summary="简介。",
+            url=f"https://example.com/{n}",
+            cover=_cover(tmp_path, n),
+        )
+        for n in range(1, 31)
+    ]
+    await _catalogue(engine, resources)
+    rig = _rig(engine, tmp_path, articles_per_post=8, resources_per_post=3)
+    post = (await rig.drafting.draft(COLUMN, actor="schedule:daily")).post
+    assert len(post.resource_ids) == 24
+    async with engine.connect() as conn:
+        rows = await catalogue_store.get_many(conn, [r.id for r in resources])
+    assert [r.id for r in rows if r.cover_problem] == []
+
+
+class SlowToDecode(Offload):
+    """Inline, but each image waits ``seconds`` for its turn before it is read."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(mode="inline")
+        self.seconds = seconds
+
+    async def run_image_within(
+        self, seconds: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        await asyncio.sleep(self.seconds)
+        return fn(*args, **kwargs)
+
+
+async def test_covers_loaded_but_not_yet_decoded_when_the_budget_ends_are_not_marked(
+    tmp_path: Path,
+) -> None:
+    """L3: a person's looks are decoded one at a time; those still waiting for their turn when
+    the draft's budget ran out were marked "not loaded" for an hour without being read. They
+    now get no verdict (a later draft looks again)."""
+    from bot.engine import loadable
+
+    covers = [_cover(tmp_path, n) for n in range(1, 4)]
+    ordered = [
+        Resource(f"c{n}", "platform", "标题", url="https://example.com", cover=cover)
+        for n, cover in enumerate(covers)
+    ]
+
+    async def load(ref: str) -> bytes:
+        return Path(ref).read_bytes()
+
+    previous = offload.use(SlowToDecode(5.0))
+    try:
+        chosen, passed = await loadable.with_loadable_covers(ordered, 2, load, budget=0.5)
+    finally:
+        offload.use(previous)
+    assert (chosen, passed) == ([], [])
+
+
+async def test_a_preview_sent_to_wechat_reads_its_cover_as_the_reviewers(
+    rig: WebRig,
+    net: Net,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """L2: a preview sent to a reviewer's WeChat read its cover as the publisher's own image
+    work, whose queue has no cap and which the publisher waits in."""
+    from bot.engine.turns import current_owner
+
+    owners: list[str] = []
+
+    class OwnerSpy(Offload):
+        async def run_image_within(
+            self, seconds: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+        ) -> Any:
+            owners.append(current_owner())
+            return fn(*args, **kwargs)
+
+    post_id = await _draft(rig)
+    assert (await _set_cover(rig, post_id, COVER_A)).status == 200
+    previous = offload.use(OwnerSpy(mode="inline"))
+    try:
+        await rig.services.send_preview(post_id, openid="o-reviewer", actor="web:reviewer")
+    finally:
+        offload.use(previous)
+    assert owners and set(owners) == {"reviewer"}

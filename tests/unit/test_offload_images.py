@@ -168,3 +168,24 @@ async def test_a_worker_that_dies_reading_an_image_refuses_it_and_is_replaced(
 async def test_without_processes_an_image_is_read_without_a_limit() -> None:
     inline = Offload(mode="inline", image_seconds=0.1)
     assert await inline.run_image(sleep_then_pid, 0.3) == os.getpid()
+
+
+async def test_a_worker_that_cannot_start_is_no_verdict_on_the_image(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Re-check 17, I1: a worker whose process did not start left the caller waiting the whole
+    limit, then refused the image as too slow (and an automatic draft marked a good cover for
+    a week). It is now a TransientError, at once."""
+    from bot.domain.errors import TransientError
+    from bot.engine import offload
+
+    def no_process(self: object) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    lanes = Offload(workers=1, image_seconds=LIMIT)
+    monkeypatch.setattr(offload._Worker, "_current", no_process)
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="no worker process could be started"):
+        await lanes.run_image(sleep_then_pid, 0)
+    assert time.monotonic() - started < 1.0
+    lanes.close()
