@@ -167,17 +167,23 @@ async def test_an_automatic_draft_passes_over_a_cover_that_reads_too_slowly(
 
 class ImageSpy(Offload):
     """Runs work inline, recording what goes through ``run_image`` (and its time-limited
-    form)."""
+    form) and whose it is; each image waits ``delay`` seconds for its turn first."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         super().__init__(mode="inline")
+        self.delay = delay
         self.read: list[str] = []
+        self.owners: list[str] = []
 
     async def run_image_within(
         self, seconds: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> Any:
+        from bot.engine.turns import current_owner
+
         pickle.dumps((fn, args, kwargs))  # what a lane's process needs
         self.read.append(fn.__qualname__)
+        self.owners.append(current_owner())
+        await asyncio.sleep(self.delay)
         return fn(*args, **kwargs)
 
 
@@ -288,20 +294,6 @@ async def test_a_column_of_many_covers_features_them_all(
     assert [r.id for r in rows if r.cover_problem] == []
 
 
-class SlowToDecode(Offload):
-    """Inline, but each image waits ``seconds`` for its turn before it is read."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(mode="inline")
-        self.seconds = seconds
-
-    async def run_image_within(
-        self, seconds: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
-    ) -> Any:
-        await asyncio.sleep(self.seconds)
-        return fn(*args, **kwargs)
-
-
 async def test_covers_loaded_but_not_yet_decoded_when_the_budget_ends_are_not_marked(
     tmp_path: Path,
 ) -> None:
@@ -319,7 +311,7 @@ async def test_covers_loaded_but_not_yet_decoded_when_the_budget_ends_are_not_ma
     async def load(ref: str) -> bytes:
         return Path(ref).read_bytes()
 
-    previous = offload.use(SlowToDecode(5.0))
+    previous = offload.use(ImageSpy(delay=5.0))
     try:
         chosen, passed = await loadable.with_loadable_covers(ordered, 2, load, budget=0.5)
     finally:
@@ -330,26 +322,15 @@ async def test_covers_loaded_but_not_yet_decoded_when_the_budget_ends_are_not_ma
 async def test_a_preview_sent_to_wechat_reads_its_cover_as_the_reviewers(
     rig: WebRig,
     net: Net,  # noqa: F811 (the fixture)
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """L2: a preview sent to a reviewer's WeChat read its cover as the publisher's own image
     work, whose queue has no cap and which the publisher waits in."""
-    from bot.engine.turns import current_owner
-
-    owners: list[str] = []
-
-    class OwnerSpy(Offload):
-        async def run_image_within(
-            self, seconds: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
-        ) -> Any:
-            owners.append(current_owner())
-            return fn(*args, **kwargs)
-
     post_id = await _draft(rig)
     assert (await _set_cover(rig, post_id, COVER_A)).status == 200
-    previous = offload.use(OwnerSpy(mode="inline"))
+    spy = ImageSpy()
+    previous = offload.use(spy)
     try:
         await rig.services.send_preview(post_id, openid="o-reviewer", actor="web:reviewer")
     finally:
         offload.use(previous)
-    assert owners and set(owners) == {"reviewer"}
+    assert spy.read == ["platform_cover"] and spy.owners == ["reviewer"]
