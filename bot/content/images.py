@@ -453,11 +453,12 @@ def open_image(
                 )
             if problem := scan_problem(data, image.width * image.height):
                 raise ContentRejectedError(f"not a usable image ({problem})")
-            if fit and image.format == "JPEG" and max(image.size) > fit:
-                ratio = fit / max(image.size)
-                image.draft(
-                    "RGB", (math.ceil(image.width * ratio), math.ceil(image.height * ratio))
-                )
+            ratio = max(fill[0] / image.width, fill[1] / image.height)
+            if fit:
+                ratio = max(ratio, fit / max(image.size))
+            if image.format == "JPEG" and 0 < ratio < 1:
+                size = (math.ceil(image.width * ratio), math.ceil(image.height * ratio))
+                image.draft("RGB", size)
             if decode:
                 image.load()
     except UnidentifiedImageError:

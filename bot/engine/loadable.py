@@ -38,10 +38,11 @@ MEMORY_BYTES = 32 * 1024 * 1024
 # budget, so a cover too slow to read is refused for it (a week) before the budget stops it.
 # A 50 MP picture decodes in 0.4-2.4 s on a 2-CPU machine.
 DECODE_SECONDS = 10.0
-# A draft's candidates decoding or waiting for the person's image lane at once: a person's
-# images are read one at a time anyway, and more would fill their queue (IMAGES_WAITING_
-# PER_PERSON) so that the draft's own looks were refused (re-check 17, L1).
-DECODES_PER_DRAFT = 2
+# A draft's candidates decoding (or waiting in the person's image lane) at once: a person's
+# images are read one at a time anyway; more would fill their queue (IMAGES_WAITING_PER_PERSON)
+# so that the draft's own looks were refused (re-check 17, L1), and when the budget ends a
+# look in the lane is judged, one waiting for the draft's turn is not.
+DECODES_PER_DRAFT = 1
 # Images one person's drafts load at once (a scheduled slot counts as its schedule's): one
 # editor's burst of drafts cannot take every connection of drafting's HTTP client.
 LOADS_PER_PERSON = 4
@@ -93,12 +94,16 @@ class RememberingLoader:
 
 
 async def cover_problem(
-    resource: Resource, load: Load, decoding: asyncio.Semaphore | None = None
+    resource: Resource,
+    load: Load,
+    decoding: asyncio.Semaphore | None = None,
+    on_decoding: Callable[[], None] | None = None,
 ) -> tuple[str, bool]:
     """Why ``resource``'s cover cannot be used ("" when it can, or it has none) and whether
     that lasts: the drafting checks' verdict, then a load and a look at what came back
-    (decoded in an image lane, within ``decoding``'s turns when given). Raises what says
-    nothing about the cover: ImagesBusyError, TransientError."""
+    (decoded in an image lane, within ``decoding``'s turns when given; ``on_decoding`` is told
+    when its turn comes). Raises what says nothing about the cover: ImagesBusyError,
+    TransientError."""
     decoding = decoding or asyncio.Semaphore()
     if not resource.cover:
         return "", False
@@ -122,47 +127,81 @@ async def cover_problem(
     # about the picture, and a verdict would mark a good cover (re-check 17, M1).
     try:
         async with decoding:
+            if on_decoding:
+                on_decoding()
             problem = await offload.run_image_within(DECODE_SECONDS, decode_problem, data)
     except ContentRejectedError as exc:  # too slow to read, or too much memory
         problem = exc.message
     return (f"image {resource.cover}: {problem}", True) if problem else ("", False)
 
 
+class _Looks:
+    """Where each candidate's look at its cover is, for the verdict on those still running
+    when a draft's budget ends: a look waits for one of the draft's turns to load, loads,
+    waits for a turn to decode, decodes."""
+
+    def __init__(self, load: Load, budget: float) -> None:
+        self._load = load
+        self._budget = budget
+        self._loading = asyncio.Semaphore(LOADS_PER_PERSON)
+        self.decoding = asyncio.Semaphore(DECODES_PER_DRAFT)
+        self._phase: dict[int, str] = {}
+        self._load_took: dict[int, float] = {}
+
+    def loader(self, i: int) -> Load:
+        async def load_one(ref: str) -> bytes:
+            loop = asyncio.get_running_loop()
+            async with self._loading:
+                self._phase[i], began = "loading", loop.time()
+                data = await self._load(ref)
+            self._phase[i], self._load_took[i] = "loaded", loop.time() - began
+            return data
+
+        return load_one
+
+    def decoding_begins(self, i: int) -> Callable[[], None]:
+        return lambda: self._phase.__setitem__(i, "decoding")
+
+    def unfinished(self, i: int, cover: str) -> tuple[str, bool] | None:
+        """The verdict on look ``i`` stopped by the budget: failing for the moment when its
+        server was slow (still loading, or loaded late: marked, it goes last, re-check 18, M1)
+        or its picture was being decoded; none when the draft's own turns kept it waiting (to
+        load, or, loaded at once, to be decoded: re-checks 17, L3 and 18, L1)."""
+        phase = self._phase.get(i, "waiting")
+        if phase == "loading" or (phase == "loaded" and self._load_took[i] > self._budget / 5):
+            return f"image {cover}: not loaded within {self._budget:g} s", False
+        if phase == "decoding":
+            return f"image {cover}: not read within {self._budget:g} s", False
+        return None
+
+
 async def with_loadable_covers(
     ordered: Sequence[Resource], count: int, load: Load, *, budget: float | None = None
 ) -> tuple[list[Resource], list[Passed]]:
     """The first ``count`` of ``ordered`` whose cover loads, in that order, and those passed
-    over. Covers load in rounds: each round starts one load for every place not yet filled
-    and waits a fifth of the budget for them; one still loading then goes on, but a
-    replacement starts beside it. When the places are filled the loads still running are
-    stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent those still
-    loading are stopped and passed over as failing for the moment, those loaded and waiting
-    to be decoded stopped without a verdict. Candidates never started are left for a later
-    draft. Raises ImagesBusyError (the person's image queue is full) and TransientError (no
-    worker to decode): neither says anything about a cover."""
+    over. Covers load in rounds: each round starts one look for every place not yet filled
+    and waits a fifth of the budget for them; one still running then goes on, but a
+    replacement starts beside it. When the places are filled the looks still running are
+    stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent they are stopped
+    and judged by what held them (``_Looks.unfinished``). Candidates never started are left
+    for a later draft. Raises ImagesBusyError (the person's image queue is full) and
+    TransientError (no worker to decode): neither says anything about a cover."""
     budget = BUDGET_SECONDS if budget is None else budget
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     verdicts: dict[int, tuple[str, bool]] = {}
     running: dict[int, asyncio.Future[tuple[str, bool]]] = {}
-    decoding = asyncio.Semaphore(DECODES_PER_DRAFT)
-    loaded: set[int] = set()  # loaded: any verdict past here is about the picture's decoding
+    looks = _Looks(load, budget)
     started = 0
-
-    def loader_noting(i: int) -> Load:
-        async def load_noting(ref: str) -> bytes:
-            data = await load(ref)
-            loaded.add(i)
-            return data
-
-        return load_noting
-
     try:
         while (good := sum(1 for problem, _ in verdicts.values() if not problem)) < count:
+            if deadline - loop.time() <= 0:
+                break  # none started at the deadline, to be stopped at once
             for i in range(started, min(len(ordered), started + count - good)):
-                running[i] = asyncio.ensure_future(
-                    cover_problem(ordered[i], loader_noting(i), decoding)
+                look = cover_problem(
+                    ordered[i], looks.loader(i), looks.decoding, looks.decoding_begins(i)
                 )
+                running[i] = asyncio.ensure_future(look)
                 started = i + 1
             left = deadline - loop.time()
             if not running or left <= 0:
@@ -175,12 +214,10 @@ async def with_loadable_covers(
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
     if loop.time() >= deadline:
-        # Still loading when the budget ran out: failing for the moment. (Loads stopped because
-        # the places filled first say nothing about their covers: no verdict; nor does a cover
-        # loaded and waiting for its turn at decoding, re-check 17, L3.)
+        # (Looks stopped because the places filled first say nothing about their covers.)
         for i in running:
-            if i not in loaded:
-                verdicts[i] = (f"image {ordered[i].cover}: not loaded within {budget:g} s", False)
+            if verdict := looks.unfinished(i, ordered[i].cover):
+                verdicts[i] = verdict
     chosen = [ordered[i] for i in sorted(verdicts) if not verdicts[i][0]][:count]
     passed = [Passed(ordered[i], *verdicts[i]) for i in sorted(verdicts) if verdicts[i][0]]
     return chosen, passed

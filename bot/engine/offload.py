@@ -414,11 +414,29 @@ class _Worker:
         when no worker process could be started. Raises TooSlowError past ``seconds`` (its
         worker then killed); the caller turns it into its own error."""
         loop = asyncio.get_running_loop()
-        if self._process is None:
-            warmed = await self._exchange_within(loop, _WARM_UP, max(60.0, seconds))
-            if warmed[0] in ("unstarted", "died"):
-                return warmed
+        if not self._ready():
+            # A worker that does not start, starts too slowly or died while idle is no verdict
+            # on the job sent next (re-check 18, I1).
+            try:
+                warmed = await self._exchange_within(loop, _WARM_UP, max(60.0, seconds))
+            except TooSlowError:
+                return ("unstarted", "the worker process took over a minute to start")
+            if warmed[0] != "ok":
+                return ("unstarted", warmed[1] or "the worker process stopped as it started")
         return await self._exchange_within(loop, payload, seconds)
+
+    def _ready(self) -> bool:
+        """Whether a started worker is alive; one that died while idle is forgotten."""
+        with self._guard:
+            if self._process is None:
+                return False
+            process, conn = self._process
+            if process.is_alive():
+                return True
+            self._process = None
+        conn.close()
+        process.join(timeout=5)
+        return False
 
     async def _exchange_within(
         self, loop: asyncio.AbstractEventLoop, payload: bytes, seconds: float

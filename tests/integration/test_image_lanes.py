@@ -294,29 +294,59 @@ async def test_a_column_of_many_covers_features_them_all(
     assert [r.id for r in rows if r.cover_problem] == []
 
 
-async def test_covers_loaded_but_not_yet_decoded_when_the_budget_ends_are_not_marked(
-    tmp_path: Path,
-) -> None:
-    """L3: a person's looks are decoded one at a time; those still waiting for their turn when
-    the draft's budget ran out were marked "not loaded" for an hour without being read. They
-    now get no verdict (a later draft looks again)."""
-    from bot.engine import loadable
-
-    covers = [_cover(tmp_path, n) for n in range(1, 4)]
-    ordered = [
-        Resource(f"c{n}", "platform", "标题", url="https://example.com", cover=cover)
-        for n, cover in enumerate(covers)
+def _candidates(tmp_path: Path, count: int) -> list[Resource]:
+    return [
+        Resource(f"c{n}", "platform", "标题", url="https://example.com", cover=_cover(tmp_path, n))
+        for n in range(count)
     ]
 
-    async def load(ref: str) -> bytes:
-        return Path(ref).read_bytes()
 
-    previous = offload.use(ImageSpy(delay=5.0))
+async def _looked_at(
+    ordered: list[Resource], load: Callable[[str], Any], decode_seconds: float
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Chosen ids, and passed-over ids with their reasons, of a look at ``ordered`` for two
+    places within 0.5 s, each decode taking ``decode_seconds``."""
+    from bot.engine import loadable
+
+    previous = offload.use(ImageSpy(delay=decode_seconds))
     try:
         chosen, passed = await loadable.with_loadable_covers(ordered, 2, load, budget=0.5)
     finally:
         offload.use(previous)
-    assert (chosen, passed) == ([], [])
+    return [r.id for r in chosen], [(p.resource.id, p.problem) for p in passed]
+
+
+async def test_covers_waiting_for_the_drafts_turn_to_decode_when_the_budget_ends_are_not_marked(
+    tmp_path: Path,
+) -> None:
+    """Re-check 17, L3: a person's looks are decoded one at a time; those still waiting for
+    their turn when the draft's budget ran out were marked "not loaded" for an hour without
+    being read. The one being read is marked; those waiting get no verdict."""
+    ordered = _candidates(tmp_path, 3)
+
+    async def load(ref: str) -> bytes:
+        return Path(ref).read_bytes()
+
+    chosen, passed = await _looked_at(ordered, load, decode_seconds=5.0)
+    assert chosen == []
+    assert passed == [("c0", f"image {ordered[0].cover}: not read within 0.5 s")]
+
+
+async def test_covers_whose_server_answers_late_are_marked_though_loaded(tmp_path: Path) -> None:
+    """Re-check 18, M1: a host that holds each answer until the end of the draft's budget
+    made its rows loaded-but-not-decoded, which got no verdict, so they stayed first in every
+    draft and failed it, indefinitely. A cover loaded late is the server's slowness: marked
+    (and so tried last), as one still loading is."""
+    ordered = _candidates(tmp_path, 3)
+
+    async def late(ref: str) -> bytes:
+        await asyncio.sleep(0.4)  # every answer held to the budget's last tenth
+        return Path(ref).read_bytes()
+
+    chosen, passed = await _looked_at(ordered, late, decode_seconds=0.3)
+    assert chosen == []
+    assert [resource for resource, _ in passed] == ["c0", "c1", "c2"]
+    assert all("within 0.5 s" in problem for _, problem in passed)
 
 
 async def test_a_preview_sent_to_wechat_reads_its_cover_as_the_reviewers(

@@ -540,3 +540,23 @@ def test_a_bmp_compressed_with_rle_is_refused_before_decoding() -> None:
     plain = io.BytesIO()
     Image.new("RGB", (16, 4), (1, 2, 3)).save(plain, "BMP")
     assert image_problem(plain.getvalue()) == ""
+
+
+@pytest.mark.parametrize(
+    ("size", "asked", "decoded"),
+    [
+        ((4000, 3000), {"fit": 1280}, (2000, 1500)),  # 1/2: the smallest still 1,280 long
+        ((4000, 3000), {"fill": (300, 128)}, (500, 375)),  # 1/8 fills a 300 x 128 box
+        ((4000, 500), {"fill": (300, 128)}, (2000, 250)),  # a wide picture: its height decides
+        ((1000, 800), {"fit": 1280}, (1000, 800)),  # smaller than asked: whole
+    ],
+)
+def test_a_large_jpeg_is_decoded_at_the_smallest_scale_still_as_large_as_asked(
+    size: tuple[int, int], asked: dict[str, Any], decoded: tuple[int, int]
+) -> None:
+    from bot.content.images import open_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 160)).save(buffer, "JPEG")
+    assert open_image(buffer.getvalue(), **asked).size == decoded
+    assert open_image(noisy((600, 400)), **asked).size == (600, 400)  # a PNG: always whole

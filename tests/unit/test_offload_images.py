@@ -189,3 +189,34 @@ async def test_a_worker_that_cannot_start_is_no_verdict_on_the_image(
         await lanes.run_image(sleep_then_pid, 0)
     assert time.monotonic() - started < 1.0
     lanes.close()
+
+
+async def test_a_worker_that_died_while_idle_is_no_verdict_on_the_next_image(
+    lanes: Offload,
+) -> None:
+    """Re-check 18, I1: a worker killed while idle (the kernel's OOM killer) had the next
+    image refused as the one that stopped it. The next image now gets a fresh worker."""
+    pids = await asyncio.gather(lanes.run_image(sleep_then_pid, 0), _as("x", lanes, 0))
+    for pid in pids:
+        os.kill(pid, 9)
+    for _ in range(50):
+        if not any(_alive(pid) for pid in pids):
+            break
+        await asyncio.sleep(0.05)
+    fresh = await asyncio.gather(lanes.run_image(sleep_then_pid, 0), _as("x", lanes, 0))
+    assert not set(fresh) & set(pids)
+
+
+async def test_a_worker_that_does_not_finish_starting_is_no_verdict_on_the_image(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.domain.errors import TransientError
+    from bot.engine import offload
+
+    monkeypatch.setattr(offload, "_WARM_UP", offload.pickle.dumps((os._exit, (3,), {})))
+    lanes = Offload(workers=1, image_seconds=LIMIT)
+    try:
+        with pytest.raises(TransientError, match="no worker process could be started"):
+            await lanes.run_image(sleep_then_pid, 0)
+    finally:
+        lanes.close()
