@@ -67,7 +67,7 @@ class Services:
         account = self.config.account(post.account)
         # Its cover is read in the image lanes as the reviewer's, not the publisher's, whose
         # turn no one waits behind (security re-check 17, L2).
-        with offload.owned_by(post_store.person(actor) or actor):
+        with offload.owned_by(post_store.person(actor)):
             return await self.publishers[post.account].send_preview(
                 post, openid or account.preview_openid, actor=actor
             )

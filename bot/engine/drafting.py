@@ -119,8 +119,9 @@ class Drafting:
             )
         from bot.engine import offload
 
-        # The person's images are read one at a time in the image lanes (see offload).
-        with offload.owned_by(_person(actor)):
+        # The person's images are read one at a time in the image lanes; a schedule's and the
+        # CLI's in the service's own lane (see offload).
+        with offload.owned_by(post_store.person(actor)):
             async with _draft_turn(post_store.person(actor)):
                 return await self._draft(column, resource_ids, at, due_now, actor, review, force)
 
@@ -267,7 +268,7 @@ class Drafting:
             }
         # One text of a person's at a time in the editors' lane: a flood of slow texts from one
         # account cannot queue ahead of everyone else's (security re-check 4, F2).
-        with offload.owned_by(_person(actor)):
+        with offload.owned_by(post_store.person(actor)):
             edited, findings = await self._finish_article(
                 post.account,
                 articles[article].replace(
@@ -292,7 +293,7 @@ class Drafting:
         detail = "edited" + (f" article {article + 1}" if len(articles) > 1 else "")
         async with self.engine.connect() as conn:
             kept = await cover_copies.kept_urls(conn, post_id)
-        with offload.owned_by(_person(actor)):
+        with offload.owned_by(post_store.person(actor)):
             copies = await self._cover_copies(articles, load, kept=kept)
         return Draft(await self._store_articles(post, articles, actor, detail, copies), findings)
 
@@ -416,7 +417,7 @@ class Drafting:
             return  # nothing left to publish
         from bot.engine import offload
 
-        with offload.owned_by(_person(actor)):
+        with offload.owned_by(post_store.person(actor)):
             copies = await self._cover_copies(post.articles, self.loader_for(actor), kept=kept)
         if not copies:
             return
@@ -645,7 +646,11 @@ class Drafting:
         )
         # Those whose cover failed before are tried last (security re-check 8, M1).
         ordered.sort(key=lambda r: bool(r.cover_problem))
-        chosen, passed = await loadable.with_loadable_covers(ordered, count, load)
+        try:
+            chosen, passed = await loadable.with_loadable_covers(ordered, count, load)
+        except loadable.CoversUnjudgedError as exc:
+            await self._note_covers(column, [], exc.passed)
+            raise
         await self._note_covers(column, chosen, passed)
         if not chosen:
             left = (

@@ -102,7 +102,7 @@ async def cover_problem(
     """Why ``resource``'s cover cannot be used ("" when it can, or it has none) and whether
     that lasts: the drafting checks' verdict, then a load and a look at what came back
     (decoded in an image lane, within ``decoding``'s turns when given; ``on_decoding`` is told
-    when its turn comes). Raises what says nothing about the cover: ImagesBusyError,
+    when a lane starts reading it). Raises what says nothing about the cover: ImagesBusyError,
     TransientError."""
     decoding = decoding or asyncio.Semaphore()
     if not resource.cover:
@@ -127,12 +127,15 @@ async def cover_problem(
     # about the picture, and a verdict would mark a good cover (re-check 17, M1).
     try:
         async with decoding:
-            if on_decoding:
-                on_decoding()
-            problem = await offload.run_image_within(DECODE_SECONDS, decode_problem, data)
+            with offload.reading_starts(on_decoding or _nothing):
+                problem = await offload.run_image_within(DECODE_SECONDS, decode_problem, data)
     except ContentRejectedError as exc:  # too slow to read, or too much memory
         problem = exc.message
     return (f"image {resource.cover}: {problem}", True) if problem else ("", False)
+
+
+def _nothing() -> None:
+    return None
 
 
 class _Looks:
@@ -166,7 +169,8 @@ class _Looks:
         """The verdict on look ``i`` stopped by the budget: failing for the moment when its
         server was slow (still loading, or loaded late: marked, it goes last, re-check 18, M1)
         or its picture was being decoded; none when the draft's own turns kept it waiting (to
-        load, or, loaded at once, to be decoded: re-checks 17, L3 and 18, L1)."""
+        load; or, loaded at once, to be decoded, in the draft's turn or the image lanes':
+        re-checks 17, L3, 18, L1 and 19, M1)."""
         phase = self._phase.get(i, "waiting")
         if phase == "loading" or (phase == "loaded" and self._load_took[i] > self._budget / 5):
             return f"image {cover}: not loaded within {self._budget:g} s", False
@@ -184,8 +188,9 @@ async def with_loadable_covers(
     replacement starts beside it. When the places are filled the looks still running are
     stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent they are stopped
     and judged by what held them (``_Looks.unfinished``). Candidates never started are left
-    for a later draft. Raises ImagesBusyError (the person's image queue is full) and
-    TransientError (no worker to decode): neither says anything about a cover."""
+    for a later draft. Raises ImagesBusyError (the person's image queue is full),
+    TransientError (no worker to decode) and CoversUnjudgedError (too few places filled for
+    want of turns): none says anything about a cover."""
     budget = BUDGET_SECONDS if budget is None else budget
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
@@ -213,11 +218,31 @@ async def with_loadable_covers(
         for task in running.values():
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
+    unjudged = 0
     if loop.time() >= deadline:
         # (Looks stopped because the places filled first say nothing about their covers.)
         for i in running:
             if verdict := looks.unfinished(i, ordered[i].cover):
                 verdicts[i] = verdict
+            else:
+                unjudged += 1
     chosen = [ordered[i] for i in sorted(verdicts) if not verdicts[i][0]][:count]
     passed = [Passed(ordered[i], *verdicts[i]) for i in sorted(verdicts) if verdicts[i][0]]
+    if unjudged and len(chosen) < count:
+        # Not the covers' fault, and not a reason for a post short of resources: try again.
+        raise CoversUnjudgedError(unjudged, budget, passed)
     return chosen, passed
+
+
+class CoversUnjudgedError(TransientError):
+    """An automatic draft's budget ended before enough covers could be looked at, for want of
+    a turn to load or decode them (other images were being read). ``passed``: the candidates
+    judged meanwhile, to be marked all the same."""
+
+    def __init__(self, count: int, budget: float, passed: Sequence[Passed] = ()) -> None:
+        super().__init__(
+            f"{count} candidate covers could not be looked at within {budget:g} s, "
+            "waiting for a turn to load or read them; try again in a moment",
+            retry_after=budget,
+        )
+        self.passed = list(passed)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import logging
 import multiprocessing
 import os
@@ -42,7 +43,7 @@ import resource
 import signal
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -321,6 +322,24 @@ class _Lane:
         self.worker.close()
 
 
+# Told when an image's reading starts in a lane (see ``reading_starts``).
+_reading_starts: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "reading_starts", default=None
+)
+
+
+@contextlib.contextmanager
+def reading_starts(callback: Callable[[], None]) -> Iterator[None]:
+    """Within this block, ``callback()`` is called when an image's reading (``run_image``)
+    has a lane and starts, after any wait for the person's turn or a free lane: a caller with
+    a budget can tell waiting from reading."""
+    token = _reading_starts.set(callback)
+    try:
+        yield
+    finally:
+        _reading_starts.reset(token)
+
+
 class _PersonsImages:
     """One person's images on one event loop: one read at a time, and how many wait."""
 
@@ -330,14 +349,17 @@ class _PersonsImages:
 
 
 class _ImageLanes:
-    """``count`` killable workers for reading images, each person's one at a time (owner ""
-    -- the publisher, the start-up, the CLI -- counting as one person), at most
-    ``per_person_waiting`` more of a person's waiting (the "" owner's are never refused). Workers start when first needed: a service that reads no
-    image pays nothing for them."""
+    """``count`` killable workers for reading people's images, each person's one at a time,
+    at most ``per_person_waiting`` more of a person's waiting; and one more for the service's
+    own work (owner ""), one at a time and never refused, which no person can hold (security
+    re-check 19, M1: on a 1-CPU host one editor's slow pictures made a schedule's look at a
+    good cover wait out its draft's budget). Workers start when first needed: a service that
+    reads no image pays nothing for them."""
 
     def __init__(self, count: int, per_person_waiting: int = IMAGES_WAITING_PER_PERSON) -> None:
         self.count = count
         self.per_person_waiting = per_person_waiting
+        self._service = _Worker(setup=_image_worker_setup)
         self._workers = [_Worker(setup=_image_worker_setup) for _ in range(count)]
         self._idle = list(self._workers)
         self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
@@ -361,17 +383,26 @@ class _ImageLanes:
         finally:
             person.waiting -= 1
         try:
+            if not who:
+                return await self._on(self._service, payload, seconds)
             async with self._here(loop):
                 worker = self._idle.pop() if self._idle else self._spare()
                 try:
-                    return await worker.run(payload, seconds)
+                    return await self._on(worker, payload, seconds)
                 finally:
                     self._idle.append(worker)
         finally:
             person.turn.release()
 
+    @staticmethod
+    async def _on(worker: _Worker, payload: bytes, seconds: float) -> tuple[str, Any]:
+        if started := _reading_starts.get():
+            started()
+        return await worker.run(payload, seconds)
+
     def close(self) -> None:
         """Stops every worker (a read still running is lost); the next read starts one."""
+        self._service.close()
         for worker in self._workers:
             worker.close()
 

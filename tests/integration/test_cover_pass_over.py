@@ -210,23 +210,24 @@ async def test_covers_that_never_answer_cost_a_draft_one_budget_not_one_timeout_
     """Re-check 7, M1: nine hanging covers took a draft 9 x 20 s, and the scheduler's pass
     with it, and left every draft of their kind failing. Covers load in rounds within one
     budget; those still loading then are passed over (and marked) as failing for the moment,
-    so the next draft gets past them."""
+    so the next draft gets past them. (Those that waited for one of the draft's turns to load
+    meanwhile are not marked: the draft is to be tried again, re-checks 18 and 19.)"""
     from bot.engine import loadable
 
     monkeypatch.setattr(loadable, "BUDGET_SECONDS", 0.5)
     rows = [(f"h{i}", f"{HANG}?{i}") for i in range(9)] + [("z-good", "")]
     await _import(engine, tmp_path, rows)
     drafting = _drafting(engine, Loader(), tmp_path)
-    # The first draft's nine candidates all hang: it ends within its budget, refused.
-    with pytest.raises(UserError, match=r"not loaded within 0\.5 s"):
+    # The first draft's candidates all hang: it ends within its budget, refused.
+    with pytest.raises(loadable.CoversUnjudgedError, match=r"within 0\.5 s"):
         await asyncio.wait_for(drafting.draft(COLUMN), 5)
-    marked = [rid for rid, problem in (await _problems(engine)).items() if problem]
-    assert len(marked) >= 3  # a round every tenth of a second: several tried, all marked
+    problems = (await _problems(engine)).values()
+    assert sum("not loaded within 0.5 s" in problem for problem in problems) >= 3
     for _ in range(3):  # each later draft gets further past them
         try:
             draft = await asyncio.wait_for(drafting.draft(COLUMN), 5)
             break
-        except UserError:
+        except (UserError, loadable.CoversUnjudgedError):
             continue
     assert draft.post.articles[0].resource_ids == ("z-good",)
 

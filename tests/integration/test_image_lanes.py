@@ -9,6 +9,7 @@ refused, or passed over, with the reason, and everything else goes on."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import pickle
 import time
@@ -183,6 +184,8 @@ class ImageSpy(Offload):
         pickle.dumps((fn, args, kwargs))  # what a lane's process needs
         self.read.append(fn.__qualname__)
         self.owners.append(current_owner())
+        if started := offload._reading_starts.get():
+            started()  # a lane is free at once here
         await asyncio.sleep(self.delay)
         return fn(*args, **kwargs)
 
@@ -321,15 +324,23 @@ async def test_covers_waiting_for_the_drafts_turn_to_decode_when_the_budget_ends
 ) -> None:
     """Re-check 17, L3: a person's looks are decoded one at a time; those still waiting for
     their turn when the draft's budget ran out were marked "not loaded" for an hour without
-    being read. The one being read is marked; those waiting get no verdict."""
+    being read. The one being read is marked; those waiting get no verdict, and the draft,
+    short of covers for want of turns, is a TransientError (try again), not "no resource is
+    left" (re-check 19, M1)."""
+    from bot.engine.loadable import CoversUnjudgedError
+
     ordered = _candidates(tmp_path, 3)
 
     async def load(ref: str) -> bytes:
         return Path(ref).read_bytes()
 
-    chosen, passed = await _looked_at(ordered, load, decode_seconds=5.0)
-    assert chosen == []
+    with pytest.raises(CoversUnjudgedError) as unjudged:
+        await _looked_at(ordered, load, decode_seconds=5.0)
+    passed = [(p.resource.id, p.problem) for p in unjudged.value.passed]
     assert passed == [("c0", f"image {ordered[0].cover}: not read within 0.5 s")]
+    assert unjudged.value.in_language("zh") == (
+        "在 0.5 秒内未能查看 2 个候选封面（一直在等待加载或读取），请稍后再试"
+    )
 
 
 async def test_covers_whose_server_answers_late_are_marked_though_loaded(tmp_path: Path) -> None:
@@ -364,3 +375,39 @@ async def test_a_preview_sent_to_wechat_reads_its_cover_as_the_reviewers(
     finally:
         offload.use(previous)
     assert spy.read == ["platform_cover"] and spy.owners == ["reviewer"]
+
+
+async def test_a_schedules_look_at_a_good_cover_does_not_wait_for_an_editors_pictures(
+    engine: AsyncEngine,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
+    """Re-check 19, M1, with real worker processes on a 1-CPU host's one people's lane: an
+    editor reading slow pictures back to back made a schedule's draft wait out its budget,
+    choose nothing and mark a good cover. The schedule's looks now have the service's lane."""
+    one = Offload(mode="process", workers=1, image_seconds=0.5)
+    previous = offload.use(one)
+    try:
+        await _catalogue(engine, _resources(tmp_path))
+        rig = _rig(engine, tmp_path)
+        from bot.content.images import decode_problem
+
+        async def slow_pictures() -> None:
+            with offload.owned_by("mallory"):
+                for _ in range(6):
+                    with contextlib.suppress(ContentRejectedError):
+                        await one.run_image(decode_problem, SLOW)
+
+        editor = asyncio.create_task(slow_pictures())
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        draft = await rig.drafting.draft(COLUMN, actor="schedule:daily")
+        assert time.monotonic() - started < 5.0
+        assert draft.post.resource_ids
+        async with engine.connect() as conn:
+            rows = await catalogue_store.get_many(conn, ["p1", "p2", "p3"])
+        assert [r.cover_problem for r in rows] == ["", "", ""]
+        editor.cancel()
+        await asyncio.gather(editor, return_exceptions=True)
+    finally:
+        offload.use(previous)
+        one.close()

@@ -45,8 +45,10 @@ def die() -> None:
 @pytest.fixture
 async def lanes() -> AsyncIterator[Offload]:
     value = Offload(workers=2, image_seconds=LIMIT)
-    await value.run_image(sleep_then_pid, 0)  # both lanes started, imports done
-    await asyncio.gather(value.run_image(sleep_then_pid, 0), _as("x", value, 0))
+    # Every lane started, imports done: the service's, and both people's (held at once).
+    await asyncio.gather(
+        value.run_image(sleep_then_pid, 0), _as("x", value, 0.3), _as("y", value, 0.3)
+    )
     yield value
     value.close()
 
@@ -220,3 +222,40 @@ async def test_a_worker_that_does_not_finish_starting_is_no_verdict_on_the_image
             await lanes.run_image(sleep_then_pid, 0)
     finally:
         lanes.close()
+
+
+async def test_the_services_images_have_a_lane_no_person_takes() -> None:
+    """Re-check 19, M1: on a 1-CPU host (one lane) one editor's slow pictures kept a
+    schedule's look at a good cover waiting until its draft's budget ran out. The service's
+    own reads (owner "") have a lane of their own."""
+    lanes = Offload(workers=1, image_seconds=LIMIT)
+    try:
+        await asyncio.gather(lanes.run_image(sleep_then_pid, 0), _as("x", lanes, 0))  # warm
+        alice = asyncio.create_task(_as("alice", lanes, 1.5))
+        await asyncio.sleep(0.2)  # alice has the people's one lane
+        started = time.monotonic()
+        await lanes.run_image(sleep_then_pid, 0)  # a schedule's look, the publisher's cover
+        assert time.monotonic() - started < 0.5
+        bob = await _as("bob", lanes, 0)  # a person waits for the people's lane
+        assert time.monotonic() - started >= 1.0 and bob
+        await alice
+    finally:
+        lanes.close()
+
+
+async def test_a_caller_is_told_when_its_image_starts_being_read(lanes: Offload) -> None:
+    from bot.engine.offload import reading_starts
+
+    started: list[str] = []
+    holders = [asyncio.create_task(_as(person, lanes, 1.0)) for person in ("a", "b")]
+    await asyncio.sleep(0.2)  # both people's lanes are taken
+
+    async def look() -> None:
+        with owned_by("c"), reading_starts(lambda: started.append("c")):
+            await lanes.run_image(sleep_then_pid, 0)
+
+    waiting = asyncio.create_task(look())
+    await asyncio.sleep(0.3)
+    assert started == []  # waiting for a lane is not reading
+    await asyncio.gather(waiting, *holders)
+    assert started == ["c"]

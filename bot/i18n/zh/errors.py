@@ -39,6 +39,9 @@ ZH: dict[str, str] = {
     "reading the image took over {seconds} s and was stopped: save it again as a JPEG or PNG of fewer pixels": (
         "读取这张图片超过 {seconds} 秒，已停止，请把它另存为像素更少的 JPEG 或 PNG"
     ),
+    "{count} candidate covers could not be looked at within {seconds} s, waiting for a turn to load or read them; try again in a moment": (
+        "在 {seconds} 秒内未能查看 {count} 个候选封面（一直在等待加载或读取），请稍后再试"
+    ),
     "too many of your images are waiting to be read; try again in a moment": (
         "你等待读取的图片太多，请稍后再试"
     ),
