@@ -20,8 +20,9 @@ cover or a body image an editor named, a catalogue's cover): how long decoding t
 bounded by the file's size (reviews 13-16 found a new picture that costs minutes for a few KB
 in each format's decoder in turn), so it is bounded by time instead. Image lanes are worker
 processes apart from the pool, as many as it has workers, each job at most ``image_seconds``
-(then its worker is killed and replaced and ImageTooSlowError raised) and within a memory
-ceiling; each person has one image read at a time (each schedule counting as one, and the
+of CPU time (then its worker is killed and replaced and ImageTooSlowError raised; a job held
+longer on the clock by a busy machine is stopped as the machine's slowness) and within a
+memory ceiling; each person has one image read at a time (each schedule counting as one, and the
 publisher, the start-up and the CLI together as another), so one person's pictures hold at
 most one lane and never the pool.
 
@@ -103,6 +104,13 @@ class LaneBusyError(UserError):
 # article's body in about 5 s on a 2-CPU machine; twenty leaves room for a busy machine, and a
 # picture built to decode slowly costs the lane no more than that.
 IMAGE_SECONDS = 20.0
+# The limit above is CPU time the image's reading used (read from /proc, where there is one):
+# a legitimate picture slowed by everyone else's work on a busy machine is not refused for it
+# (security re-check 19, L1). Its lane is held at most this many times the limit in time on
+# the clock; past it the reading is stopped as the machine's slowness, no verdict on the image.
+IMAGE_WALL_FACTOR = 3
+# How often a reading's CPU time is looked at.
+CPU_POLL_SECONDS = 0.1
 # What an image lane's process may map: a 50 MP lossless WebP takes about 1.8 GB to keep as a
 # cover; past this a decoder's allocation fails (the image is refused) instead of the machine
 # swapping (security re-check 16, L1).
@@ -239,15 +247,22 @@ class Offload:
     async def run_image_within(
         self, seconds: float, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """``run_image`` within ``seconds`` (or ``image_seconds``, if that is less)."""
+        """``run_image`` within ``seconds`` (or ``image_seconds``, if that is less) of CPU
+        time, and IMAGE_WALL_FACTOR times that on the clock: past the second, TransientError
+        (the machine is too busy; no verdict on the image)."""
         if self.mode != "process":
             return await self.run(fn, *args, **kwargs)
         limit = min(seconds, self.image_seconds)
         payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            status, value = await self._images.run(payload, limit)
+            status, value = await self._images.run(payload, limit, limit * IMAGE_WALL_FACTOR)
         except TooSlowError:
             raise ImageTooSlowError(limit) from None
+        except _OverdueError:
+            raise TransientError(
+                "the machine was too busy to read the image in time; try again in a moment",
+                retry_after=limit,
+            ) from None
         if status == "unstarted":
             # Not the image's doing: no verdict on it (re-check 17, I1).
             raise TransientError(f"no worker process could be started to read the image: {value}")
@@ -303,6 +318,13 @@ class Offload:
             if self._pool is pool:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _OverdueError(Exception):
+    """A job with a CPU-time limit ran past its time on the clock (the machine is busy)."""
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class _Lane:
@@ -367,7 +389,7 @@ class _ImageLanes:
             tuple[str, asyncio.AbstractEventLoop], _PersonsImages
         ] = weakref.WeakValueDictionary()
 
-    async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
+    async def run(self, payload: bytes, cpu_seconds: float, wall_seconds: float) -> tuple[str, Any]:
         """See ``_Worker.run``; raises ImagesBusyError when this person already has
         ``per_person_waiting`` images waiting (the service is never refused)."""
         loop = asyncio.get_running_loop()
@@ -384,21 +406,23 @@ class _ImageLanes:
             person.waiting -= 1
         try:
             if not who:
-                return await self._on(self._service, payload, seconds)
+                return await self._on(self._service, payload, cpu_seconds, wall_seconds)
             async with self._here(loop):
                 worker = self._idle.pop() if self._idle else self._spare()
                 try:
-                    return await self._on(worker, payload, seconds)
+                    return await self._on(worker, payload, cpu_seconds, wall_seconds)
                 finally:
                     self._idle.append(worker)
         finally:
             person.turn.release()
 
     @staticmethod
-    async def _on(worker: _Worker, payload: bytes, seconds: float) -> tuple[str, Any]:
+    async def _on(
+        worker: _Worker, payload: bytes, cpu_seconds: float, wall_seconds: float
+    ) -> tuple[str, Any]:
         if started := _reading_starts.get():
             started()
-        return await worker.run(payload, seconds)
+        return await worker.run(payload, wall_seconds, cpu_seconds=cpu_seconds)
 
     def close(self) -> None:
         """Stops every worker (a read still running is lost); the next read starts one."""
@@ -440,10 +464,14 @@ class _Worker:
         self._guard = threading.Lock()
         self._process: tuple[BaseProcess, Connection] | None = None
 
-    async def run(self, payload: bytes, seconds: float) -> tuple[str, Any]:
+    async def run(
+        self, payload: bytes, seconds: float, *, cpu_seconds: float | None = None
+    ) -> tuple[str, Any]:
         """("ok", result), ("raised", exception), ("died", None) or ("unstarted", exception)
         when no worker process could be started. Raises TooSlowError past ``seconds`` (its
-        worker then killed); the caller turns it into its own error."""
+        worker then killed); the caller turns it into its own error. With ``cpu_seconds``,
+        TooSlowError is for the job's CPU time past it (where it can be read: on the clock
+        otherwise), and ``seconds`` on the clock raises _OverdueError."""
         loop = asyncio.get_running_loop()
         if not self._ready():
             # A worker that does not start, starts too slowly or died while idle is no verdict
@@ -454,7 +482,9 @@ class _Worker:
                 return ("unstarted", "the worker process took over a minute to start")
             if warmed[0] != "ok":
                 return ("unstarted", warmed[1] or "the worker process stopped as it started")
-        return await self._exchange_within(loop, payload, seconds)
+        if cpu_seconds is None:
+            return await self._exchange_within(loop, payload, seconds)
+        return await self._exchange_within(loop, payload, seconds, cpu_seconds=cpu_seconds)
 
     def _ready(self) -> bool:
         """Whether a started worker is alive; one that died while idle is forgotten."""
@@ -470,7 +500,12 @@ class _Worker:
         return False
 
     async def _exchange_within(
-        self, loop: asyncio.AbstractEventLoop, payload: bytes, seconds: float
+        self,
+        loop: asyncio.AbstractEventLoop,
+        payload: bytes,
+        seconds: float,
+        *,
+        cpu_seconds: float | None = None,
     ) -> tuple[str, Any]:
         answer: asyncio.Future[tuple[str, Any]] = loop.create_future()
         threading.Thread(
@@ -479,15 +514,53 @@ class _Worker:
             name="offload-lane",
             daemon=True,
         ).start()
+        cpu_before = None if cpu_seconds is None else self._cpu_time()
         try:
+            if cpu_seconds is not None and cpu_before is None:  # no CPU time to read here
+                seconds = cpu_seconds
             async with asyncio.timeout(seconds):
-                return await asyncio.shield(answer)
+                if cpu_seconds is None or cpu_before is None:
+                    return await asyncio.shield(answer)
+                return await self._within_cpu(answer, cpu_before, cpu_seconds)
         except TimeoutError:
             self._kill()
-            raise TooSlowError(seconds) from None
+            if cpu_seconds is not None and cpu_before is not None:
+                raise _OverdueError() from None
+            raise TooSlowError(cpu_seconds or seconds) from None
+        except TooSlowError:
+            self._kill()
+            raise
         except asyncio.CancelledError:
             self._kill()  # nobody waits for the result any more: free the lane now
             raise
+
+    async def _within_cpu(
+        self, answer: asyncio.Future[tuple[str, Any]], before: float, cpu_seconds: float
+    ) -> tuple[str, Any]:
+        """``answer`` once it comes; TooSlowError as soon as the worker has used more than
+        ``cpu_seconds`` of CPU since ``before``."""
+        while True:
+            done, _ = await asyncio.wait({answer}, timeout=CPU_POLL_SECONDS)
+            if done:
+                return answer.result()
+            now = self._cpu_time()
+            if now is not None and now - before > cpu_seconds:
+                raise TooSlowError(cpu_seconds)
+
+    def _cpu_time(self) -> float | None:
+        """The CPU time (user and system) the worker process has used, in seconds; None
+        where it cannot be read (no /proc), or before the process is there."""
+        with self._guard:
+            worker = self._process
+        if worker is None:
+            return None
+        try:
+            with open(f"/proc/{worker[0].pid}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:
+            return None
+        # After the command's name: state, ppid, ... utime (14th of the line), stime (15th).
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
     def close(self) -> None:
         """Stops the worker (a job still running is lost); the next job starts a new one."""

@@ -45,6 +45,9 @@ ZH: dict[str, str] = {
     "too many of your images are waiting to be read; try again in a moment": (
         "你等待读取的图片太多，请稍后再试"
     ),
+    "the machine was too busy to read the image in time; try again in a moment": (
+        "服务器太忙，未能及时读取这张图片，请稍后再试"
+    ),
     "reading the image needed more memory than is allowed": "读取这张图片所需的内存超过了上限",
     "the image stopped the process reading it, so it is refused": "读取这张图片的进程中止了，图片未被采用",
     "not a usable image ({problem})": "不是可用的图片（{problem}）",
