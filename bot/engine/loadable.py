@@ -42,7 +42,13 @@ DECODE_SECONDS = 10.0
 # images are read one at a time anyway; more would fill their queue (IMAGES_WAITING_PER_PERSON)
 # so that the draft's own looks were refused (re-check 17, L1), and when the budget ends a
 # look in the lane is judged, one waiting for the draft's turn is not.
-DECODES_PER_DRAFT = 1
+DECODES_PER_DRAFT = 2
+# How long a draft goes on reading the covers it has loaded once BUDGET_SECONDS are spent:
+# reading is bounded per picture (DECODE_SECONDS of CPU), and a draft whose covers are large
+# pictures, or whose schedule fires beside others, needs more than the servers' budget
+# (security re-check 20, M1: twelve 50 MP covers at 1.6 s each, read one at a time, made every
+# slot's draft fail). A draft then takes 45 s at the most.
+DECODE_ALLOWANCE_SECONDS = 30.0
 # Images one person's drafts load at once (a scheduled slot counts as its schedule's): one
 # editor's burst of drafts cannot take every connection of drafting's HTTP client.
 LOADS_PER_PERSON = 4
@@ -143,9 +149,10 @@ class _Looks:
     when a draft's budget ends: a look waits for one of the draft's turns to load, loads,
     waits for a turn to decode, decodes."""
 
-    def __init__(self, load: Load, budget: float) -> None:
+    def __init__(self, load: Load, budget: float, reading_ends: float) -> None:
         self._load = load
         self._budget = budget
+        self._reading_ends = reading_ends  # seconds after the start: the allowance's end
         self._loading = asyncio.Semaphore(LOADS_PER_PERSON)
         self.decoding = asyncio.Semaphore(DECODES_PER_DRAFT)
         self._phase: dict[int, str] = {}
@@ -162,6 +169,9 @@ class _Looks:
 
         return load_one
 
+    def loaded(self, i: int) -> bool:
+        return self._phase.get(i) in ("loaded", "decoding")
+
     def decoding_begins(self, i: int) -> Callable[[], None]:
         return lambda: self._phase.__setitem__(i, "decoding")
 
@@ -175,7 +185,7 @@ class _Looks:
         if phase == "loading" or (phase == "loaded" and self._load_took[i] > self._budget / 5):
             return f"image {cover}: not loaded within {self._budget:g} s", False
         if phase == "decoding":
-            return f"image {cover}: not read within {self._budget:g} s", False
+            return f"image {cover}: not read within {self._reading_ends:g} s", False
         return None
 
 
@@ -186,51 +196,71 @@ async def with_loadable_covers(
     over. Covers load in rounds: each round starts one look for every place not yet filled
     and waits a fifth of the budget for them; one still running then goes on, but a
     replacement starts beside it. When the places are filled the looks still running are
-    stopped (no verdict); when ``budget`` seconds (BUDGET_SECONDS) are spent they are stopped
-    and judged by what held them (``_Looks.unfinished``). Candidates never started are left
-    for a later draft. Raises ImagesBusyError (the person's image queue is full),
-    TransientError (no worker to decode) and CoversUnjudgedError (too few places filled for
-    want of turns): none says anything about a cover."""
+    stopped (no verdict). When ``budget`` seconds (BUDGET_SECONDS, for slow servers) are
+    spent, the looks still loading are stopped, and those loaded go on being read for up to
+    DECODE_ALLOWANCE_SECONDS more (each within its own limit, DECODE_SECONDS): a draft's
+    reading is bounded per picture by the image lanes, not by the servers' budget (security
+    re-check 20, M1). What is stopped is judged by what held it (``_Looks.unfinished``).
+    Candidates never started are left for a later draft. Raises ImagesBusyError (the
+    person's image queue is full), TransientError (no worker to decode) and
+    CoversUnjudgedError (too few places filled for want of turns): none says anything about a
+    cover."""
     budget = BUDGET_SECONDS if budget is None else budget
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     verdicts: dict[int, tuple[str, bool]] = {}
     running: dict[int, asyncio.Future[tuple[str, bool]]] = {}
-    looks = _Looks(load, budget)
+    looks = _Looks(load, budget, budget + DECODE_ALLOWANCE_SECONDS)
+    stopped: list[int] = []  # stopped by the budget or the allowance, to be judged
     started = 0
+
+    def good() -> int:
+        return sum(1 for problem, _ in verdicts.values() if not problem)
+
+    async def collect(seconds: float) -> None:
+        await asyncio.wait(running.values(), timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for i in [i for i, task in running.items() if task.done()]:
+            verdicts[i] = running.pop(i).result()
+
     try:
-        while (good := sum(1 for problem, _ in verdicts.values() if not problem)) < count:
-            if deadline - loop.time() <= 0:
-                break  # none started at the deadline, to be stopped at once
-            for i in range(started, min(len(ordered), started + count - good)):
+        while good() < count and (left := deadline - loop.time()) > 0:
+            for i in range(started, min(len(ordered), started + count - good())):
                 look = cover_problem(
                     ordered[i], looks.loader(i), looks.decoding, looks.decoding_begins(i)
                 )
                 running[i] = asyncio.ensure_future(look)
                 started = i + 1
-            left = deadline - loop.time()
-            if not running or left <= 0:
+            if not running:
                 break
-            await asyncio.wait(running.values(), timeout=min(left, budget / 5))
-            for i in [i for i, task in running.items() if task.done()]:
-                verdicts[i] = running.pop(i).result()
+            round_ends = loop.time() + min(left, budget / 5)
+            while running and (wait := round_ends - loop.time()) > 0 and good() < count:
+                await collect(wait)
+        if good() < count and running:
+            # The servers' budget is spent: stop what is still loading; what has loaded is
+            # read on, within the allowance.
+            for i in [i for i in running if not looks.loaded(i)]:
+                stopped.append(i)
+                running.pop(i).cancel()
+            allowance_ends = deadline + DECODE_ALLOWANCE_SECONDS
+            while running and good() < count and (wait := allowance_ends - loop.time()) > 0:
+                await collect(wait)
+            stopped += running if good() < count else []
     finally:
         for task in running.values():
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
     unjudged = 0
-    if loop.time() >= deadline:
-        # (Looks stopped because the places filled first say nothing about their covers.)
-        for i in running:
-            if verdict := looks.unfinished(i, ordered[i].cover):
-                verdicts[i] = verdict
-            else:
-                unjudged += 1
+    for i in stopped:
+        if verdict := looks.unfinished(i, ordered[i].cover):
+            verdicts[i] = verdict
+        else:
+            unjudged += 1
     chosen = [ordered[i] for i in sorted(verdicts) if not verdicts[i][0]][:count]
     passed = [Passed(ordered[i], *verdicts[i]) for i in sorted(verdicts) if verdicts[i][0]]
     if unjudged and len(chosen) < count:
         # Not the covers' fault, and not a reason for a post short of resources: try again.
-        raise CoversUnjudgedError(unjudged, budget, passed)
+        spent = round(loop.time() - deadline + budget, 1)
+        raise CoversUnjudgedError(unjudged, spent, passed)
     return chosen, passed
 
 

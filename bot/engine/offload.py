@@ -22,9 +22,9 @@ in each format's decoder in turn), so it is bounded by time instead. Image lanes
 processes apart from the pool, as many as it has workers, each job at most ``image_seconds``
 of CPU time (then its worker is killed and replaced and ImageTooSlowError raised; a job held
 longer on the clock by a busy machine is stopped as the machine's slowness) and within a
-memory ceiling; each person has one image read at a time (each schedule counting as one, and the
-publisher, the start-up and the CLI together as another), so one person's pictures hold at
-most one lane and never the pool.
+memory ceiling; each person has one image read at a time, so one person's pictures hold at
+most one lane and never the pool; and the service's own work (schedules, the publisher, the
+start-up, the CLI: owner "") has as many lanes again, which no person can take.
 
 ``fn`` must be a plain function: it gets copies of its arguments and returns a copy of its
 result; it must not touch the database or the network (those are the loop's job).
@@ -370,63 +370,26 @@ class _PersonsImages:
         self.waiting = 0
 
 
-class _ImageLanes:
-    """``count`` killable workers for reading people's images, each person's one at a time,
-    at most ``per_person_waiting`` more of a person's waiting; and one more for the service's
-    own work (owner ""), one at a time and never refused, which no person can hold (security
-    re-check 19, M1: on a 1-CPU host one editor's slow pictures made a schedule's look at a
-    good cover wait out its draft's budget). Workers start when first needed: a service that
-    reads no image pays nothing for them."""
+class _LanePool:
+    """``count`` killable image workers, one job each at a time; a job waits for a free one."""
 
-    def __init__(self, count: int, per_person_waiting: int = IMAGES_WAITING_PER_PERSON) -> None:
+    def __init__(self, count: int) -> None:
         self.count = count
-        self.per_person_waiting = per_person_waiting
-        self._service = _Worker(setup=_image_worker_setup)
         self._workers = [_Worker(setup=_image_worker_setup) for _ in range(count)]
         self._idle = list(self._workers)
         self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-        self._persons: weakref.WeakValueDictionary[
-            tuple[str, asyncio.AbstractEventLoop], _PersonsImages
-        ] = weakref.WeakValueDictionary()
 
     async def run(self, payload: bytes, cpu_seconds: float, wall_seconds: float) -> tuple[str, Any]:
-        """See ``_Worker.run``; raises ImagesBusyError when this person already has
-        ``per_person_waiting`` images waiting (the service is never refused)."""
-        loop = asyncio.get_running_loop()
-        who = current_owner()
-        person = self._persons.get((who, loop))
-        if person is None:
-            person = self._persons[(who, loop)] = _PersonsImages()
-        if who and person.waiting >= self.per_person_waiting:
-            raise ImagesBusyError()
-        person.waiting += 1
-        try:
-            await person.turn.acquire()
-        finally:
-            person.waiting -= 1
-        try:
-            if not who:
-                return await self._on(self._service, payload, cpu_seconds, wall_seconds)
-            async with self._here(loop):
-                worker = self._idle.pop() if self._idle else self._spare()
-                try:
-                    return await self._on(worker, payload, cpu_seconds, wall_seconds)
-                finally:
-                    self._idle.append(worker)
-        finally:
-            person.turn.release()
-
-    @staticmethod
-    async def _on(
-        worker: _Worker, payload: bytes, cpu_seconds: float, wall_seconds: float
-    ) -> tuple[str, Any]:
-        if started := _reading_starts.get():
-            started()
-        return await worker.run(payload, wall_seconds, cpu_seconds=cpu_seconds)
+        async with self._here(asyncio.get_running_loop()):
+            worker = self._idle.pop() if self._idle else self._spare()
+            try:
+                if started := _reading_starts.get():
+                    started()
+                return await worker.run(payload, wall_seconds, cpu_seconds=cpu_seconds)
+            finally:
+                self._idle.append(worker)
 
     def close(self) -> None:
-        """Stops every worker (a read still running is lost); the next read starts one."""
-        self._service.close()
         for worker in self._workers:
             worker.close()
 
@@ -442,6 +405,52 @@ class _ImageLanes:
             self._slots = {k: v for k, v in self._slots.items() if not k.is_closed()}
             slots = self._slots[loop] = asyncio.Semaphore(self.count)
         return slots
+
+
+class _ImageLanes:
+    """Lanes for reading images: ``count`` for people's, each person's one at a time, at most
+    ``per_person_waiting`` more of a person's waiting; and ``count`` more for the service's
+    own work (owner "": schedules, the publisher, the start-up, the CLI), which no person can
+    hold and which is never refused (security re-check 19, M1: on a 1-CPU host one editor's
+    slow pictures made a schedule's look at a good cover wait out its draft's budget; re-check
+    20, M1: with one service lane, schedules firing together read their covers one at a time).
+    Workers start when first needed: a service that reads no image pays nothing for them."""
+
+    def __init__(self, count: int, per_person_waiting: int = IMAGES_WAITING_PER_PERSON) -> None:
+        self.count = count
+        self.per_person_waiting = per_person_waiting
+        self._people = _LanePool(count)
+        self._service = _LanePool(count)
+        self._persons: weakref.WeakValueDictionary[
+            tuple[str, asyncio.AbstractEventLoop], _PersonsImages
+        ] = weakref.WeakValueDictionary()
+
+    async def run(self, payload: bytes, cpu_seconds: float, wall_seconds: float) -> tuple[str, Any]:
+        """See ``_Worker.run``; raises ImagesBusyError when this person already has
+        ``per_person_waiting`` images waiting (the service is never refused)."""
+        loop = asyncio.get_running_loop()
+        who = current_owner()
+        if not who:
+            return await self._service.run(payload, cpu_seconds, wall_seconds)
+        person = self._persons.get((who, loop))
+        if person is None:
+            person = self._persons[(who, loop)] = _PersonsImages()
+        if person.waiting >= self.per_person_waiting:
+            raise ImagesBusyError()
+        person.waiting += 1
+        try:
+            await person.turn.acquire()
+        finally:
+            person.waiting -= 1
+        try:
+            return await self._people.run(payload, cpu_seconds, wall_seconds)
+        finally:
+            person.turn.release()
+
+    def close(self) -> None:
+        """Stops every worker (a read still running is lost); the next read starts one."""
+        self._people.close()
+        self._service.close()
 
 
 class _Worker:

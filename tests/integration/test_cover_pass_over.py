@@ -219,7 +219,7 @@ async def test_covers_that_never_answer_cost_a_draft_one_budget_not_one_timeout_
     await _import(engine, tmp_path, rows)
     drafting = _drafting(engine, Loader(), tmp_path)
     # The first draft's candidates all hang: it ends within its budget, refused.
-    with pytest.raises(loadable.CoversUnjudgedError, match=r"within 0\.5 s"):
+    with pytest.raises(loadable.CoversUnjudgedError, match=r"within 0\.\d s"):
         await asyncio.wait_for(drafting.draft(COLUMN), 5)
     problems = (await _problems(engine)).values()
     assert sum("not loaded within 0.5 s" in problem for problem in problems) >= 3
