@@ -733,6 +733,19 @@ class Drafting:
             cached = await account_store.cached_media(conn, account, digest, "content")
         if cached:
             return cached[1]
+        from bot.engine import people_quota
+        from bot.engine.turns import current_owner
+
+        # On a person's request: within their daily count and people's share of the quota,
+        # the rest kept for publishing (security re-check 21, M1).
+        await people_quota.spend(
+            self.engine,
+            account,
+            self.config.account(account).quota.daily,
+            current_owner(),
+            "media/uploadimg",
+            self.clock(),
+        )
         url = await self.upload_image(account, data, filename)
         async with self.engine.begin() as conn:
             await account_store.remember_media(

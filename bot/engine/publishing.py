@@ -379,6 +379,24 @@ class PostPublisher(PostRecords):
             raise ConflictError(
                 f"post {post.id} is {post.status}; only a post not yet published can be previewed"
             )
+        from bot.engine import people_quota
+        from bot.engine.turns import current_owner
+
+        # A person's previews one at a time, within their daily count and the share of the
+        # account's quota people may use: the rest is publishing's (security re-check 21, H1).
+        async with people_quota.PREVIEWS.taken():
+            await people_quota.spend(
+                self.engine,
+                self.account.name,
+                self.account.quota.daily,
+                current_owner(),
+                "message/mass/preview",
+                self.clock(),
+                also=("draft/add", "material/add_material"),
+            )
+            return await self._send_preview(post, openid, actor)
+
+    async def _send_preview(self, post: Post, openid: str, actor: str) -> str:
         thumbs = await self._cover_media_ids(post)
         draft_id = await self.api.draft_add(
             [

@@ -18,6 +18,7 @@ from bot.app import Services
 from bot.domain.errors import ImportFileError, UserError
 from bot.engine import offload
 from bot.engine.importing import import_file
+from bot.store.posts import person
 from bot.web import forms
 from bot.web.auth import actor, wants_json
 from bot.web.keys import LANG
@@ -55,7 +56,9 @@ async def import_upload(services: Services, request: web.Request) -> list[Outcom
         raise UserError("no file was sent (a multipart field with a filename)")
     outcomes: list[Outcome] = []
     # One file of a person's in the import lane at a time (bot.engine.offload.run_bulk).
-    with offload.owned_by(actor(request)), tempfile.TemporaryDirectory(prefix="bot-import-") as tmp:
+    # The person's, whether through the admin or with a token (re-check 21, L1).
+    owner = person(actor(request))
+    with offload.owned_by(owner), tempfile.TemporaryDirectory(prefix="bot-import-") as tmp:
         for i, upload in enumerate(uploads):
             name = clean_name(upload.filename)
             path = Path(tmp) / str(i) / name  # two uploads may share a name

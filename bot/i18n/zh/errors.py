@@ -99,6 +99,16 @@ ZH: dict[str, str] = {
         "你上一份报表还在生成中，请等它完成后再试"
     ),
     "too many reports are being made; try again in a moment": "正在生成的报表太多，请稍后再试",
+    "you have used your {count} {endpoint} calls of today on account {account}: try again tomorrow (Beijing time)": (
+        "你今天在公众号 {account} 上的 {count} 次 {endpoint} 调用已用完：请明天（北京时间）再试"
+    ),
+    "the {endpoint} calls of today that people may make on account {account} are used up ({share}), the rest of the quota is kept for publishing: try again tomorrow (Beijing time)": (
+        "公众号 {account} 今天留给人工操作的 {endpoint} 调用（{share} 次）已用完，其余额度留给发布：请明天（北京时间）再试"
+    ),
+    "your previous preview is still being sent; try again when it is done": (
+        "你上一次预览还在发送中，请等它完成后再试"
+    ),
+    "too many previews are being sent; try again in a moment": "正在发送的预览太多，请稍后再试",
     "too many logins at once; try again in a few seconds": "同时登录的人太多，请几秒后再试",
     "too many catalogue searches at once; try again in a moment": "同时搜索资源目录的请求太多，请稍后再试",
     "your previous search is still running; try again when it is done": (

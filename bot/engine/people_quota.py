@@ -1,0 +1,110 @@
+"""What people's requests may spend of an account's daily platform quota.
+
+The platform counts each account's calls per Beijing day and refuses past its quota until
+midnight (45009); publishing needs `draft/add`, `material/add_material` and
+`media/uploadimg` like everyone. A reviewer's previews (a draft and a mass/preview each) and
+an editor's images (re-hosted with media/uploadimg) are spent on a person's request, and one
+person's flood of them once used up `draft/add` and parked every post of the account until
+midnight (security re-check 21, H1 and M1). So calls made on a person's request may take at
+most PEOPLE_SHARE of each endpoint's daily quota, the rest kept for the schedules and the
+publisher, and each person has a daily count of previews and of uploaded images.
+
+A person's counts are kept in this process (a restart starts them again); the share is read
+from the calls the account has made today, which every process records in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.errors import UserError
+from bot.engine.quota import quota_day
+from bot.engine.turns import Turns
+from bot.i18n import Text
+from bot.store import accounts as account_store
+
+# Of each endpoint's daily quota, what calls made on people's requests may use together.
+PEOPLE_SHARE = 0.5
+# What one person may spend a (Beijing) day on one account: previews sent to WeChat (each
+# a draft/add and a mass/preview, of 1,000 and 100 a day), images uploaded for articles
+# (media/uploadimg, 1,000 a day; an image already uploaded costs nothing).
+PER_PERSON: Mapping[str, int] = {"message/mass/preview": 10, "media/uploadimg": 200}
+
+_spent: dict[tuple[str, str, str, date], int] = {}
+
+
+class QuotaShareError(UserError):
+    """A person's request would spend platform quota kept for publishing, or more than their
+    own daily count."""
+
+    http_status = 429
+
+
+async def spend(
+    engine: AsyncEngine,
+    account: str,
+    daily: Mapping[str, int],
+    person: str,
+    endpoint: str,
+    now: datetime,
+    *,
+    also: Sequence[str] = (),
+) -> None:
+    """Count one ``endpoint`` call (with the calls in ``also`` it brings) on ``person``'s
+    request to ``account``, whose daily quotas are ``daily``; raises QuotaShareError, before
+    anything is called, when the person's count for today is spent or the account's calls of
+    any of them today have reached PEOPLE_SHARE of its quota. Nobody's ("" : schedules, the
+    publisher, the CLI) is not counted."""
+    if not person:
+        return
+    day = quota_day(now)
+    for stale in [k for k in _spent if k[3] != day]:
+        del _spent[stale]
+    key = (account, person, endpoint, day)
+    allowed = PER_PERSON.get(endpoint)
+    if allowed is not None and _spent.get(key, 0) >= allowed:
+        raise QuotaShareError(
+            Text(
+                "you have used your {count} {endpoint} calls of today on account {account}: "
+                "try again tomorrow (Beijing time)",
+                {"count": allowed, "endpoint": endpoint, "account": account},
+            )
+        )
+    _spent[key] = _spent.get(key, 0) + 1  # before the read below: requests side by side count
+    try:
+        async with engine.connect() as conn:
+            used = await account_store.calls_on(conn, account, day)
+        for each in (endpoint, *also):
+            share = int(daily.get(each, 0) * PEOPLE_SHARE)
+            if used.get(each, 0) >= share:
+                raise QuotaShareError(
+                    Text(
+                        "the {endpoint} calls of today that people may make on account "
+                        "{account} are used up ({share}), the rest of the quota is kept for "
+                        "publishing: try again tomorrow (Beijing time)",
+                        {"endpoint": each, "account": account, "share": share},
+                    )
+                )
+    except BaseException:
+        _spent[key] -= 1  # not spent after all
+        raise
+
+
+class PreviewsBusyError(UserError):
+    """Too many previews being sent, or this person's previous one still is."""
+
+    http_status = 429
+
+    def __init__(self, *, own: bool = False) -> None:
+        sentence = (
+            "your previous preview is still being sent; try again when it is done"
+            if own
+            else "too many previews are being sent; try again in a moment"
+        )
+        super().__init__(Text(sentence, {}))
+
+
+# Previews sent to WeChat: two at once, a few waiting, one of a person's at a time.
+PREVIEWS = Turns(2, 8, PreviewsBusyError)
