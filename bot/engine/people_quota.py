@@ -74,22 +74,39 @@ async def spend(
         )
     _spent[key] = _spent.get(key, 0) + 1  # before the read below: requests side by side count
     try:
-        async with engine.connect() as conn:
-            used = await account_store.calls_on(conn, account, day)
-        for each in (endpoint, *also):
-            share = int(daily.get(each, 0) * PEOPLE_SHARE)
-            if used.get(each, 0) >= share:
-                raise QuotaShareError(
-                    Text(
-                        "the {endpoint} calls of today that people may make on account "
-                        "{account} are used up ({share}), the rest of the quota is kept for "
-                        "publishing: try again tomorrow (Beijing time)",
-                        {"endpoint": each, "account": account, "share": share},
-                    )
+        if spent := await share_spent(engine, account, daily, (endpoint, *also), now):
+            each, share = spent
+            raise QuotaShareError(
+                Text(
+                    "the {endpoint} calls of today that people may make on account "
+                    "{account} are used up ({share}), the rest of the quota is kept for "
+                    "publishing: try again tomorrow (Beijing time)",
+                    {"endpoint": each, "account": account, "share": share},
                 )
+            )
     except BaseException:
         _spent[key] -= 1  # not spent after all
         raise
+
+
+async def share_spent(
+    engine: AsyncEngine,
+    account: str,
+    daily: Mapping[str, int],
+    endpoints: Sequence[str],
+    now: datetime,
+) -> tuple[str, int] | None:
+    """The first of ``endpoints`` whose calls today on ``account`` have reached PEOPLE_SHARE
+    of its daily quota, with that share; None while all are below. Work that can be left to
+    the slot (staging a draft ahead) stops there too: the slot's own calls always have the
+    rest (security re-check 22, H1)."""
+    async with engine.connect() as conn:
+        used = await account_store.calls_on(conn, account, quota_day(now))
+    for each in endpoints:
+        share = int(daily.get(each, 0) * PEOPLE_SHARE)
+        if used.get(each, 0) >= share:
+            return each, share
+    return None
 
 
 class PreviewsBusyError(UserError):

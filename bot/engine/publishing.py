@@ -239,6 +239,20 @@ class PostPublisher(PostRecords):
         digest = articles_digest(post)
         if post.stage is PublishStage.DRAFTED and post.staged_digest == digest:
             return True
+        from bot.engine.people_quota import share_spent
+
+        # Staging is work the slot can do itself: it stops at the share of today's quota that
+        # people's requests may use, which every edit of a staged post would otherwise spend
+        # again (a draft/add and a draft/delete each; re-check 22, H1). Not logged: it is
+        # asked again at every pass of the stager.
+        if await share_spent(
+            self.engine,
+            self.account.name,
+            self.account.quota.daily,
+            ("draft/add", "material/add_material"),
+            self.clock(),
+        ):
+            return False
         refused = await offload.run(recheck, post, self.account.limits)
         if refused is not None:
             await self._log(post, "stage-ahead", "error", detail=str(refused))

@@ -199,3 +199,31 @@ async def test_a_slot_opened_ahead_drafts_a_post_due_at_its_fire_time(
     assert drafted.status is PostStatus.QUEUED
     assert drafted.scheduled_for == minute(10, 0)
     assert "ahead=" in outcome.detail
+
+
+async def test_staging_stops_at_the_share_of_the_quota_people_may_use(
+    sqlite_url: str, cover_file: Path
+) -> None:
+    """Security re-check 22, H1: each edit of a staged post made the stager add a new draft
+    (and delete the old one), spent on no one's count: 1,050 edits used up the account's
+    draft/add for the day in 26 s, and the next post due was parked until midnight. Staging
+    stops at the share of today's quota people's requests may use; the slot makes its own
+    draft with the rest."""
+    from bot.engine import people_quota
+    from bot.engine.quota import quota_day
+    from bot.store import accounts as account_store
+
+    async with publish_rig(sqlite_url, cover_file) as rig:
+        queued = await queue_for_later(rig, "额度已用到一半")
+        account = rig.config.accounts[0]
+        share = int(account.quota.daily["draft/add"] * people_quota.PEOPLE_SHARE)
+        async with rig.engine.begin() as conn:
+            for _ in range(share):
+                await account_store.count_call_in(
+                    conn, account.name, "draft/add", quota_day(utc_now()), error=False
+                )
+        assert await stager(rig).run_once() == 0
+        assert Counter((await rig.sim_state())["call_counts"])["draft/add"] == 0
+        await make_due(rig, queued.id)
+        [done] = await rig.worker().run_due(max_wait=20)
+        assert done.status is PostStatus.PUBLISHED
