@@ -86,18 +86,39 @@ async def test_a_persons_previews_stop_at_their_daily_count(rig: WebRig) -> None
     assert other.status == 200, await other.text()
 
 
-async def test_people_may_use_half_of_the_quota_and_publishing_the_rest(rig: WebRig) -> None:
-    post_id = await _draft(rig)
-    account = rig.services.config.accounts[0]
-    share = int(account.quota.daily["draft/add"] * people_quota.PEOPLE_SHARE)
+async def _calls_made(rig: WebRig, endpoint: str, total: int) -> None:
+    """Today's calls of ``endpoint`` brought to ``total``, as the stager and publishing make
+    them: on no person's request."""
+    account = rig.services.config.accounts[0].name
     day = quota_day(rig.services.clock())
     async with rig.services.engine.begin() as conn:
-        for _ in range(share - await _calls(rig, "draft/add")):
-            await account_store.count_call_in(conn, account.name, "draft/add", day, error=False)
+        for _ in range(total - await _calls(rig, endpoint)):
+            await account_store.count_call_in(conn, account, endpoint, day, error=False)
+
+
+async def test_calls_on_no_ones_request_leave_peoples_share_alone(rig: WebRig) -> None:
+    """Re-check 23, M1: the share counted every call of the day, so one editor's edits of a
+    staged post (each a new draft the stager adds) used up people's half of draft/add, and
+    every reviewer's previews were refused until midnight. People's share counts people's
+    calls; the stager stops at its own share."""
+    post_id = await _draft(rig, at="2099-01-01T08:00")
+    daily = rig.services.config.accounts[0].quota.daily["draft/add"]
+    await _calls_made(rig, "draft/add", int(daily * people_quota.STAGING_SHARE))
+    sent = await _preview(rig, post_id)
+    assert sent.status == 200, await sent.text()
+
+
+async def test_people_are_refused_once_all_calls_near_the_quota_and_publishing_goes_on(
+    rig: WebRig,
+) -> None:
+    post_id = await _draft(rig)
+    daily = rig.services.config.accounts[0].quota.daily["draft/add"]
+    ceiling = int(daily * people_quota.PEOPLE_CEILING)
+    await _calls_made(rig, "draft/add", ceiling)
     refused = await _preview(rig, post_id)
     assert refused.status == 429
     assert (
-        "are used up (500), the rest of the quota is kept for publishing"
+        f"are used up ({ceiling}), the rest of the quota is kept for publishing"
         in (await refused.json())["error"]
     )
     done = await asyncio.wait_for(rig.services.worker.run_due(max_wait=20), timeout=30)
