@@ -242,7 +242,12 @@ async def open_services(
             worker=worker,
             stager=stager,
             drafting=drafting,
-            review=ReviewActions(engine, clock, allow_self_approval=config.web.allow_self_approval),
+            review=ReviewActions(
+                engine,
+                clock,
+                allow_self_approval=config.web.allow_self_approval,
+                quotas=lambda account: config.account(account).quota.daily,
+            ),
             owner=owner,
         )
     finally:

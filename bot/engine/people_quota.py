@@ -40,7 +40,13 @@ STAGING_SHARE = 0.5
 # What one person may spend a (Beijing) day on one account: previews sent to WeChat (each
 # a draft/add and a mass/preview, of 1,000 and 100 a day), images uploaded for articles
 # (media/uploadimg, 1,000 a day; an image already uploaded costs nothing).
-PER_PERSON: Mapping[str, int] = {"message/mass/preview": 10, "media/uploadimg": 200}
+PER_PERSON: Mapping[str, int] = {
+    "message/mass/preview": 10,
+    "media/uploadimg": 200,
+    # Retries of failed posts (and "submit again" of one that needed attention): each a new
+    # draft and submit by the publisher (freepublish/submit: 100 a day).
+    "freepublish/submit": 10,
+}
 
 _spent: dict[tuple[str, str, str, date], int] = {}
 

@@ -241,8 +241,8 @@ class PostPublisher(PostRecords):
             return True
         from bot.engine.people_quota import share_spent
 
-        # Staging is work the slot can do itself: it stops at the share of today's quota that
-        # people's requests may use, which every edit of a staged post would otherwise spend
+        # Staging is work the slot can do itself: it stops once the day's calls reach
+        # STAGING_SHARE of the quota, which every edit of a staged post would otherwise spend
         # again (a draft/add and a draft/delete each; re-check 22, H1). Not logged: it is
         # asked again at every pass of the stager.
         if await share_spent(

@@ -4,7 +4,7 @@ with a log row naming who did it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,11 +20,17 @@ Clock = Callable[[], datetime]
 
 class ReviewActions:
     def __init__(
-        self, engine: AsyncEngine, clock: Clock, *, allow_self_approval: bool = False
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        allow_self_approval: bool = False,
+        quotas: Callable[[str], Mapping[str, int]] = lambda account: {},
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.allow_self_approval = allow_self_approval
+        self.quotas = quotas  # an account's daily platform quotas, by its name
 
     async def approve(
         self, post_id: int, *, actor: str = "", comment: str = "", version: str | None = None
@@ -131,7 +137,9 @@ class ReviewActions:
 
     async def retry(self, post_id: int, *, actor: str = "") -> Post:
         """failed → queued, due at once. A post that needs attention is retried only through
-        ``resolve`` (a person has checked the account)."""
+        ``resolve`` (a person has checked the account). Raises QuotaShareError (429) past the
+        person's daily count of retries or people's share of the account's submits."""
+        await self._spend_a_submit(post_id, actor, PostStatus.FAILED)
         async with self.engine.begin() as conn:
             post = await post_store.get(conn, post_id)
             if post.status is not PostStatus.FAILED:
@@ -166,6 +174,8 @@ class ReviewActions:
                 f"article_url: {article_url[:80]!r} is not a link to an article on "
                 f"{PLATFORM_ARTICLE_HOST} (https://{PLATFORM_ARTICLE_HOST}/s/…)"
             )
+        if not published:
+            await self._spend_a_submit(post_id, actor, None)
         async with self.engine.begin() as conn:
             post = await post_store.get(conn, post_id)
             if not post.needs_attention:
@@ -206,6 +216,28 @@ class ReviewActions:
                 detail=_by(actor, "confirmed not published; submitting again"),
             )
             return await post_store.get(conn, post_id)
+
+    async def _spend_a_submit(self, post_id: int, actor: str, status: PostStatus | None) -> None:
+        """A retry (or a "submit again") on a person's request makes the publisher add a draft
+        and submit it anew, on no one's count: one editor's retries of a post the platform
+        keeps refusing used up the account's 100 submits of the day (security re-check 24,
+        M1). Counted as theirs, within people's share; a post not in ``status`` is left to
+        the caller's refusal."""
+        from bot.engine import people_quota
+
+        async with self.engine.connect() as conn:
+            post = await post_store.get(conn, post_id)
+        if status is not None and post.status is not status:
+            return
+        await people_quota.spend(
+            self.engine,
+            post.account,
+            self.quotas(post.account),
+            post_store.person(actor),
+            "freepublish/submit",
+            self.clock(),
+            also=("draft/add",),
+        )
 
     async def reschedule(
         self, post_id: int, *, at: datetime | None, priority: int | None = None, actor: str = ""

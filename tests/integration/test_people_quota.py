@@ -167,3 +167,33 @@ async def test_a_persons_imports_are_one_at_a_time_through_the_admin_and_the_api
     assert (await second.json())["error"] == (
         "your previous file is still being imported; try again when it is done"
     )
+
+
+async def test_a_persons_retries_stop_at_their_daily_count(rig: WebRig) -> None:
+    """Re-check 24, M1: each retry of a post the platform refuses makes the publisher add a
+    draft and submit it anew, on no one's count: 80 retries in 68 s used 81 of the account's
+    100 submits of the day. A person's retries are counted as theirs."""
+    from bot.store import posts as post_store
+
+    post_id = await _draft(rig, at="2099-01-01T08:00")
+
+    async def fail() -> None:
+        async with rig.services.engine.begin() as conn:
+            await post_store.update_fields(
+                conn, post_id, now=rig.services.clock(), status=PostStatus.FAILED.value
+            )
+
+    allowed = people_quota.PER_PERSON["freepublish/submit"]
+    for _ in range(allowed):
+        await fail()
+        retried = await rig.client.post(f"/api/posts/{post_id}/retry", headers=rig.bearer("editor"))
+        assert retried.status == 200, await retried.text()
+    await fail()
+    refused = await rig.client.post(f"/api/posts/{post_id}/retry", headers=rig.bearer("editor"))
+    assert refused.status == 429
+    assert (
+        f"you have used your {allowed} freepublish/submit calls of today"
+        in (await refused.json())["error"]
+    )
+    other = await rig.client.post(f"/api/posts/{post_id}/retry", headers=rig.bearer("admin"))
+    assert other.status == 200, await other.text()
