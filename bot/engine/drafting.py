@@ -7,9 +7,8 @@ import asyncio
 import contextlib
 import hashlib
 import re
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from bot.domain.errors import (
 )
 from bot.domain.models import FINAL_STATUSES, Article, Post, PostStatus, Resource
 from bot.engine import loadable
+from bot.engine.turns import PersonsTurns
 from bot.i18n import text as msg
 from bot.store import accounts as account_store
 from bot.store import catalogue as catalogue_store
@@ -61,6 +61,10 @@ class DraftsBusyError(UserError):
 
     def __init__(self) -> None:
         super().__init__(msg("too many of your drafts are waiting; try again when some are done"))
+
+
+# A person's drafts (schedules' and the CLI's have no turns to wait for).
+DRAFT_TURNS = PersonsTurns(DRAFTS_PER_PERSON, DRAFTS_WAITING_PER_PERSON, DraftsBusyError)
 
 
 # How long publishing waits at start for the covers of posts stored before covers were kept
@@ -122,7 +126,7 @@ class Drafting:
         # The person's images are read one at a time in the image lanes; a schedule's and the
         # CLI's in the service's own lane (see offload).
         with offload.owned_by(post_store.person(actor)):
-            async with _draft_turn(post_store.person(actor)):
+            async with DRAFT_TURNS.taken(post_store.person(actor)):
                 return await self._draft(column, resource_ids, at, due_now, actor, review, force)
 
     async def _draft(
@@ -803,43 +807,6 @@ def _refuse_control_characters(name: str, value: str, *, lines: bool = False) ->
     if found:
         code = f"U+{ord(found.group()):04X}"
         raise UserError(f"{name}: control character {code} at position {found.start() + 1}")
-
-
-@dataclass
-class _Turns:
-    """One person's turns at drafting on one event loop."""
-
-    running: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DRAFTS_PER_PERSON))
-    waiting: int = 0
-
-
-_draft_turns: weakref.WeakValueDictionary[tuple[str, asyncio.AbstractEventLoop], _Turns] = (
-    weakref.WeakValueDictionary()
-)
-
-
-@contextlib.asynccontextmanager
-async def _draft_turn(person: str) -> AsyncIterator[None]:
-    """``person``'s turn to draft (DRAFTS_PER_PERSON at once); "" (schedules, the CLI) has no
-    turns to wait for. Raises DraftsBusyError past DRAFTS_WAITING_PER_PERSON waiting."""
-    if not person:
-        yield
-        return
-    key = (person, asyncio.get_running_loop())
-    turns = _draft_turns.get(key)
-    if turns is None:
-        turns = _draft_turns[key] = _Turns()
-    if turns.running.locked() and turns.waiting >= DRAFTS_WAITING_PER_PERSON:
-        raise DraftsBusyError()
-    turns.waiting += 1
-    try:
-        await turns.running.acquire()
-    finally:
-        turns.waiting -= 1
-    try:
-        yield
-    finally:
-        turns.running.release()
 
 
 def _person(actor: str) -> str:

@@ -15,7 +15,6 @@ own folder, media and templates for the CLI, nowhere for a file uploaded to the 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import sqlite3
@@ -25,11 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.catalogue import iter_catalogue
-from bot.domain.errors import ImportFileError
+from bot.domain.errors import ContentRejectedError, ImportFileError
 from bot.engine import offload
 from bot.store import catalogue as catalogue_store
 
@@ -153,16 +151,15 @@ def copy_into_media(source: Path, media_dir: Path, where: str) -> Path:
         raise ImportFileError(
             f"{where}: field 'cover': cannot read {source.name} ({exc.strerror})"
         ) from None
-    from bot.content.images import READ_FORMATS, codec_problem, scan_problem
+    from bot.content.images import open_image
 
-    if problem := scan_problem(data):
-        raise ImportFileError(f"{where}: field 'cover': {source.name}: {problem}")
+    # Every check of an image the service reads, from its header (formats, codecs, pixels,
+    # scans), then the file's own integrity, without decoding its pixels.
     try:
-        with Image.open(io.BytesIO(data), formats=READ_FORMATS) as image:
-            if problem := codec_problem(image):
-                raise ImportFileError(f"{where}: field 'cover': {source.name}: {problem}")
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        open_image(data, decode=False).verify()
+    except ContentRejectedError as exc:
+        raise ImportFileError(f"{where}: field 'cover': {source.name}: {exc}") from None
+    except (OSError, SyntaxError, ValueError):
         raise ImportFileError(
             f"{where}: field 'cover': {source.name} is not a readable image"
         ) from None

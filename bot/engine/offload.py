@@ -43,7 +43,6 @@ import pickle
 import resource
 import signal
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
@@ -51,7 +50,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, ParamSpec, TypeVar
 
 from bot.domain.errors import ContentRejectedError, TransientError, UserError
-from bot.engine.turns import Turns, current_owner
+from bot.engine.turns import BusyError, PersonsTurns, Turns, current_owner
 from bot.engine.turns import owned_by as owned_by  # where callers find it
 from bot.i18n import Text
 
@@ -86,18 +85,11 @@ class TooSlowError(UserError):
         )
 
 
-class LaneBusyError(UserError):
+class LaneBusyError(BusyError):
     """Too many texts are waiting to be checked, or this person's previous one still is."""
 
-    http_status = 429
-
-    def __init__(self, *, own: bool = False) -> None:
-        sentence = (
-            "your previous text is still being checked; try again when it is done"
-            if own
-            else "too many texts are waiting to be checked; try again in a moment"
-        )
-        super().__init__(Text(sentence, {}))
+    sentence = "too many texts are waiting to be checked; try again in a moment"
+    own_sentence = "your previous text is still being checked; try again when it is done"
 
 
 # Reading one image: a 50 MP photo is kept as a cover in about 3 s and re-encoded for an
@@ -144,18 +136,11 @@ class ImagesBusyError(UserError):
 BULK_WAITING = 4  # imports waiting for the bulk lane beyond those it runs
 
 
-class BulkBusyError(UserError):
+class BulkBusyError(BusyError):
     """Too many files are waiting to be imported, or this person's previous one still is."""
 
-    http_status = 429
-
-    def __init__(self, *, own: bool = False) -> None:
-        sentence = (
-            "your previous file is still being imported; try again when it is done"
-            if own
-            else "too many files are waiting to be imported; try again in a moment"
-        )
-        super().__init__(Text(sentence, {}))
+    sentence = "too many files are waiting to be imported; try again in a moment"
+    own_sentence = "your previous file is still being imported; try again when it is done"
 
 
 class Offload:
@@ -362,14 +347,6 @@ def reading_starts(callback: Callable[[], None]) -> Iterator[None]:
         _reading_starts.reset(token)
 
 
-class _PersonsImages:
-    """One person's images on one event loop: one read at a time, and how many wait."""
-
-    def __init__(self) -> None:
-        self.turn = asyncio.Lock()
-        self.waiting = 0
-
-
 class _LanePool:
     """``count`` killable image workers, one job each at a time; a job waits for a free one."""
 
@@ -418,34 +395,18 @@ class _ImageLanes:
 
     def __init__(self, count: int, per_person_waiting: int = IMAGES_WAITING_PER_PERSON) -> None:
         self.count = count
-        self.per_person_waiting = per_person_waiting
+        self.turns = PersonsTurns(1, per_person_waiting, ImagesBusyError)
         self._people = _LanePool(count)
         self._service = _LanePool(count)
-        self._persons: weakref.WeakValueDictionary[
-            tuple[str, asyncio.AbstractEventLoop], _PersonsImages
-        ] = weakref.WeakValueDictionary()
 
     async def run(self, payload: bytes, cpu_seconds: float, wall_seconds: float) -> tuple[str, Any]:
         """See ``_Worker.run``; raises ImagesBusyError when this person already has
         ``per_person_waiting`` images waiting (the service is never refused)."""
-        loop = asyncio.get_running_loop()
         who = current_owner()
         if not who:
             return await self._service.run(payload, cpu_seconds, wall_seconds)
-        person = self._persons.get((who, loop))
-        if person is None:
-            person = self._persons[(who, loop)] = _PersonsImages()
-        if person.waiting >= self.per_person_waiting:
-            raise ImagesBusyError()
-        person.waiting += 1
-        try:
-            await person.turn.acquire()
-        finally:
-            person.waiting -= 1
-        try:
+        async with self.turns.taken(who):
             return await self._people.run(payload, cpu_seconds, wall_seconds)
-        finally:
-            person.turn.release()
 
     def close(self) -> None:
         """Stops every worker (a read still running is lost); the next read starts one."""
@@ -491,8 +452,6 @@ class _Worker:
                 return ("unstarted", "the worker process took over a minute to start")
             if warmed[0] != "ok":
                 return ("unstarted", warmed[1] or "the worker process stopped as it started")
-        if cpu_seconds is None:
-            return await self._exchange_within(loop, payload, seconds)
         return await self._exchange_within(loop, payload, seconds, cpu_seconds=cpu_seconds)
 
     def _ready(self) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import UserError
 from bot.engine.quota import quota_day
-from bot.engine.turns import Turns
+from bot.engine.turns import BusyError, Turns
 from bot.i18n import Text
 from bot.store import accounts as account_store
 
@@ -143,18 +143,11 @@ async def share_spent(
     return None
 
 
-class PreviewsBusyError(UserError):
+class PreviewsBusyError(BusyError):
     """Too many previews being sent, or this person's previous one still is."""
 
-    http_status = 429
-
-    def __init__(self, *, own: bool = False) -> None:
-        sentence = (
-            "your previous preview is still being sent; try again when it is done"
-            if own
-            else "too many previews are being sent; try again in a moment"
-        )
-        super().__init__(Text(sentence, {}))
+    sentence = "too many previews are being sent; try again in a moment"
+    own_sentence = "your previous preview is still being sent; try again when it is done"
 
 
 # Previews sent to WeChat: two at once, a few waiting, one of a person's at a time.

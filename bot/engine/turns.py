@@ -1,16 +1,19 @@
-"""Turns at work anyone can start many of at once: the editors' lane, the import lane and
-catalogue searches. A few run, a few more wait, one job of a person's at a time, and beyond
-that a request is refused at once (429) with a sentence saying why, instead of queueing for
-minutes behind a flood."""
+"""Turns at work anyone can start many of at once: the editors' lane, the import lane,
+catalogue searches, reports and previews (``Turns``: a few run, a few more wait, one job of
+a person's at a time), and a person's own drafts and image reads (``PersonsTurns``: a few of
+theirs run, more of theirs wait). Beyond that a request is refused at once (429) with a
+sentence saying why, instead of queueing for minutes behind a flood."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from bot.domain.errors import UserError
+from bot.i18n import Text
 
 # Whose work is being done (a user name; "" for nobody in particular).
 _lane_owner: contextvars.ContextVar[str] = contextvars.ContextVar("lane_owner", default="")
@@ -25,6 +28,19 @@ def owned_by(owner: str) -> Iterator[None]:
         yield
     finally:
         _lane_owner.reset(token)
+
+
+class BusyError(UserError):
+    """Refused at once for want of a turn: too many jobs of this kind wait (``sentence``), or
+    this person's previous one still runs (``own_sentence``). A kind of work subclasses it
+    with its two sentences."""
+
+    http_status = 429
+    sentence = ""
+    own_sentence = ""
+
+    def __init__(self, *, own: bool = False) -> None:
+        super().__init__(Text(self.own_sentence if own else self.sentence, {}))
 
 
 def current_owner() -> str:
@@ -75,3 +91,46 @@ class Turns:
             self._slots = {k: v for k, v in self._slots.items() if not k.is_closed()}
             slots = self._slots[loop] = asyncio.Semaphore(self.at_once)
         return slots
+
+
+class _Persons:
+    """One person's turns on one event loop."""
+
+    def __init__(self, at_once: int) -> None:
+        self.running = asyncio.Semaphore(at_once)
+        self.waiting = 0
+
+
+class PersonsTurns:
+    """Each person's own turns at one kind of work: ``at_once`` of theirs run, ``max_waiting``
+    more of theirs wait, beyond that ``busy()`` is raised at once; other people's never wait
+    for them, and "" (nobody's: schedules, the CLI) has no turns to wait for.
+    ``async with turns.taken(person): ...``."""
+
+    def __init__(self, at_once: int, max_waiting: int, busy: Callable[[], UserError]) -> None:
+        self.at_once, self.max_waiting, self.busy = at_once, max_waiting, busy
+        # Kept while someone holds or waits for them; one per event loop (tests run several).
+        self._persons: weakref.WeakValueDictionary[
+            tuple[str, asyncio.AbstractEventLoop], _Persons
+        ] = weakref.WeakValueDictionary()
+
+    @contextlib.asynccontextmanager
+    async def taken(self, person: str) -> AsyncIterator[None]:
+        if not person:
+            yield
+            return
+        key = (person, asyncio.get_running_loop())
+        turns = self._persons.get(key)
+        if turns is None:
+            turns = self._persons[key] = _Persons(self.at_once)
+        if turns.running.locked() and turns.waiting >= self.max_waiting:
+            raise self.busy()
+        turns.waiting += 1
+        try:
+            await turns.running.acquire()
+        finally:
+            turns.waiting -= 1
+        try:
+            yield
+        finally:
+            turns.running.release()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.app import Services
 from bot.domain.errors import NotFoundError, UserError
 from bot.domain.models import LogEntry, Post, PostStatus, Resource
-from bot.engine.turns import Turns, owned_by
+from bot.engine.turns import BusyError, Turns, owned_by
 from bot.i18n import Text
 from bot.store import catalogue as catalogue_store
 from bot.store import log as log_store
@@ -102,18 +102,11 @@ async def catalogue(services: Services, values: Mapping[str, Any], *, owner: str
                 raise SearchTooSlowError(over.seconds) from None
 
 
-class SearchesBusyError(UserError):
+class SearchesBusyError(BusyError):
     """Too many catalogue searches at once, or this person's previous one still runs."""
 
-    http_status = 429
-
-    def __init__(self, *, own: bool = False) -> None:
-        sentence = (
-            "your previous search is still running; try again when it is done"
-            if own
-            else "too many catalogue searches at once; try again in a moment"
-        )
-        super().__init__(Text(sentence, {}))
+    sentence = "too many catalogue searches at once; try again in a moment"
+    own_sentence = "your previous search is still running; try again when it is done"
 
 
 class SearchTooSlowError(UserError):
@@ -189,18 +182,11 @@ def period_values(values: Mapping[str, Any]) -> dict[str, str | None]:
     }
 
 
-class ReportsBusyError(UserError):
+class ReportsBusyError(BusyError):
     """Too many reports at once, or this person's previous one is still being made."""
 
-    http_status = 429
-
-    def __init__(self, *, own: bool = False) -> None:
-        sentence = (
-            "your previous report is still being made; try again when it is done"
-            if own
-            else "too many reports are being made; try again in a moment"
-        )
-        super().__init__(Text(sentence, {}))
+    sentence = "too many reports are being made; try again in a moment"
+    own_sentence = "your previous report is still being made; try again when it is done"
 
 
 # A report of ten years over a hundred accounts reads every post and log entry of its period

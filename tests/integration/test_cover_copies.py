@@ -441,13 +441,13 @@ async def test_one_persons_drafts_take_two_turns_and_others_go_on(
     people's, and schedules', do not wait for them."""
     from bot.engine import drafting
 
-    monkeypatch.setattr(drafting, "DRAFTS_WAITING_PER_PERSON", 3)
+    monkeypatch.setattr(drafting.DRAFT_TURNS, "max_waiting", 3)
     release = asyncio.Event()
     running: dict[str, int] = {}
     most: dict[str, int] = {}
 
     async def draft(person: str) -> None:
-        async with drafting._draft_turn(person):
+        async with drafting.DRAFT_TURNS.taken(person):
             running[person] = running.get(person, 0) + 1
             most[person] = max(most.get(person, 0), running[person])
             await release.wait()

@@ -258,7 +258,7 @@ async def test_a_full_image_queue_fails_the_persons_draft_and_marks_no_cover(
     the person's draft's answer (429), and no row is marked."""
     await _catalogue(engine, _resources(tmp_path))
     rig = _rig(engine, tmp_path)
-    lanes._images.per_person_waiting, lanes.image_seconds = 2, 5.0
+    lanes._images.turns.max_waiting, lanes.image_seconds = 2, 5.0
     with offload.owned_by("alice"):  # three images of hers that read for a second each
         fillers = [asyncio.ensure_future(lanes.run_image(time.sleep, 1.0)) for _ in range(3)]
     try:
@@ -268,7 +268,7 @@ async def test_a_full_image_queue_fails_the_persons_draft_and_marks_no_cover(
         assert refused.value.http_status == 429
     finally:
         await asyncio.gather(*fillers)
-        lanes._images.per_person_waiting = offload.IMAGES_WAITING_PER_PERSON
+        lanes._images.turns.max_waiting = offload.IMAGES_WAITING_PER_PERSON
         lanes.image_seconds = LIMIT
     async with engine.connect() as conn:
         rows = await catalogue_store.get_many(conn, ["p1", "p2", "p3"])

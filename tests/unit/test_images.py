@@ -560,3 +560,40 @@ def test_a_large_jpeg_is_decoded_at_the_smallest_scale_still_as_large_as_asked(
     Image.new("RGB", size, (30, 90, 160)).save(buffer, "JPEG")
     assert open_image(buffer.getvalue(), **asked).size == decoded
     assert open_image(noisy((600, 400)), **asked).size == (600, 400)  # a PNG: always whole
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose chunks are whole and whose CRCs hold, claiming ``width`` x ``height``."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 16)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_copied_cover_gets_every_check_an_image_read_gets(tmp_path: Any) -> None:
+    """An imported local cover was checked by its own copy of the header checks, which left
+    out the pixel limit: a whole, CRC-true PNG of 81 MP was copied into media."""
+    from bot.domain.errors import ImportFileError
+    from bot.engine.importing import copy_into_media
+
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(_png_header_only(9_000, 9_000))
+    with pytest.raises(ImportFileError, match=r"huge\.png: the image has 9000x9000 pixels"):
+        copy_into_media(huge, tmp_path / "media", "c.csv:2")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(png((300, 200))[:-20])
+    with pytest.raises(ImportFileError, match=r"c\.csv:2: field 'cover': cut\.png"):
+        copy_into_media(cut, tmp_path / "media", "c.csv:2")
+    good = tmp_path / "good.png"
+    good.write_bytes(png((300, 200)))
+    assert copy_into_media(good, tmp_path / "media", "c.csv:2").read_bytes() == good.read_bytes()
+    assert not (tmp_path / "media" / "huge.png").exists()
